@@ -1,0 +1,51 @@
+"""`python -m devhost`: run a folder-per-function Python Durable Functions app locally, as `func start` would."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from .errors import DevhostError
+from .host import Host, HostOptions
+
+
+def parse_args(argv: list[str] | None = None) -> HostOptions:
+    parser = argparse.ArgumentParser(prog="python -m devhost", description=__doc__)
+    parser.add_argument("--script-root", default=".", help="the app's folder (with host.json); default: .")
+    parser.add_argument("--port", "-p", type=int, default=None,
+                        help="HTTP port; default: Host.LocalHttpPort of local.settings.json, else 7071")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind; default: 127.0.0.1 (loopback)")
+    parser.add_argument("--store", default=None,
+                        help="SQLite store file; default: <script-root>/.devhost/store.sqlite")
+    parser.add_argument("--durability", choices=("normal", "full"), default="normal",
+                        help="normal: survives a killed process (SQLite WAL, synchronous=NORMAL); "
+                             "full: also survives power loss (synchronous=FULL), slower")
+    parser.add_argument("--time-travel", action="store_true",
+                        help="allow POST /admin/devhost/advance?seconds=N to make durable timers due at once "
+                             "(for tests)")
+    parser.add_argument("--verbose", action="store_true", help="log every function execution")
+    args = parser.parse_args(argv)
+    return HostOptions(script_root=args.script_root, port=args.port, host=args.host, store=args.store,
+                       durability=args.durability, time_travel=args.time_travel, verbose=args.verbose)
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if options.verbose else logging.INFO,
+                        format="[%(asctime)s] %(message)s", stream=sys.stdout)
+    logging.getLogger("aiohttp").setLevel(logging.WARNING)
+    try:
+        host = Host(options)
+        asyncio.run(host.serve_forever())
+    except DevhostError as exc:
+        print(f"devhost: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"devhost: cannot start: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

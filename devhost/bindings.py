@@ -1,0 +1,134 @@
+"""Calls a function's entry point the way the Python worker does: inputs decoded and outputs encoded by azure.functions' converters."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import uuid
+from concurrent.futures import Executor
+from typing import Any
+
+from azure.functions import meta
+
+from .loader import LoadedFunction
+
+_REGISTRY = meta.get_binding_registry()
+_ALIASES = {"orchestrationClient": "durableClient"}
+
+
+def converter(binding_type: str) -> Any:
+    """The azure.functions converter registered for a binding type."""
+    conv = _REGISTRY.get(_ALIASES.get(binding_type, binding_type))
+    if conv is None:
+        raise LookupError(f"no azure.functions converter for binding type '{binding_type}'")
+    return conv
+
+
+class Out:
+    """The value holder the worker passes for a named output binding (func.Out)."""
+
+    def __init__(self) -> None:
+        self._value: Any = None
+
+    def set(self, val: Any) -> None:
+        self._value = val
+
+    def get(self) -> Any:
+        return self._value
+
+
+class Context:
+    """The func.Context a function receives when it declares a `context` parameter."""
+
+    def __init__(self, fn: LoadedFunction) -> None:
+        self.invocation_id = str(uuid.uuid4())
+        self.function_name = fn.spec.name
+        self.function_directory = fn.spec.directory
+        self.trace_context = None
+        self.retry_context = None
+        self.thread_local_storage = None
+
+
+def http_datum(method: str, url: str, headers: dict[str, str], query: dict[str, str],
+               params: dict[str, str], body: bytes, content_type: str) -> meta.Datum:
+    """The RpcHttp datum the host sends for an httpTrigger."""
+    ctype = content_type.lower()
+    if "json" in ctype or ctype.startswith("text/"):
+        try:
+            body_datum = meta.Datum(type="json" if "json" in ctype else "string", value=body.decode("utf-8"))
+        except UnicodeDecodeError:
+            body_datum = meta.Datum(type="bytes", value=body)
+    else:
+        body_datum = meta.Datum(type="bytes", value=body)
+    s = functools.partial(meta.Datum, type="string")
+    return meta.Datum(type="http", value={
+        "method": s(value=method), "url": s(value=url),
+        "headers": {k: s(value=v) for k, v in headers.items()},
+        "query": {k: s(value=v) for k, v in query.items()},
+        "params": {k: s(value=v) for k, v in params.items()},
+        "body": body_datum,
+    })
+
+
+def string_datum(text: str | None) -> meta.Datum:
+    return meta.Datum(type="string", value=text)
+
+
+class Invocation:
+    """One call of an entry point: decodes inputs, runs the code (event loop or thread pool), encodes outputs."""
+
+    def __init__(self, fn: LoadedFunction, executor: Executor | None = None) -> None:
+        self.fn = fn
+        self.executor = executor
+        self.params = inspect.signature(fn.main).parameters
+        self.is_async = inspect.iscoroutinefunction(fn.main)
+
+    def _arguments(self, inputs: dict[str, meta.Datum]) -> tuple[dict[str, Any], dict[str, Out]]:
+        args: dict[str, Any] = {}
+        outs: dict[str, Out] = {}
+        for b in self.fn.spec.bindings:
+            if b.name == "$return" or b.name not in self.params:
+                continue
+            if b.direction == "out":
+                outs[b.name] = args[b.name] = Out()
+            elif b.name in inputs:
+                args[b.name] = converter(b.type).decode(inputs[b.name], trigger_metadata={})
+        if "context" in self.params and "context" not in args:
+            args["context"] = Context(self.fn)
+        return args, outs
+
+    def _encode(self, result: Any, outs: dict[str, Out]) -> dict[str, meta.Datum]:
+        encoded: dict[str, meta.Datum] = {}
+        for b in self.fn.spec.bindings:
+            if b.name == "$return":
+                value = result
+            elif b.name in outs:
+                value = outs[b.name].get()
+            elif b.direction == "in" and b.type.endswith("Trigger") and converter(b.type).has_implicit_output():
+                value = result  # orchestration/activity/entity triggers return through the trigger
+            else:
+                continue
+            if value is not None or b.name == "$return" or b.type.endswith("Trigger"):
+                encoded[b.name] = converter(b.type).encode(value, expected_type=None)
+        return encoded
+
+    def call_sync(self, inputs: dict[str, meta.Datum]) -> dict[str, meta.Datum]:
+        """Run a plain (non-async) function in the calling thread."""
+        args, outs = self._arguments(inputs)
+        return self._encode(self.fn.main(**args), outs)
+
+    async def call(self, inputs: dict[str, meta.Datum]) -> dict[str, meta.Datum]:
+        """Run the function: async ones on the event loop, plain ones in the thread pool."""
+        if self.is_async:
+            args, outs = self._arguments(inputs)
+            return self._encode(await self.fn.main(**args), outs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self.call_sync, inputs)
+
+
+def returned(fn: LoadedFunction, outputs: dict[str, meta.Datum]) -> meta.Datum | None:
+    """The datum of the implicit trigger output or $return."""
+    if "$return" in outputs:
+        return outputs["$return"]
+    trigger = fn.spec.trigger
+    return outputs.get(trigger.name) if trigger else None

@@ -1,0 +1,88 @@
+"""Host configuration read as the Functions host reads it: host.json and local.settings.json."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULT_HUB = "TestHubName"
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """What devhost takes from host.json and local.settings.json."""
+
+    script_root: Path
+    route_prefix: str = "api"
+    hub_name: str = DEFAULT_HUB
+    log_level: str = "Information"
+    values: dict[str, str] = field(default_factory=dict)
+    local_http_port: int | None = None
+
+
+def _read_json(path: Path, required: bool) -> dict[str, Any]:
+    if not path.exists():
+        if required:
+            raise ConfigError(f"{path.name} not found in {path.parent}: is this a Functions app?")
+        return {}
+    try:
+        # utf-8-sig: editors on Windows often write a BOM, which the host accepts.
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a JSON object")
+    return data
+
+
+def _ci_get(mapping: dict[str, Any], key: str, default: Any = None) -> Any:
+    """host.json keys are case-insensitive in the host."""
+    for k, v in mapping.items():
+        if k.lower() == key.lower():
+            return v
+    return default
+
+
+def load_config(script_root: str | os.PathLike[str]) -> HostConfig:
+    """Read host.json (required) and local.settings.json (optional) under script_root."""
+    root = Path(script_root).resolve()
+    host = _read_json(root / "host.json", required=True)
+    settings = _read_json(root / "local.settings.json", required=False)
+    extensions = _ci_get(host, "extensions", {}) or {}
+    http = _ci_get(extensions, "http", {}) or {}
+    durable = _ci_get(extensions, "durableTask", {}) or {}
+    logging_cfg = _ci_get(host, "logging", {}) or {}
+    levels = _ci_get(logging_cfg, "logLevel", {}) or {}
+
+    prefix = _ci_get(http, "routePrefix", "api")
+    values = {str(k): "" if v is None else str(v) for k, v in (_ci_get(settings, "Values", {}) or {}).items()}
+    host_section = _ci_get(settings, "Host", {}) or {}
+    port = _ci_get(host_section, "LocalHttpPort")
+    hub = _ci_get(durable, "hubName") or (
+        os.environ.get("WEBSITE_SITE_NAME") or values.get("WEBSITE_SITE_NAME") or DEFAULT_HUB)
+    return HostConfig(
+        script_root=root,
+        route_prefix=str(prefix).strip("/"),
+        hub_name=_expand(str(hub), values),
+        log_level=str(_ci_get(levels, "default", "Information")),
+        values=values,
+        local_http_port=int(port) if port not in (None, "") else None,
+    )
+
+
+def _expand(text: str, values: dict[str, str]) -> str:
+    """%NAME% app-setting references, as the host resolves them in host.json."""
+    if text.startswith("%") and text.endswith("%") and len(text) > 2:
+        name = text[1:-1]
+        return os.environ.get(name) or values.get(name) or text
+    return text
+
+
+def apply_values(config: HostConfig) -> None:
+    """Put local.settings.json Values into the environment, without overriding what is already set."""
+    for key, value in config.values.items():
+        os.environ.setdefault(key, value)

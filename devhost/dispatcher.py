@@ -1,0 +1,301 @@
+"""Runs the work the store holds: orchestration episodes (one at a time per instance), activities (concurrently),
+entity batches and due timers. Work is handed on in-process the moment it is committed; a periodic scan only
+catches what a crash or a timer left behind."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import traceback
+from concurrent.futures import Executor
+from typing import Any
+
+import aiohttp
+
+from . import engine
+from . import events as ev
+from .bindings import Invocation, returned, string_datum
+from .clock import Clock, new_id
+from .loader import LoadedFunction
+from .model import TERMINAL_STATUSES, ActivityWork, HTTP_ACTIVITY_NAME, Message, NewInstance, OutgoingMessage
+from .operations import orchestrator_input
+from .store import Store
+
+log = logging.getLogger("devhost")
+SCAN_INTERVAL = 1.0
+
+
+class Dispatcher:
+    """Owns the in-memory queues; the store remains the truth, so a restart picks up where a crash left off."""
+
+    def __init__(self, store: Store, functions: dict[str, LoadedFunction], clock: Clock, executor: Executor,
+                 activity_workers: int = 32, orchestration_workers: int = 4) -> None:
+        self.store = store
+        self.clock = clock
+        self.executor = executor
+        self.by_kind: dict[str, dict[str, Invocation]] = {"orchestration": {}, "activity": {}, "entity": {}}
+        for fn in functions.values():
+            if fn.spec.kind in self.by_kind:
+                self.by_kind[fn.spec.kind][fn.spec.name.lower()] = Invocation(fn, executor)
+        self.activity_names = frozenset(i.fn.spec.name for i in self.by_kind["activity"].values())
+        self.ready: asyncio.Queue[str] = asyncio.Queue()
+        self.activities: asyncio.Queue[ActivityWork] = asyncio.Queue()
+        self.queued: set[str] = set()
+        self.busy: set[str] = set()
+        self.again: set[str] = set()
+        self.timers: dict[str, tuple[float, asyncio.TimerHandle]] = {}
+        self.tasks: list[asyncio.Task[None]] = []
+        self.n_activity_workers = activity_workers
+        self.n_orchestration_workers = orchestration_workers
+        self._http: aiohttp.ClientSession | None = None
+        self.idle = asyncio.Event()
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Recover what the store holds, then start the workers and the safety scan."""
+        works, inboxes = self.store.pending_work()
+        for work in works:
+            self.activities.put_nowait(work)
+        for instance_id, visible_at in inboxes:
+            self._wake(instance_id, visible_at)
+        loop = asyncio.get_running_loop()
+        self.tasks += [loop.create_task(self._orchestration_worker()) for _ in range(self.n_orchestration_workers)]
+        self.tasks += [loop.create_task(self._activity_worker()) for _ in range(self.n_activity_workers)]
+        self.tasks.append(loop.create_task(self._scan()))
+
+    async def stop(self) -> None:
+        """Stop taking work; what was not committed stays in the store and runs again at the next start."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for _, handle in self.timers.values():
+            handle.cancel()
+        if self._http is not None:
+            await self._http.close()
+
+    # -- hand-on ----------------------------------------------------------------------------
+    def hand_on(self, works: list[ActivityWork], messages: list[Message]) -> None:
+        """Called right after a commit: queue the new activities, wake the instances that got messages."""
+        for work in works:
+            self.activities.put_nowait(work)
+        for message in messages:
+            self._wake(message.instance_id, message.visible_at)
+
+    def _wake(self, instance_id: str, visible_at: float) -> None:
+        delay = visible_at - self.clock.time()
+        if delay <= 0:
+            self._enqueue(instance_id)
+            return
+        current = self.timers.get(instance_id)
+        if current is not None and current[0] <= visible_at:
+            return
+        if current is not None:
+            current[1].cancel()
+        handle = asyncio.get_running_loop().call_later(delay, self._timer_due, instance_id)
+        self.timers[instance_id] = (visible_at, handle)
+
+    def _timer_due(self, instance_id: str) -> None:
+        self.timers.pop(instance_id, None)
+        self._enqueue(instance_id)
+
+    def _enqueue(self, instance_id: str) -> None:
+        if instance_id in self.busy:
+            self.again.add(instance_id)
+        elif instance_id not in self.queued:
+            self.queued.add(instance_id)
+            self.ready.put_nowait(instance_id)
+
+    def rescan(self) -> None:
+        """Re-arm every timer from the store, e.g. after the clock skipped ahead."""
+        for _, handle in self.timers.values():
+            handle.cancel()
+        self.timers.clear()
+        for instance_id, visible_at in self.store.due_inboxes():
+            self._wake(instance_id, visible_at)
+
+    async def _scan(self) -> None:
+        while True:
+            await asyncio.sleep(SCAN_INTERVAL)
+            try:
+                now = self.clock.time()
+                for instance_id, visible_at in self.store.due_inboxes():
+                    if visible_at <= now and instance_id not in self.timers:
+                        self._enqueue(instance_id)
+            except Exception:  # the scan is a safety net; it must never die
+                log.exception("devhost: work scan failed")
+
+    # -- orchestrations and entities --------------------------------------------------------
+    async def _orchestration_worker(self) -> None:
+        while True:
+            instance_id = await self.ready.get()
+            self.queued.discard(instance_id)
+            self.busy.add(instance_id)
+            try:
+                if instance_id.startswith("@"):
+                    await self._run_entity(instance_id)
+                else:
+                    await self._run_episode(instance_id)
+            except Exception:
+                log.exception("devhost: episode of %s failed; it will be retried", instance_id)
+                asyncio.get_running_loop().call_later(1.0, self._enqueue, instance_id)
+            finally:
+                self.busy.discard(instance_id)
+                if instance_id in self.again:
+                    self.again.discard(instance_id)
+                    self._enqueue(instance_id)
+
+    async def _run_episode(self, instance_id: str) -> None:
+        instance = self.store.get_instance(instance_id)
+        now = self.clock.now()
+        if instance is None:
+            self.store.drop_messages([m for m, _ in self.store.inbox(instance_id, None, now.timestamp())[0]])
+            return
+        messages, stale = self.store.inbox(instance_id, instance.execution_id, now.timestamp())
+        if instance.status in TERMINAL_STATUSES:
+            self.store.drop_messages(stale + [m for m, _ in messages])  # late news for a finished instance
+            return
+        history = self.store.get_history(instance_id)
+        episode = engine.prepare(instance_id, instance.execution_id, instance.name, instance.status, history,
+                                 messages, now)
+        if not episode.consumed:
+            self.store.drop_messages(stale)
+            return
+        result, error = None, None
+        if episode.run_code:
+            result, error = await self._call_orchestrator(episode, instance)
+        parent = engine.parent_of(history, episode.new_events)
+        decision = engine.decide(episode, result, error, parent, self.activity_names)
+        next_execution = None
+        if decision.continue_as_new is not None:
+            new_input = decision.continue_as_new[0]
+            execution_id = new_id()
+            next_execution = NewInstance(instance_id, instance.name, execution_id, new_input,
+                                         instance.parent_instance_id,
+                                         ev.execution_started(now, instance_id, execution_id, instance.name,
+                                                              new_input, parent))
+        set_custom = decision.custom_status is not engine.UNCHANGED
+        custom = json.dumps(decision.custom_status) if set_custom else None
+        works, sent = self.store.commit_episode(
+            instance, decision.history, decision.status, decision.output, custom, set_custom,
+            episode.consumed + stale, decision.activities, decision.messages, decision.new_instances,
+            next_execution, now.timestamp())
+        if decision.status in TERMINAL_STATUSES:
+            log.info("Orchestration %s (%s) %s.", instance.name, instance_id, decision.status.value)
+        self.hand_on(works, sent)
+        self._settled()
+
+    async def _call_orchestrator(self, episode: engine.Episode, instance: Any) -> tuple[Any, str | None]:
+        """Run the orchestrator function on the episode; its failures become data."""
+        invocation = self.by_kind["orchestration"].get(instance.name.lower())
+        if invocation is None:
+            return None, (f"The function '{instance.name}' doesn't exist, is disabled, or is not an orchestrator "
+                          f"function.")
+        context = episode.context_json(orchestrator_input(instance.input), instance.parent_instance_id)
+        trigger = invocation.fn.spec.trigger
+        try:
+            outputs = await invocation.call({trigger.name: string_datum(context)})
+            datum = returned(invocation.fn, outputs)
+            text = datum.value if datum is not None else None
+            return (json.loads(text) if isinstance(text, str) else text), None
+        except Exception as exc:
+            error, state = engine.failure_details(str(exc))
+            return state, error
+
+    async def _run_entity(self, entity_id: str) -> None:
+        messages, _ = self.store.inbox(entity_id, None, self.clock.time())
+        if not messages:
+            return
+        _, name, key = entity_id.split("@", 2)
+        invocation = self.by_kind["entity"].get(name)
+        requests = [(msg_id, json.loads(event.get("Input") or "{}")) for msg_id, event in messages]
+        exists, state = self.store.load_entity(entity_id)
+        batch = [{"name": r.get("op"), "input": json.dumps(r.get("input")) if r.get("input") is not None else
+                  "null", "isSignal": bool(r.get("signal"))} for _, r in requests]
+        results: list[dict[str, Any]]
+        if invocation is None:
+            error = f"The function '{name}' doesn't exist, is disabled, or is not an entity function."
+            log.warning("devhost: %s", error)
+            results = [{"isError": True, "result": json.dumps(error)} for _ in requests]
+        else:
+            context = json.dumps({"self": {"name": name, "key": key}, "exists": exists, "state": state,
+                                  "batch": batch})
+            try:
+                outputs = await invocation.call({invocation.fn.spec.trigger.name: string_datum(context)})
+                datum = returned(invocation.fn, outputs)
+                reply = json.loads(datum.value) if datum is not None else {}
+                results = reply.get("results") or []
+                exists = bool(reply.get("entityExists"))
+                state = reply.get("entityState") if exists else None
+            except Exception as exc:  # a crash of the whole batch fails its calls; state stays as it was
+                results = [{"isError": True, "result": json.dumps(f"{type(exc).__name__}: {exc}")}
+                           for _ in requests]
+        now = self.clock.now()
+        replies = []
+        for (_, request), outcome in zip(requests, results):
+            if request.get("signal") or not request.get("parent"):
+                continue
+            response = {"result": outcome.get("result")}
+            if outcome.get("isError"):
+                response["exceptionType"] = "System.Exception"
+            replies.append(OutgoingMessage(request["parent"], dict(
+                ev.event_raised(now, request["id"], json.dumps(response)), ExecutionId=request.get("parentExecution"))))
+        sent = self.store.commit_entity(entity_id, name, exists, state, [m for m, _ in messages], replies,
+                                        now.timestamp())
+        self.hand_on([], sent)
+        self._settled()
+
+    # -- activities -------------------------------------------------------------------------
+    async def _activity_worker(self) -> None:
+        while True:
+            work = await self.activities.get()
+            try:
+                event = await self._run_activity(work)
+                message = self.store.complete_activity(work, event)
+                if message is not None:
+                    self._wake(message.instance_id, 0.0)
+            except Exception:
+                log.exception("devhost: activity %s of %s could not be recorded; retrying", work.name,
+                              work.instance_id)
+                asyncio.get_running_loop().call_later(1.0, self.activities.put_nowait, work)
+
+    async def _run_activity(self, work: ActivityWork) -> dict[str, Any]:
+        """Run one activity; its exception becomes a TaskFailed event."""
+        if work.name == HTTP_ACTIVITY_NAME:
+            return await self._call_http(work)
+        invocation = self.by_kind["activity"].get(work.name.lower())
+        started = time.perf_counter()
+        try:
+            if invocation is None:
+                raise LookupError(f"The function '{work.name}' doesn't exist, is disabled, or is not an activity "
+                                  f"function.")
+            outputs = await invocation.call({invocation.fn.spec.trigger.name: string_datum(work.input)})
+            datum = returned(invocation.fn, outputs)
+            result = datum.value if datum is not None else None
+            log.debug("Executed 'Functions.%s' (Succeeded, Duration=%.0fms)", work.name,
+                      (time.perf_counter() - started) * 1000)
+            return ev.task_completed(self.clock.now(), work.task_id, result)
+        except Exception as exc:
+            log.info("Executed 'Functions.%s' (Failed): %s: %s", work.name, type(exc).__name__, exc)
+            reason = f"Activity function '{work.name}' failed: {type(exc).__name__}: {exc}"
+            return ev.task_failed(self.clock.now(), work.task_id, reason, traceback.format_exc())
+
+    async def _call_http(self, work: ActivityWork) -> dict[str, Any]:
+        """The built-in HTTP activity behind call_http."""
+        request = json.loads(work.input or "{}")
+        if self._http is None:
+            self._http = aiohttp.ClientSession()
+        try:
+            async with self._http.request(request.get("method", "GET"), request["uri"],
+                                          data=request.get("content"),
+                                          headers=request.get("headers") or None) as response:
+                content = await response.text()
+                result = {"statusCode": response.status, "headers": dict(response.headers), "content": content}
+            return ev.task_completed(self.clock.now(), work.task_id, json.dumps(result))
+        except Exception as exc:
+            reason = f"Activity function '{HTTP_ACTIVITY_NAME}' failed: {type(exc).__name__}: {exc}"
+            return ev.task_failed(self.clock.now(), work.task_id, reason, None)
+
+    def _settled(self) -> None:
+        if not self.queued and not self.busy and self.ready.empty():
+            self.idle.set()

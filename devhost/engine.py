@@ -1,0 +1,534 @@
+"""The replay engine: a pure function from an instance's history, its new messages and the orchestrator's
+OrchestratorState to the outcome of the episode (new history, new work, status). No I/O, no clock, no database."""
+from __future__ import annotations
+
+import json
+import uuid
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from . import events as ev
+from .model import (HTTP_ACTIVITY_NAME, ActionType, EventType, NewInstance, OutgoingMessage, RuntimeStatus,
+                    history_timestamp, utc)
+
+OUT_OF_PROC_MARKER = "$OutOfProcData$:"
+CONTEXT_CONSTANTS = {
+    "upperSchemaVersion": 1,  # with upperSchemaVersionNew these select the SDK's replay schema V3
+    "upperSchemaVersionNew": 2,
+    "longRunningTimerIntervalDuration": "3.00:00:00",
+    "maximumShortTimerDuration": "6.00:00:00",
+    "defaultHttpAsyncRequestSleepTimeMillseconds": 30000,
+}
+UNCHANGED = object()  # custom status left as it was
+
+
+@dataclass
+class Episode:
+    """What an episode starts from: the history so far and the inbox messages it consumes."""
+
+    instance_id: str
+    execution_id: str
+    name: str
+    status: RuntimeStatus
+    history: list[dict[str, Any]]          # events of the current execution, already committed
+    new_events: list[dict[str, Any]]       # OrchestratorStarted + the consumed messages, in order
+    consumed: list[int]                    # message ids taken out of the inbox
+    run_code: bool                         # False when nothing the orchestrator code waits for arrived
+    status_after_messages: RuntimeStatus   # after Suspended/Resumed/Terminated messages
+    terminated_reason: str | None = None
+    now: datetime | None = None
+
+    def context_json(self, input_: str | None, parent_instance_id: str | None) -> str:
+        """The orchestration trigger's context JSON (PROTOCOL §4.1)."""
+        old = [dict(e, IsPlayed=True) for e in self.history]
+        new = [dict(e, IsPlayed=False) for e in self.new_events]
+        return json.dumps({"history": old + new, "input": input_, "instanceId": self.instance_id,
+                           "isReplaying": bool(old), "parentInstanceId": parent_instance_id,
+                           **CONTEXT_CONSTANTS})
+
+
+@dataclass
+class Decision:
+    """The outcome of an episode: committed by the store as one transaction."""
+
+    history: list[dict[str, Any]]
+    status: RuntimeStatus
+    output: str | None = None
+    custom_status: Any = UNCHANGED
+    activities: list[tuple[int, str, str | None]] = field(default_factory=list)  # (TaskScheduledId, name, input)
+    messages: list[OutgoingMessage] = field(default_factory=list)
+    new_instances: list[NewInstance] = field(default_factory=list)
+    continue_as_new: tuple[str | None] | None = None  # (new input,) when the execution continues as new
+
+    @property
+    def finished(self) -> bool:
+        return self.status.is_terminal or self.continue_as_new is not None
+
+
+_CODE_EVENTS = {EventType.ExecutionStarted, EventType.TaskCompleted, EventType.TaskFailed,
+                EventType.SubOrchestrationInstanceCompleted, EventType.SubOrchestrationInstanceFailed,
+                EventType.TimerFired, EventType.EventRaised, EventType.GenericEvent}
+
+
+def _suspended_in(history: list[dict[str, Any]]) -> bool:
+    for event in reversed(history):
+        if event["EventType"] == EventType.ExecutionSuspended:
+            return True
+        if event["EventType"] == EventType.ExecutionResumed:
+            return False
+    return False
+
+
+def prepare(instance_id: str, execution_id: str, name: str, status: RuntimeStatus,
+            history: list[dict[str, Any]], messages: list[tuple[int, dict[str, Any]]], now: datetime) -> Episode:
+    """Sort an inbox into what this episode consumes: suspension holds back everything but resume and terminate."""
+    suspended = _suspended_in(history)
+    new_events: list[dict[str, Any]] = [ev.orchestrator_started(now)]
+    consumed: list[int] = []
+    held: list[tuple[int, dict[str, Any]]] = []
+    terminated: str | None = None
+    run_code = False
+    started = bool(history)
+    for msg_id, event in messages:
+        kind = event["EventType"]
+        if kind == EventType.ExecutionTerminated:
+            consumed.append(msg_id)
+            new_events.append(event)
+            terminated = event.get("Input") or ""
+            break
+        if kind == EventType.ExecutionSuspended:
+            consumed.append(msg_id)
+            if not suspended:
+                suspended = True
+                new_events.append(event)
+            continue
+        if kind == EventType.ExecutionResumed:
+            consumed.append(msg_id)
+            if suspended:
+                suspended = False
+                new_events.append(event)
+                for held_id, held_event in held:  # events raised while suspended are delivered on resume
+                    consumed.append(held_id)
+                    new_events.append(held_event)
+                    run_code = True
+                    started = started or held_event["EventType"] == EventType.ExecutionStarted
+                held = []
+            continue
+        if suspended:
+            held.append((msg_id, event))
+            continue
+        if kind == EventType.ExecutionStarted and history:
+            consumed.append(msg_id)  # a duplicate start of a running execution is dropped
+            continue
+        consumed.append(msg_id)
+        new_events.append(event)
+        started = started or kind == EventType.ExecutionStarted
+        run_code = run_code or kind in _CODE_EVENTS
+    if terminated is not None:
+        current = RuntimeStatus.Terminated
+    elif suspended:
+        current = RuntimeStatus.Suspended
+    else:
+        current = RuntimeStatus.Running if started else RuntimeStatus.Pending
+    return Episode(instance_id, execution_id, name, status, history, new_events, consumed,
+                   run_code and started and terminated is None, current, terminated, now)
+
+
+def failure_details(result_text: str) -> tuple[str, dict[str, Any] | None]:
+    """Split an orchestrator exception text into the error and the OrchestratorState after $OutOfProcData$."""
+    if OUT_OF_PROC_MARKER in result_text:
+        _, _, data = result_text.partition(OUT_OF_PROC_MARKER)
+        try:
+            state = json.loads(data)
+        except ValueError:
+            return result_text, None
+        return str(state.get("error") or result_text.split("\n\n" + OUT_OF_PROC_MARKER)[0]), state
+    return result_text, None
+
+
+class NonDeterminism(Exception):
+    """The orchestrator's actions on replay disagree with its recorded history."""
+
+
+class UnknownFunction(Exception):
+    """An action names an activity the app does not have: the host fails the orchestration."""
+
+
+@dataclass
+class _Scheduled:
+    kind: EventType  # TaskScheduled, SubOrchestrationInstanceCreated, TimerCreated, EventSent
+    name: str
+    input: str | None = None
+    instance_id: str | None = None  # sub-orchestration or entity target
+    fire_at: datetime | None = None
+    cancelled: bool = False
+    delay_seconds: float = 0.0
+
+
+class _Node:
+    """A .NET-side task of the shim's replay: done once, then its listeners run."""
+
+    __slots__ = ("done", "failed", "listeners")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.failed = False
+        self.listeners: list[Callable[[_Node], None]] = []
+
+    def finish(self, failed: bool) -> None:
+        if self.done:
+            return
+        self.done, self.failed = True, failed
+        listeners, self.listeners = self.listeners, []
+        for listener in listeners:
+            listener(self)
+
+    def then(self, listener: Callable[[_Node], None]) -> None:
+        if self.done:
+            listener(self)
+        else:
+            self.listeners.append(listener)
+
+
+_KIND_WORDS = {EventType.TaskScheduled: "an activity task", EventType.SubOrchestrationInstanceCreated:
+               "a sub-orchestration", EventType.TimerCreated: "a durable timer", EventType.EventSent: "an event"}
+
+
+class _Replay:
+    """Replays the action list against history as the extension's out-of-proc shim does: actions run in order,
+    each awaited before the next; every scheduling call takes the next event id; completions in history
+    order resume the waiting tasks."""
+
+    def __init__(self, execution_id: str, actions: list[dict[str, Any]], now: datetime,
+                 activities: frozenset[str] | None = None) -> None:
+        self.execution_id = execution_id
+        self.known_activities = activities
+        self.actions = actions
+        self.cursor = 0
+        self.now = now
+        self.next_id = 0
+        self.scheduled: dict[int, _Scheduled] = {}
+        self.waiting: dict[int, _Node] = {}
+        self.open_ids: set[int] = set()
+        self.event_waiters: dict[str, deque[_Node]] = defaultdict(deque)
+        self.early_events: dict[str, int] = defaultdict(int)
+        self.continue_as_new: tuple[str | None] | None = None
+
+    # -- the orchestrator side ------------------------------------------------------------
+    def advance(self) -> None:
+        while self.cursor < len(self.actions) and self.continue_as_new is None:
+            node = self.invoke(self.actions[self.cursor])
+            self.cursor += 1
+            if not node.done:
+                node.then(lambda _node: self.advance())
+                return
+
+    def _schedule(self, item: _Scheduled, keeps_open: bool = True) -> tuple[int, _Node]:
+        event_id, node = self.next_id, _Node()
+        self.next_id += 1
+        self.scheduled[event_id] = item
+        self.waiting[event_id] = node
+        if keeps_open:
+            self.open_ids.add(event_id)
+        return event_id, node
+
+    def _wait_event(self, name: str) -> _Node:
+        node = _Node()
+        if self.early_events[name] > 0:
+            self.early_events[name] -= 1
+            node.finish(False)
+        else:
+            self.event_waiters[name].append(node)
+        return node
+
+    def _call(self, action: dict[str, Any], kind: EventType) -> _Node:
+        if kind == EventType.SubOrchestrationInstanceCreated:
+            event_id = self.next_id
+            child = action.get("instanceId") or f"{self.execution_id}:{event_id}"
+            return self._schedule(_Scheduled(kind, action["functionName"], action.get("input"), child))[1]
+        if action["actionType"] == ActionType.CallHttp:
+            return self._schedule(_Scheduled(kind, HTTP_ACTIVITY_NAME, json.dumps(action.get("httpRequest"))))[1]
+        name = action["functionName"]
+        if self.known_activities is not None and name not in self.known_activities:
+            listing = ", ".join(f"'{n}'" for n in sorted(self.known_activities))
+            raise UnknownFunction(f"The function '{name}' doesn't exist, is disabled, or is not an activity "
+                                  f"function. Additional info: The following are the known activity functions: "
+                                  f"{listing}.")
+        return self._schedule(_Scheduled(kind, name, action.get("input")))[1]
+
+    def _with_retry(self, action: dict[str, Any], kind: EventType) -> _Node:
+        options = action.get("retryOptions") or {}
+        interval = max(0.0, float(options.get("firstRetryIntervalInMilliseconds", 0)) / 1000.0)
+        max_attempts = max(1, int(options.get("maxNumberOfAttempts", 1)))
+        outer = _Node()
+        attempts = [1]
+
+        def attempt_done(node: _Node) -> None:
+            if not node.failed:
+                outer.finish(False)
+                return
+            last = attempts[0] >= max_attempts
+            # After the last failure the SDK still waits for one extra timer; it fires at once.
+            delay = 0.0 if last else min(interval, 6 * 86400.0)
+            _, timer = self._schedule(_Scheduled(EventType.TimerCreated, "", fire_at=self.now + timedelta(
+                seconds=delay), delay_seconds=delay))
+            timer.then(lambda _t: outer.finish(True) if last else retry())
+
+        def retry() -> None:
+            attempts[0] += 1
+            self._call(action, kind).then(attempt_done)
+
+        self._call(action, kind).then(attempt_done)
+        return outer
+
+    def invoke(self, action: dict[str, Any]) -> _Node:
+        kind = action.get("actionType")
+        if kind == ActionType.CallActivity or kind == ActionType.CallHttp:
+            return self._call(action, EventType.TaskScheduled)
+        if kind == ActionType.CallActivityWithRetry:
+            return self._with_retry(action, EventType.TaskScheduled)
+        if kind == ActionType.CallSubOrchestrator:
+            return self._call(action, EventType.SubOrchestrationInstanceCreated)
+        if kind == ActionType.CallSubOrchestratorWithRetry:
+            return self._with_retry(action, EventType.SubOrchestrationInstanceCreated)
+        if kind == ActionType.CreateTimer:
+            cancelled = bool(action.get("isCanceled"))
+            fire_at = _parse_time(action["fireAt"])
+            _, node = self._schedule(_Scheduled(EventType.TimerCreated, "", fire_at=fire_at, cancelled=cancelled),
+                                     keeps_open=not cancelled)
+            if cancelled:
+                node.finish(True)
+            return node
+        if kind == ActionType.WaitForExternalEvent:
+            return self._wait_event(action["externalEventName"])
+        if kind in (ActionType.CallEntity, ActionType.SignalEntity, ActionType.ScheduledSignalEntity):
+            signal = kind != ActionType.CallEntity
+            event_id = self.next_id
+            request_id = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{self.execution_id}/{event_id}"))
+            request = json.dumps({"id": request_id, "op": action.get("operation"), "signal": signal,
+                                  "input": action.get("input"), "parent": None if signal else "",
+                                  "fireAt": action.get("fireAt")})
+            fire_at = _parse_time(action["fireAt"]) if action.get("fireAt") else None
+            self._schedule(_Scheduled(EventType.EventSent, action.get("operation") or "", request,
+                                      action["instanceId"], fire_at=fire_at), keeps_open=False)
+            if signal:
+                done = _Node()
+                done.finish(False)
+                return done
+            return self._wait_event(request_id)
+        if kind == ActionType.ContinueAsNew:
+            self.continue_as_new = (action.get("input"),)
+            done = _Node()
+            done.finish(False)
+            return done
+        if kind in (ActionType.WhenAll, ActionType.WhenAny):
+            children = [self.invoke(child) for child in action.get("compoundActions") or []]
+            return _when_all(children) if kind == ActionType.WhenAll else _when_any(children)
+        raise NonDeterminism(f"unknown actionType {kind!r}")
+
+    # -- the history side -----------------------------------------------------------------
+    def replay(self, history: list[dict[str, Any]]) -> None:
+        for event in history:
+            kind = event["EventType"]
+            if kind == EventType.OrchestratorStarted:
+                self.now = _parse_time(event["Timestamp"])
+            elif kind == EventType.ExecutionStarted:
+                self.advance()
+            elif kind in _KIND_WORDS:
+                self._match(event)
+            elif kind in (EventType.TaskCompleted, EventType.SubOrchestrationInstanceCompleted):
+                self._complete(event["TaskScheduledId"], False)
+            elif kind in (EventType.TaskFailed, EventType.SubOrchestrationInstanceFailed):
+                self._complete(event["TaskScheduledId"], True)
+            elif kind == EventType.TimerFired:
+                self._complete(event["TimerId"], False)
+            elif kind == EventType.EventRaised:
+                waiters = self.event_waiters.get(event.get("Name") or "")
+                if waiters:
+                    waiters.popleft().finish(False)
+                else:
+                    self.early_events[event.get("Name") or ""] += 1
+
+    def _match(self, event: dict[str, Any]) -> None:
+        event_id, kind = event["EventId"], EventType(event["EventType"])
+        item = self.scheduled.pop(event_id, None)
+        recorded = event.get("Name") or ""
+        what = _KIND_WORDS[kind]
+        if item is None:
+            raise NonDeterminism(
+                f"A previous execution of this orchestration scheduled {what} with sequence ID {event_id} and name "
+                f"'{recorded}', but the current replay execution hasn't (yet?) scheduled this task. Was a change "
+                f"made to the orchestrator code after this instance had already started running?")
+        if item.kind != kind or (kind != EventType.TimerCreated and item.name != recorded):
+            raise NonDeterminism(
+                f"A previous execution of this orchestration scheduled {what} with sequence ID {event_id} and name "
+                f"'{recorded}', but the current replay execution scheduled {_KIND_WORDS[item.kind]} with name "
+                f"'{item.name}' at that sequence ID. Was a change made to the orchestrator code after this "
+                f"instance had already started running?")
+
+    def _complete(self, event_id: int, failed: bool) -> None:
+        self.open_ids.discard(event_id)
+        node = self.waiting.pop(event_id, None)
+        if node is not None:
+            node.finish(failed)
+
+
+def _when_all(children: list[_Node]) -> _Node:
+    node = _Node()
+    remaining = [len(children)]
+
+    def child_done(child: _Node) -> None:
+        remaining[0] -= 1
+        if child.failed:
+            node.finish(True)  # the SDK's task_all fails on the first failure
+        elif remaining[0] == 0:
+            node.finish(False)
+
+    if not children:
+        node.finish(False)
+    for child in children:
+        child.then(child_done)
+    return node
+
+
+def _when_any(children: list[_Node]) -> _Node:
+    node = _Node()
+    if not children:
+        node.finish(False)
+    for child in children:
+        child.then(lambda _child: node.finish(False))
+    return node
+
+
+def _parse_time(text: str) -> datetime:
+    return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def decide(episode: Episode, result: dict[str, Any] | None, error: str | None,
+           parent: dict[str, Any] | None, activities: frozenset[str] | None = None) -> Decision:
+    """Apply an OrchestratorState (or an orchestrator failure) to the episode: PROTOCOL §4.3.
+    `activities` names the app's activity functions (None: don't check)."""
+    now = episode.now or datetime.now().astimezone()
+    history = list(episode.new_events)
+    if episode.terminated_reason is not None or any(
+            e["EventType"] == EventType.ExecutionTerminated for e in history):
+        reason = episode.terminated_reason
+        history.append(ev.execution_completed(now, RuntimeStatus.Terminated.value, _json_text(reason)))
+        history.append(ev.orchestrator_completed(now))
+        return _finish(episode, history, RuntimeStatus.Terminated, _json_text(reason), parent, now,
+                       failure=f"Orchestration terminated: {reason}")
+    if not episode.run_code:
+        history.append(ev.orchestrator_completed(now))
+        return Decision(history=history, status=episode.status_after_messages)
+
+    state = result or {}
+    custom = state.get("customStatus", UNCHANGED) if "customStatus" in state else UNCHANGED
+    if error is None and "actions" not in state:
+        error = "The orchestrator returned no OrchestratorState: is it created with df.Orchestrator.create?"
+    if error is not None:
+        return _fail(episode, history, error, parent, now, custom)
+
+    actions = [a for group in state.get("actions") or [] for a in group]
+    replay = _Replay(episode.execution_id, actions, now, activities)
+    try:
+        replay.replay(episode.history + episode.new_events)
+    except NonDeterminism as exc:
+        return _fail(episode, history, f"Non-Deterministic workflow detected: {exc}", parent, now, custom)
+    except UnknownFunction as exc:
+        return _fail(episode, history, str(exc), parent, now, custom)
+
+    decision = Decision(history=history, status=RuntimeStatus.Running, custom_status=custom)
+    for event_id in sorted(replay.scheduled):
+        _schedule_new(decision, episode, event_id, replay.scheduled[event_id], now)
+
+    if replay.continue_as_new is not None:
+        new_input = replay.continue_as_new[0]
+        history.append(ev.execution_completed(now, RuntimeStatus.ContinuedAsNew.value, new_input))
+        history.append(ev.orchestrator_completed(now))
+        decision.status = RuntimeStatus.ContinuedAsNew
+        decision.continue_as_new = (new_input,)
+        decision.activities = []  # work of an ended execution is dropped; signals still go out
+        return decision
+    if state.get("isDone") and not replay.open_ids:
+        output = _json_text(state.get("output"))
+        history.append(ev.execution_completed(now, RuntimeStatus.Completed.value, output))
+        history.append(ev.orchestrator_completed(now))
+        done = _finish(episode, history, RuntimeStatus.Completed, output, parent, now)
+        done.custom_status = custom
+        done.messages = decision.messages + done.messages
+        return done
+    history.append(ev.orchestrator_completed(now))
+    return decision
+
+
+def _schedule_new(decision: Decision, episode: Episode, event_id: int, item: _Scheduled, now: datetime) -> None:
+    """Turn a frontier action into its history event and the work that carries it out."""
+    me = episode.instance_id
+    if item.kind == EventType.TaskScheduled:
+        decision.history.append(ev.task_scheduled(now, event_id, item.name, item.input))
+        decision.activities.append((event_id, item.name, item.input))
+    elif item.kind == EventType.TimerCreated:
+        fire_at = item.fire_at or now
+        stamp = history_timestamp(fire_at)
+        decision.history.append(ev.timer_created(now, event_id, stamp))
+        if not item.cancelled:
+            fired = dict(ev.timer_fired(fire_at, event_id, stamp), ExecutionId=episode.execution_id)
+            decision.messages.append(OutgoingMessage(me, fired, fire_at.timestamp()))
+    elif item.kind == EventType.SubOrchestrationInstanceCreated:
+        child = item.instance_id or f"{episode.execution_id}:{event_id}"
+        decision.history.append(ev.sub_orchestration_created(now, event_id, item.name, child, item.input))
+        parent = {"Name": episode.name, "Version": "", "TaskScheduleId": event_id,
+                  "OrchestrationInstance": {"InstanceId": me, "ExecutionId": episode.execution_id}}
+        execution_id = uuid.uuid5(uuid.NAMESPACE_OID, f"{episode.execution_id}/{event_id}").hex
+        started = ev.execution_started(now, child, execution_id, item.name, item.input, parent)
+        decision.new_instances.append(NewInstance(child, item.name, execution_id, item.input, me, started))
+    elif item.kind == EventType.EventSent:
+        request = json.loads(item.input or "{}")
+        if not request.get("signal"):
+            request["parent"] = me
+            request["parentExecution"] = episode.execution_id
+        text = json.dumps(request)
+        target = item.instance_id or ""
+        decision.history.append(ev.event_sent(now, event_id, target, item.name, text))
+        at = item.fire_at.timestamp() if item.fire_at else 0.0
+        decision.messages.append(OutgoingMessage(target, ev.event_raised(now, item.name, text), at))
+
+
+def _fail(episode: Episode, history: list[dict[str, Any]], error: str, parent: dict[str, Any] | None,
+          now: datetime, custom: Any) -> Decision:
+    output = f"Orchestrator function '{episode.name}' failed: {error}"
+    history.append(ev.execution_completed(now, RuntimeStatus.Failed.value, json.dumps(output)))
+    history.append(ev.orchestrator_completed(now))
+    decision = _finish(episode, history, RuntimeStatus.Failed, json.dumps(output), parent, now, failure=output)
+    decision.custom_status = custom
+    return decision
+
+
+def _finish(episode: Episode, history: list[dict[str, Any]], status: RuntimeStatus, output: str | None,
+            parent: dict[str, Any] | None, now: datetime, failure: str | None = None) -> Decision:
+    """A terminal decision; a sub-orchestration also tells its parent."""
+    decision = Decision(history=history, status=status, output=output)
+    if parent:
+        task_id = parent.get("TaskScheduleId")
+        target = (parent.get("OrchestrationInstance") or {})
+        if status == RuntimeStatus.Completed:
+            reply = ev.sub_orchestration_completed(now, task_id, output)
+        else:
+            reply = ev.sub_orchestration_failed(now, task_id, failure or "", None)
+        reply["ExecutionId"] = target.get("ExecutionId")
+        decision.messages.append(OutgoingMessage(target.get("InstanceId", ""), reply))
+    return decision
+
+
+def parent_of(history: list[dict[str, Any]], new_events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The ParentInstance of the execution's ExecutionStarted, if any."""
+    for event in history[:3] + new_events[:3]:
+        if event["EventType"] == EventType.ExecutionStarted:
+            return event.get("ParentInstance")
+    return None

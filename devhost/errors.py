@@ -1,0 +1,38 @@
+"""devhost's exceptions: one root and the few precise kinds that http maps to status codes."""
+from __future__ import annotations
+
+
+class DevhostError(Exception):
+    """Root of every error devhost raises on purpose."""
+
+
+class ConfigError(DevhostError):
+    """host.json, local.settings.json or a function.json cannot be used."""
+
+
+class StoreError(DevhostError):
+    """The store file cannot be opened: locked by another host, corrupt, or not a devhost store."""
+
+
+class BadRequest(DevhostError):
+    """An argument of a management call is wrong (the host's ArgumentException: 400)."""
+
+
+class NotFound(DevhostError):
+    """The instance, entity or function does not exist (404, empty body)."""
+
+
+class Gone(DevhostError):
+    """The instance is already in a terminal state (410, empty body)."""
+
+
+class Conflict(DevhostError):
+    """An instance with that id is still running (409)."""
+
+
+class PreconditionFailed(DevhostError):
+    """The instance is in a state the operation does not apply to (412)."""
+
+
+class InvalidOperation(DevhostError):
+    """The operation is not valid now (the host answers 500), e.g. suspending a suspended instance."""

@@ -1,0 +1,177 @@
+"""Wires devhost together: configuration, functions, store, dispatcher, operations and the HTTP server."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+from .bindings import Invocation
+from .clock import Clock
+from .config import apply_values, load_config
+from .dispatcher import Dispatcher
+from .http import RPC, WEBHOOK, DurableApi, FunctionRoutes, make_app
+from .loader import load_functions
+from .operations import Operations
+from .routes import compile_route
+from .store import Store
+
+log = logging.getLogger("devhost")
+DEFAULT_PORT = 7071
+
+
+@dataclass
+class HostOptions:
+    """The command line of `python -m devhost` (flag names as in `func start`)."""
+
+    script_root: str = "."
+    port: int | None = None
+    host: str = "127.0.0.1"
+    store: str | None = None
+    durability: str = "normal"
+    time_travel: bool = False
+    verbose: bool = False
+
+
+class Host:
+    """A running devhost: start() binds the port and starts the dispatcher; stop() shuts down cleanly."""
+
+    def __init__(self, options: HostOptions, clock: Clock | None = None) -> None:
+        self.options = options
+        self.clock = clock or Clock()
+        self.config = load_config(options.script_root)
+        apply_values(self.config)
+        self.port = options.port or self.config.local_http_port or DEFAULT_PORT
+        root = self.config.script_root
+        self.store_path = Path(options.store) if options.store else root / ".devhost" / "store.sqlite"
+        self.report = load_functions(root)
+        self.executor = ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 2) * 4 + 4),
+                                           thread_name_prefix="devhost-fn")
+        self.store: Store | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.runner: web.AppRunner | None = None
+
+    @property
+    def public_origin(self) -> str:
+        shown = "localhost" if self.options.host in ("127.0.0.1", "localhost", "0.0.0.0", "::") else \
+            self.options.host
+        return f"http://{shown}:{self.port}"
+
+    def client_payload(self) -> str:
+        """The durableClient binding's JSON (PROTOCOL §1)."""
+        base = self.public_origin + WEBHOOK
+        hub = self.config.hub_name
+        common = f"taskHub={hub}&connection=Storage"
+        inst = f"{base}/instances/INSTANCEID"
+        return json.dumps({
+            "taskHubName": hub, "connectionName": None,
+            "creationUrls": {
+                "createNewInstancePostUri": f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]",
+                "createAndWaitOnNewInstancePostUri": f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]"
+                                                     f"?timeout={{timeoutInSeconds}}"
+                                                     f"&pollingInterval={{intervalInSeconds}}"},
+            "managementUrls": {
+                "id": "INSTANCEID",
+                "statusQueryGetUri": f"{inst}?{common}",
+                "sendEventPostUri": f"{inst}/raiseEvent/{{eventName}}?{common}",
+                "terminatePostUri": f"{inst}/terminate?reason={{text}}&{common}",
+                "rewindPostUri": f"{inst}/rewind?reason={{text}}&{common}",
+                "purgeHistoryDeleteUri": f"{inst}?{common}",
+                "restartPostUri": f"{inst}/restart?{common}",
+                "suspendPostUri": f"{inst}/suspend?reason={{text}}&{common}",
+                "resumePostUri": f"{inst}/resume?reason={{text}}&{common}"},
+            "baseUrl": base, "requiredQueryStringParameters": "",
+            "rpcBaseUrl": f"http://127.0.0.1:{self.port}{RPC}/", "httpBaseUrl": None,
+            "maxGrpcMessageSizeInBytes": None,
+        }, separators=(",", ":"))
+
+    def _http_functions(self) -> list[tuple]:
+        out = []
+        for fn in self.report.functions.values():
+            if fn.spec.kind != "http":
+                continue
+            trigger = fn.spec.trigger
+            route = str(trigger.raw.get("route") or fn.spec.name)
+            methods = frozenset(str(m).lower() for m in trigger.raw.get("methods") or [])
+            out.append((compile_route(route), methods, Invocation(fn, self.executor)))
+        return out
+
+    async def start(self) -> None:
+        started = time.perf_counter()
+        self.store = Store(self.store_path, self.options.durability)
+        self.dispatcher = Dispatcher(self.store, self.report.functions, self.clock, self.executor)
+        orchestrators = sorted(f.spec.name for f in self.report.functions.values() if f.spec.kind == "orchestration")
+        ops = Operations(self.store, lambda: orchestrators, self.clock, self.dispatcher.hand_on)
+        self.ops = ops
+        app = make_app(DurableApi(ops, self.config.hub_name),
+                       FunctionRoutes(self._http_functions(), self.client_payload), self.config.route_prefix)
+        if self.options.time_travel:
+            app.router.add_post("/admin/devhost/advance", self._advance)
+        self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, self.options.host, self.port, reuse_address=True)
+        await site.start()
+        await self.dispatcher.start()
+        self._print_banner(time.perf_counter() - started)
+
+    async def _advance(self, request: web.Request) -> web.Response:
+        """POST /admin/devhost/advance?seconds=N (only with --time-travel): durable time skips ahead."""
+        try:
+            seconds = float(request.query.get("seconds", "0"))
+            self.clock.advance(seconds)
+        except ValueError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        assert self.dispatcher is not None
+        self.dispatcher.rescan()
+        return web.json_response({"now": self.clock.now().isoformat(), "offsetSeconds": self.clock.offset})
+
+    def _print_banner(self, elapsed: float) -> None:
+        lines = ["", "Functions:", ""]
+        prefix = f"/{self.config.route_prefix}" if self.config.route_prefix else ""
+        for fn in sorted(self.report.functions.values(), key=lambda f: f.spec.name.lower()):
+            trigger = fn.spec.trigger
+            if fn.spec.kind == "http":
+                methods = ",".join(m.upper() for m in trigger.raw.get("methods") or []) or "ALL"
+                route = trigger.raw.get("route") or fn.spec.name
+                lines.append(f"\t{fn.spec.name}: [{methods}] {self.public_origin}{prefix}/{route}")
+            else:
+                lines.append(f"\t{fn.spec.name}: {trigger.type}")
+            lines.append("")
+        for name, reason in self.report.skipped:
+            lines.append(f"\t{name}: not loaded ({reason})")
+            lines.append("")
+        if self.options.time_travel:
+            lines.append("WARNING: time travel is ON: POST /admin/devhost/advance?seconds=N moves durable time "
+                         "forward. Do not use this for real work.")
+        lines.append(f"devhost ready on http://{self.options.host}:{self.port} in {elapsed * 1000:.0f} ms "
+                     f"(hub {self.config.hub_name}, store {self.store_path}, durability {self.options.durability})")
+        print("\n".join(lines), flush=True)
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+        if self.dispatcher is not None:
+            await self.dispatcher.stop()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.store is not None:
+            self.store.close()
+
+    async def serve_forever(self) -> None:
+        """Start, run until SIGINT/SIGTERM, stop."""
+        loop = asyncio.get_running_loop()
+        stopping = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stopping.set)
+        await self.start()
+        await stopping.wait()
+        print("devhost: stopping (work in flight stays in the store and resumes at the next start)",
+              file=sys.stderr, flush=True)
+        await self.stop()

@@ -1,0 +1,303 @@
+"""The HTTP surface: the app's httpTrigger functions under the route prefix, and the Durable management API on
+/runtime/webhooks/durabletask and on the RPC base path /durabletask. Handlers parse, call operations, respond;
+errors become status codes in one middleware."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import traceback
+from typing import Any, Awaitable, Callable
+from urllib.parse import quote
+
+from aiohttp import web
+from azure.functions import meta
+
+from .bindings import Invocation, http_datum, string_datum
+from .errors import BadRequest, Conflict, DevhostError, Gone, InvalidOperation, NotFound, PreconditionFailed
+from .model import TERMINAL_STATUSES, Query, RuntimeStatus
+from .operations import Operations, parse_time
+from .routes import RouteTemplate, compile_route
+
+log = logging.getLogger("devhost")
+WEBHOOK = "/runtime/webhooks/durabletask"
+RPC = "/durabletask"
+MAX_BODY = 100 * 1024 * 1024  # the Functions host's request size limit
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+RUNNING_STATUSES = {RuntimeStatus.Pending, RuntimeStatus.Running, RuntimeStatus.ContinuedAsNew,
+                    RuntimeStatus.Suspended}
+
+
+def _error_body(message: str, exc: BaseException, exception_type: str) -> dict[str, Any]:
+    return {"Message": message, "ExceptionMessage": str(exc), "ExceptionType": exception_type,
+            "StackTrace": "".join(traceback.format_tb(exc.__traceback__)) if exc.__traceback__ else ""}
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The one place domain errors become HTTP answers, as the extension's HttpApiHandler gives them."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except BadRequest as exc:
+        return web.json_response(_error_body("One or more of the arguments submitted is incorrect", exc,
+                                             "System.ArgumentException"), status=400)
+    except NotFound:
+        return web.Response(status=404)
+    except Gone:
+        return web.Response(status=410)
+    except PreconditionFailed:
+        return web.Response(status=412)
+    except Conflict as exc:
+        return web.json_response(_error_body("One or more of the arguments submitted is incorrect", exc,
+                                             "System.InvalidOperationException"), status=409)
+    except (InvalidOperation, DevhostError, Exception) as exc:
+        if not isinstance(exc, DevhostError):
+            log.exception("devhost: %s %s failed", request.method, request.path)
+        return web.json_response(_error_body("Something went wrong while processing your request", exc,
+                                             f"System.{type(exc).__name__}"), status=500)
+
+
+def _flag(request: web.Request, name: str, default: bool = False) -> bool:
+    for key, value in request.query.items():
+        if key.lower() == name.lower():
+            return value.strip().lower() == "true"
+    return default
+
+
+def _param(request: web.Request, name: str) -> str | None:
+    for key, value in request.query.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+async def _json_text(request: web.Request, require_json_type: bool = False) -> str | None:
+    """The body as JSON text; None when empty. BadRequest when it is not JSON."""
+    body = await request.read()
+    if not body.strip():
+        return None
+    if require_json_type and request.content_type.lower() != "application/json":
+        raise BadRequest("Only application/json request content is supported")
+    try:
+        text = body.decode("utf-8-sig")
+        json.loads(text)
+    except ValueError as exc:
+        raise BadRequest("Invalid JSON content") from exc
+    return text
+
+
+class DurableApi:
+    """Handlers of the management API (PROTOCOL §2, §3)."""
+
+    def __init__(self, ops: Operations, hub: str) -> None:
+        self.ops = ops
+        self.hub = hub
+
+    def check_status_body(self, request: web.Request, instance_id: str) -> dict[str, str]:
+        base = f"{request.url.origin()}{WEBHOOK}/instances/{quote(instance_id, safe='')}"
+        common = f"taskHub={quote(self.hub)}&connection=Storage"
+        return {"id": instance_id,
+                "statusQueryGetUri": f"{base}?{common}",
+                "sendEventPostUri": f"{base}/raiseEvent/{{eventName}}?{common}",
+                "terminatePostUri": f"{base}/terminate?reason={{text}}&{common}",
+                "purgeHistoryDeleteUri": f"{base}?{common}",
+                "restartPostUri": f"{base}/restart?{common}",
+                "suspendPostUri": f"{base}/suspend?reason={{text}}&{common}",
+                "resumePostUri": f"{base}/resume?reason={{text}}&{common}"}
+
+    def _accepted(self, request: web.Request, instance_id: str) -> web.Response:
+        body = self.check_status_body(request, instance_id)
+        return web.json_response(body, status=202, headers={"Location": body["statusQueryGetUri"],
+                                                            "Retry-After": "10"})
+
+    async def start(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["functionName"]
+        instance_id = request.match_info.get("instanceId")
+        input_text = await _json_text(request)
+        instance_id = self.ops.start(name, instance_id, input_text, _param(request, "version") or "")
+        timeout = _param(request, "timeout")
+        if timeout is None:
+            return self._accepted(request, instance_id)
+        try:
+            deadline = float(timeout)
+            interval = float(_param(request, "pollingInterval") or 1.0)
+        except ValueError as exc:
+            raise BadRequest("timeout and pollingInterval must be numbers of seconds") from exc
+        loop = asyncio.get_running_loop()
+        end = loop.time() + deadline
+        while True:
+            instance = self.ops.get(instance_id)
+            if instance is not None and instance.status in TERMINAL_STATUSES:
+                return web.Response(status=200, text=instance.output or "null", content_type="application/json")
+            if loop.time() >= end:
+                return self._accepted(request, instance_id)
+            await asyncio.sleep(max(0.01, min(interval, end - loop.time())))
+
+    async def status(self, request: web.Request) -> web.StreamResponse:
+        instance_id = request.match_info["instanceId"]
+        body = self.ops.status(instance_id, _flag(request, "showHistory"), _flag(request, "showHistoryOutput"),
+                               _flag(request, "showInput", True))
+        status = RuntimeStatus(body["runtimeStatus"])
+        if status in RUNNING_STATUSES:
+            return web.json_response(body, status=202, headers={"Location": str(request.url), "Retry-After": "5"})
+        code = 500 if status == RuntimeStatus.Failed and _flag(request, "returnInternalServerErrorOnFailure") \
+            else 200
+        return web.json_response(body, status=code)
+
+    def _query(self, request: web.Request) -> Query:
+        statuses = set()
+        for part in (_param(request, "runtimeStatus") or "").split(","):
+            if part.strip():
+                match = next((s for s in RuntimeStatus if s.value.lower() == part.strip().lower()), None)
+                if match is None:
+                    raise BadRequest(f"'{part.strip()}' is not a valid runtimeStatus.")
+                statuses.add(match)
+        top = _param(request, "top")
+        try:
+            top_n = int(top) if top else None
+        except ValueError as exc:
+            raise BadRequest(f"'{top}' is not a valid value for top.") from exc
+        return Query(created_from=parse_time(_param(request, "createdTimeFrom")),
+                     created_to=parse_time(_param(request, "createdTimeTo")), statuses=frozenset(statuses),
+                     prefix=_param(request, "instanceIdPrefix"), top=top_n,
+                     continuation=request.headers.get("x-ms-continuation-token") or None)
+
+    async def query(self, request: web.Request) -> web.StreamResponse:
+        items, token = self.ops.query(self._query(request), _flag(request, "showInput"))
+        headers = {"x-ms-continuation-token": token} if token else {}
+        return web.json_response(items, headers=headers)
+
+    async def purge(self, request: web.Request) -> web.StreamResponse:
+        deleted = self.ops.purge(request.match_info["instanceId"])
+        return web.json_response({"instancesDeleted": deleted})
+
+    async def purge_by(self, request: web.Request) -> web.StreamResponse:
+        deleted = self.ops.purge_by(self._query(request))
+        if deleted == 0:
+            return web.Response(status=404)
+        return web.json_response({"instancesDeleted": deleted})
+
+    async def operation(self, request: web.Request) -> web.StreamResponse:
+        instance_id, op = request.match_info["instanceId"], request.match_info["operation"].lower()
+        reason = _param(request, "reason")
+        if op == "terminate":
+            self.ops.terminate(instance_id, reason)
+        elif op == "suspend":
+            self.ops.suspend(instance_id, reason)
+        elif op == "resume":
+            self.ops.resume(instance_id, reason)
+        elif op == "rewind":
+            self.ops.rewind(instance_id, reason)
+        elif op == "restart":
+            new_id = _param(request, "restartWithNewInstanceId")
+            restarted = self.ops.restart(instance_id, new_id is None or new_id.lower() != "false")
+            return self._accepted(request, restarted)
+        else:
+            raise web.HTTPNotFound()
+        return web.Response(status=202)
+
+    async def raise_event(self, request: web.Request) -> web.StreamResponse:
+        instance_id = request.match_info["instanceId"]
+        data = await _json_text(request, require_json_type=True)
+        self.ops.raise_event(instance_id, request.match_info["eventName"], data)
+        return web.Response(status=202)
+
+    async def entity(self, request: web.Request) -> web.StreamResponse:
+        name, key = request.match_info["entityName"], request.match_info["entityKey"]
+        if request.method == "GET":
+            return web.Response(text=self.ops.read_entity(name, key), content_type="application/json")
+        operation = "delete" if request.method == "DELETE" else (_param(request, "op") or "")
+        self.ops.signal_entity(name, key, operation, await _json_text(request))
+        return web.Response(status=202)
+
+    def routes(self, prefix: str) -> list[web.AbstractRouteDef]:
+        return [
+            web.post(prefix + "/orchestrators/{functionName}", self.start),
+            web.post(prefix + "/orchestrators/{functionName}/{instanceId}", self.start),
+            web.get(prefix + "/instances", self.query),
+            web.get(prefix + "/instances/", self.query),
+            web.delete(prefix + "/instances", self.purge_by),
+            web.delete(prefix + "/instances/", self.purge_by),
+            web.get(prefix + "/instances/{instanceId}", self.status),
+            web.delete(prefix + "/instances/{instanceId}", self.purge),
+            web.post(prefix + "/instances/{instanceId}/raiseEvent/{eventName}", self.raise_event),
+            web.post(prefix + "/instances/{instanceId}/{operation}", self.operation),
+            web.route("*", prefix + "/entities/{entityName}/{entityKey}", self.entity),
+        ]
+
+
+class FunctionRoutes:
+    """Dispatches /<routePrefix>/... to the app's httpTrigger functions."""
+
+    def __init__(self, functions: list[tuple[RouteTemplate, frozenset[str], Invocation]],
+                 client_payload: Callable[[], str]) -> None:
+        self.functions = functions
+        self.client_payload = client_payload
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.match_info.get("tail", "")
+        allowed = False
+        for template, methods, invocation in self.functions:
+            params = template.match(path)
+            if params is None:
+                continue
+            if methods and request.method.lower() not in methods:
+                allowed = True
+                continue
+            return await self._invoke(request, invocation, params)
+        raise web.HTTPMethodNotAllowed(request.method, []) if allowed else web.HTTPNotFound()
+
+    async def _invoke(self, request: web.Request, invocation: Invocation, params: dict[str, str]) -> web.Response:
+        body = await request.read()
+        inputs: dict[str, meta.Datum] = {}
+        for b in invocation.fn.spec.bindings:
+            if b.type == "httpTrigger":
+                inputs[b.name] = http_datum(request.method, str(request.url), dict(request.headers),
+                                            dict(request.query), params, body, request.content_type)
+            elif b.type in ("durableClient", "orchestrationClient"):
+                inputs[b.name] = string_datum(self.client_payload())
+        try:
+            outputs = await invocation.call(inputs)
+        except Exception:
+            log.exception("Executed 'Functions.%s' (Failed)", invocation.fn.spec.name)
+            return web.Response(status=500)
+        http_out = next((outputs[b.name] for b in invocation.fn.spec.bindings
+                         if b.type == "http" and b.name in outputs), None)
+        return _to_response(http_out)
+
+
+def _to_response(datum: meta.Datum | None) -> web.Response:
+    """An http output datum (from HttpResponseConverter.encode) as an aiohttp response."""
+    if datum is None or datum.value is None:
+        return web.Response(status=204)
+    if datum.type == "string":
+        return web.Response(status=200, text=datum.value)
+    value = datum.value
+    headers = {k: v.value for k, v in (value.get("headers") or {}).items()}
+    body = value["body"].value if value.get("body") is not None else b""
+    response = web.Response(status=int(value["status_code"].value), body=body, headers=headers)
+    for cookie in value.get("cookies") or []:
+        for morsel in cookie.values():
+            response.headers.add("Set-Cookie", morsel.OutputString())
+    return response
+
+
+def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str) -> web.Application:
+    """The aiohttp application: management API on both base paths, then the app's functions."""
+    app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
+    app.add_routes(api.routes(WEBHOOK) + api.routes(RPC))
+    app.router.add_get("/", _home)
+    app.router.add_get("/admin/host/status", _host_status)
+    prefix = f"/{route_prefix}" if route_prefix else ""
+    app.router.add_route("*", prefix + "/{tail:.*}", functions.handle)
+    return app
+
+
+async def _home(request: web.Request) -> web.Response:
+    return web.Response(text="devhost: your Functions app is up and running.\n")
+
+
+async def _host_status(request: web.Request) -> web.Response:
+    return web.json_response({"state": "Running"})

@@ -1,0 +1,208 @@
+"""Shared types of devhost: runtime statuses, Durable history event types, function specs and work items."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+
+class RuntimeStatus(str, enum.Enum):
+    """OrchestrationRuntimeStatus as the Durable extension names it."""
+
+    Running = "Running"
+    Completed = "Completed"
+    ContinuedAsNew = "ContinuedAsNew"
+    Failed = "Failed"
+    Canceled = "Canceled"
+    Terminated = "Terminated"
+    Pending = "Pending"
+    Suspended = "Suspended"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+
+TERMINAL_STATUSES = frozenset({RuntimeStatus.Completed, RuntimeStatus.Failed,
+                               RuntimeStatus.Terminated, RuntimeStatus.Canceled})
+
+
+class EventType(enum.IntEnum):
+    """DurableTask.Core's EventType, integer-coded as in the orchestration context JSON."""
+
+    ExecutionStarted = 0
+    ExecutionCompleted = 1
+    ExecutionFailed = 2
+    ExecutionTerminated = 3
+    TaskScheduled = 4
+    TaskCompleted = 5
+    TaskFailed = 6
+    SubOrchestrationInstanceCreated = 7
+    SubOrchestrationInstanceCompleted = 8
+    SubOrchestrationInstanceFailed = 9
+    TimerCreated = 10
+    TimerFired = 11
+    OrchestratorStarted = 12
+    OrchestratorCompleted = 13
+    EventSent = 14
+    EventRaised = 15
+    ContinueAsNew = 16
+    GenericEvent = 17
+    HistoryState = 18
+    ExecutionSuspended = 19
+    ExecutionResumed = 20
+
+
+class ActionType(enum.IntEnum):
+    """The SDK's ActionType: what an orchestrator asks the host to do."""
+
+    CallActivity = 0
+    CallActivityWithRetry = 1
+    CallSubOrchestrator = 2
+    CallSubOrchestratorWithRetry = 3
+    ContinueAsNew = 4
+    CreateTimer = 5
+    WaitForExternalEvent = 6
+    CallEntity = 7
+    CallHttp = 8
+    SignalEntity = 9
+    ScheduledSignalEntity = 10
+    WhenAny = 11
+    WhenAll = 12
+
+
+HTTP_ACTIVITY_NAME = "BuiltIn::HttpActivity"
+
+# Binding types devhost knows how to feed; anything else is reported at start.
+TRIGGER_KINDS = {
+    "httpTrigger": "http",
+    "orchestrationTrigger": "orchestration",
+    "activityTrigger": "activity",
+    "entityTrigger": "entity",
+}
+CLIENT_BINDINGS = frozenset({"durableClient", "orchestrationClient"})
+SUPPORTED_BINDINGS = frozenset(TRIGGER_KINDS) | CLIENT_BINDINGS | {"http"}
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One entry of function.json `bindings`."""
+
+    name: str
+    type: str
+    direction: str
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A function folder as loaded from its function.json."""
+
+    name: str
+    directory: str
+    script_file: str
+    entry_point: str
+    bindings: tuple[Binding, ...]
+    disabled: bool = False
+
+    @property
+    def trigger(self) -> Binding | None:
+        return next((b for b in self.bindings if b.type.endswith("Trigger")), None)
+
+    @property
+    def kind(self) -> str | None:
+        """'http', 'orchestration', 'activity', 'entity', or None when the trigger is unsupported."""
+        trigger = self.trigger
+        return TRIGGER_KINDS.get(trigger.type) if trigger else None
+
+    @property
+    def unsupported(self) -> list[Binding]:
+        return [b for b in self.bindings if b.type not in SUPPORTED_BINDINGS]
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One orchestration (or entity) instance as the store keeps it."""
+
+    instance_id: str
+    name: str
+    version: str
+    execution_id: str
+    status: RuntimeStatus
+    input: str | None
+    output: str | None
+    custom_status: str | None
+    created_at: datetime
+    updated_at: datetime
+    parent_instance_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """An event waiting in an instance's inbox (new ExecutionStarted, TaskCompleted, EventRaised, TimerFired...)."""
+
+    id: int
+    instance_id: str
+    event: dict[str, Any]
+    visible_at: float
+
+
+@dataclass(frozen=True)
+class ActivityWork:
+    """A scheduled activity (TaskScheduled) waiting to run."""
+
+    id: int
+    instance_id: str
+    execution_id: str
+    task_id: int
+    name: str
+    input: str | None
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message an episode sends to another (or the same) instance's inbox."""
+
+    instance_id: str
+    event: dict[str, Any]
+    visible_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class NewInstance:
+    """An instance an episode creates (a sub-orchestration)."""
+
+    instance_id: str
+    name: str
+    execution_id: str
+    input: str | None
+    parent_instance_id: str | None
+    started: dict[str, Any]  # its ExecutionStarted event, with ParentInstance
+
+
+@dataclass(frozen=True)
+class Query:
+    """Filters of GET/DELETE instances/."""
+
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    statuses: frozenset[RuntimeStatus] = frozenset()
+    prefix: str | None = None
+    top: int | None = None
+    continuation: str | None = None
+
+
+def utc(dt: datetime) -> datetime:
+    """The same instant as an aware UTC datetime."""
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+def history_timestamp(dt: datetime) -> str:
+    """Timestamp format of history events (ISO, fractional seconds, Z)."""
+    return utc(dt).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def status_timestamp(dt: datetime) -> str:
+    """Timestamp format of status payloads (seconds, no fraction, Z)."""
+    return utc(dt).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,231 @@
+"""Client operations on instances and entities (start, status, query, raise, terminate, suspend, resume, purge,
+rewind, restart, signal, read), shared by the HTTP API and the tests. Validates, then changes state in one
+transaction and hands new work to the dispatcher."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Callable
+
+from . import events as ev
+from .clock import Clock, new_id
+from .errors import BadRequest, Conflict, Gone, InvalidOperation, NotFound, PreconditionFailed
+from .model import (TERMINAL_STATUSES, ActivityWork, EventType, Instance, Message, NewInstance, OutgoingMessage,
+                    Query, RuntimeStatus, utc)
+from .status import history_events, status_payload
+from .store import Store
+
+HandOn = Callable[[list[ActivityWork], list[Message]], None]
+MAX_ID_LENGTH = 256
+
+
+def validate_instance_id(instance_id: str) -> None:
+    """The extension's rules for user-chosen instance ids."""
+    if not instance_id or not instance_id.strip():
+        raise BadRequest("Instance ID must not be empty or whitespace.")
+    if len(instance_id) > MAX_ID_LENGTH:
+        raise BadRequest(f"Instance ID lengths must not exceed {MAX_ID_LENGTH} characters.")
+    if instance_id.startswith("@"):
+        raise BadRequest(f"Orchestration instance ids must not start with @: '{instance_id}'.")
+    if any(c in "/\\#?" or ord(c) < 32 or 127 <= ord(c) < 160 for c in instance_id):
+        raise BadRequest(f"Instance ID '{instance_id}' contains invalid characters: / \\ # ? and control "
+                         f"characters are not allowed.")
+
+
+def entity_instance_id(name: str, key: str) -> str:
+    """The scheduler id of an entity: @<lowercased name>@<key>."""
+    return f"@{name.lower()}@{key}"
+
+
+def orchestrator_input(stored: str | None) -> Any:
+    """The `input` of the orchestration context: the SDK's double-encoded JSON string is passed decoded once,
+    anything else as its JSON text, which the SDK's get_input decodes."""
+    if stored is None:
+        return None
+    try:
+        value = json.loads(stored)
+    except ValueError:
+        return stored
+    return value if isinstance(value, str) else stored
+
+
+class Operations:
+    """The management operations of PROTOCOL §2–3 over the store."""
+
+    def __init__(self, store: Store, orchestrators: Callable[[], list[str]], clock: Clock, hand_on: HandOn,
+                 ids: Callable[[], str] = new_id) -> None:
+        self.store = store
+        self.orchestrators = orchestrators
+        self.clock = clock
+        self.hand_on = hand_on
+        self.ids = ids
+
+    # -- lookups ----------------------------------------------------------------------------
+    def _existing(self, instance_id: str) -> Instance:
+        instance = self.store.get_instance(instance_id)
+        if instance is None or instance_id.startswith("@"):
+            raise NotFound(f"No instance with ID '{instance_id}' found.")
+        return instance
+
+    def _running(self, instance_id: str) -> Instance:
+        instance = self._existing(instance_id)
+        if instance.status in TERMINAL_STATUSES:
+            raise Gone(f"The instance '{instance_id}' is {instance.status.value}.")
+        return instance
+
+    def _send(self, instance_id: str, event: dict[str, Any], status: RuntimeStatus | None = None) -> None:
+        """One event into an inbox; suspend and resume show their status at once, in the same transaction."""
+        message = self.store.add_message(OutgoingMessage(instance_id, event), status, self.clock.time())
+        self.hand_on([], [message])
+
+    # -- orchestrations ---------------------------------------------------------------------
+    def start(self, name: str, instance_id: str | None = None, input_text: str | None = None,
+              version: str = "") -> str:
+        """Start (or replace a finished) instance; returns its id. BadRequest for an unknown orchestrator
+        or a bad id, Conflict when an unfinished instance has that id."""
+        known = self.orchestrators()
+        match = next((n for n in known if n.lower() == name.lower()), None)
+        if match is None:
+            listing = ", ".join(f"'{n}'" for n in known)
+            raise BadRequest(f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator "
+                             f"function. Additional info: The following are the known orchestrator functions: "
+                             f"{listing}.")
+        if instance_id is None:
+            instance_id = self.ids()
+        else:
+            validate_instance_id(instance_id)
+        now = self.clock.now()
+        execution_id = self.ids()
+        started = ev.execution_started(now, instance_id, execution_id, match, input_text, version=version)
+        message = self.store.create_instance(
+            NewInstance(instance_id, match, execution_id, input_text, None, started), now.timestamp(), version)
+        self.hand_on([], [message])
+        return instance_id
+
+    def status(self, instance_id: str, show_history: bool = False, show_history_output: bool = False,
+               show_input: bool = True) -> dict[str, Any]:
+        """The status payload; NotFound when there is no such instance."""
+        instance = self._existing(instance_id)
+        history = None
+        if show_history:
+            history = history_events(self.store.get_history(instance_id), show_history_output, show_input)
+        return status_payload(instance, show_input, history)
+
+    def get(self, instance_id: str) -> Instance | None:
+        return None if instance_id.startswith("@") else self.store.get_instance(instance_id)
+
+    def query(self, query: Query, show_input: bool = False) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of status payloads and the continuation token of the next page (None at the end)."""
+        try:
+            instances, token = self.store.query(query)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from exc
+        return [status_payload(i, show_input) for i in instances], token
+
+    def raise_event(self, instance_id: str, event_name: str, data_text: str | None) -> None:
+        """Deliver an external event (EventRaised); Pending, Running and Suspended instances accept it."""
+        self._running(instance_id)
+        self._send(instance_id, ev.event_raised(self.clock.now(), event_name, data_text))
+
+    def terminate(self, instance_id: str, reason: str | None) -> None:
+        self._running(instance_id)
+        self._send(instance_id, ev.execution_terminated(self.clock.now(), reason))
+
+    def suspend(self, instance_id: str, reason: str | None) -> None:
+        instance = self._running(instance_id)
+        if instance.status == RuntimeStatus.Suspended:
+            raise InvalidOperation(f"Cannot suspend orchestration instance '{instance_id}': it is already suspended.")
+        self._send(instance_id, ev.execution_suspended(self.clock.now(), reason), RuntimeStatus.Suspended)
+
+    def resume(self, instance_id: str, reason: str | None) -> None:
+        instance = self._running(instance_id)
+        if instance.status != RuntimeStatus.Suspended:
+            raise InvalidOperation(f"Cannot resume orchestration instance '{instance_id}': it is not suspended.")
+        self._send(instance_id, ev.execution_resumed(self.clock.now(), reason), RuntimeStatus.Running)
+
+    def purge(self, instance_id: str) -> int:
+        """Delete a finished instance and its history; PreconditionFailed for an unfinished one."""
+        instance = self._existing(instance_id)
+        if instance.status not in TERMINAL_STATUSES:
+            raise PreconditionFailed(f"The instance '{instance_id}' is {instance.status.value}; only completed, "
+                                     f"failed or terminated instances can be purged.")
+        return self.store.purge([instance_id])
+
+    def purge_by(self, query: Query) -> int:
+        """Delete the finished instances that match; returns how many."""
+        if query.created_from is None:
+            raise BadRequest("A 'createdTimeFrom' query parameter is required to purge instances.")
+        statuses = query.statuses & TERMINAL_STATUSES if query.statuses else TERMINAL_STATUSES
+        ids = self.store.matching_ids(Query(query.created_from, query.created_to, frozenset(statuses)))
+        return self.store.purge(ids)
+
+    def restart(self, instance_id: str, new_instance_id: bool = True) -> str:
+        """Start the instance's orchestrator again with the same input, under a new id or the same one."""
+        instance = self.store.get_instance(instance_id)
+        if instance is None or instance_id.startswith("@"):
+            raise BadRequest(f"An orchestration with the instanceId {instance_id} was not found.")
+        target = None if new_instance_id else instance_id
+        return self.start(instance.name, target, instance.input, instance.version)
+
+    def rewind(self, instance_id: str, reason: str | None) -> None:
+        """Retry a Failed instance's failed activities and sub-orchestrations; history keeps what succeeded."""
+        instance = self._existing(instance_id)
+        if instance.status != RuntimeStatus.Failed:
+            raise PreconditionFailed(f"The instance '{instance_id}' is {instance.status.value}; only failed "
+                                     f"instances can be rewound.")
+        history, retry, children = _rewound(self.store.get_history(instance_id))
+        now = self.clock.now()
+        for child in children:
+            child_instance = self.store.get_instance(child)
+            if child_instance is not None and child_instance.status == RuntimeStatus.Failed:
+                self.rewind(child, reason)
+        wake = OutgoingMessage(instance_id, dict(ev.event(EventType.GenericEvent, now, Data=reason or ""),
+                                                 ExecutionId=instance.execution_id))
+        works, sent = self.store.rewind(instance, history, retry, [wake], now.timestamp())
+        self.hand_on(works, sent)
+
+    # -- entities ---------------------------------------------------------------------------
+    def signal_entity(self, name: str, key: str, operation: str, input_text: str | None) -> None:
+        request = {"id": self.ids(), "op": operation, "signal": True, "input": input_text}
+        entity = entity_instance_id(name, key)
+        self._send(entity, ev.event_raised(self.clock.now(), operation, json.dumps(request)))
+
+    def read_entity(self, name: str, key: str) -> str:
+        """The entity's state as JSON text; NotFound when it has none."""
+        exists, state = self.store.load_entity(entity_instance_id(name, key))
+        if not exists or state is None:
+            raise NotFound(f"Entity @{name}@{key} has no state.")
+        return state
+
+
+def _rewound(history: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[tuple[int, str, str | None]],
+                                                       list[str]]:
+    """History with the failure of the last episode and every TaskFailed removed; the activities to run again;
+    the failed sub-orchestrations to rewind."""
+    scheduled = {e["EventId"]: e for e in history if e["EventType"] == EventType.TaskScheduled}
+    created = {e["EventId"]: e for e in history if e["EventType"] == EventType.SubOrchestrationInstanceCreated}
+    kept, retry, children = [], [], []
+    for e in history:
+        kind = e["EventType"]
+        if kind == EventType.ExecutionCompleted:
+            continue
+        if kind == EventType.TaskFailed and e["TaskScheduledId"] in scheduled:
+            s = scheduled[e["TaskScheduledId"]]
+            retry.append((s["EventId"], s["Name"], s.get("Input")))
+            continue
+        if kind == EventType.SubOrchestrationInstanceFailed and e["TaskScheduledId"] in created:
+            children.append(created[e["TaskScheduledId"]]["InstanceId"])
+            continue
+        kept.append(e)
+    return kept, retry, children
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """createdTimeFrom/To: ISO 8601, with or without fraction and Z."""
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError as exc:
+        raise BadRequest(f"'{text}' is not a valid date and time.") from exc
+    return utc(value)

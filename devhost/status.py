@@ -1,0 +1,93 @@
+"""The JSON payloads of the management API: instance status and historyEvents, shaped as the extension shapes them."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from .model import EventType, Instance, status_timestamp
+
+
+def parse_json_text(text: str | None) -> Any:
+    """Stored JSON text as a value; text that is not JSON stays a plain string; None stays None."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def status_payload(instance: Instance, show_input: bool = True,
+                   history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """DurableOrchestrationStatus as the webhook returns it."""
+    body: dict[str, Any] = {
+        "name": instance.name,
+        "instanceId": instance.instance_id,
+        "runtimeStatus": instance.status.value,
+        "input": parse_json_text(instance.input) if show_input else None,
+        "customStatus": parse_json_text(instance.custom_status),
+        "output": parse_json_text(instance.output),
+        "createdTime": status_timestamp(instance.created_at),
+        "lastUpdatedTime": status_timestamp(instance.updated_at),
+    }
+    if history is not None:
+        body["historyEvents"] = history
+    return body
+
+
+def _stamp(text: str) -> str:
+    try:
+        return status_timestamp(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except ValueError:
+        return text
+
+
+_SCHEDULERS = {EventType.TaskCompleted: EventType.TaskScheduled, EventType.TaskFailed: EventType.TaskScheduled,
+               EventType.SubOrchestrationInstanceCompleted: EventType.SubOrchestrationInstanceCreated,
+               EventType.SubOrchestrationInstanceFailed: EventType.SubOrchestrationInstanceCreated}
+
+
+def history_events(events: list[dict[str, Any]], show_output: bool, show_input: bool) -> list[dict[str, Any]]:
+    """historyEvents of a status answer: EventType by name; EventId, IsPlayed and the Orchestrator
+    Started/Completed markers removed; TaskScheduled folded into its completion (FunctionName, ScheduledTime)."""
+    scheduled = {(e["EventType"], e["EventId"]): e for e in events
+                 if e["EventType"] in (EventType.TaskScheduled, EventType.SubOrchestrationInstanceCreated)}
+    completed = {(_SCHEDULERS[EventType(e["EventType"])], e.get("TaskScheduledId")) for e in events
+                 if e["EventType"] in _SCHEDULERS}
+    out = []
+    for e in events:
+        kind = EventType(e["EventType"])
+        if kind in (EventType.OrchestratorStarted, EventType.OrchestratorCompleted):
+            continue
+        if kind in (EventType.TaskScheduled, EventType.SubOrchestrationInstanceCreated) and \
+                (kind, e["EventId"]) in completed:
+            continue
+        item: dict[str, Any] = {"EventType": kind.name}
+        for key, value in e.items():
+            if key in ("EventType", "EventId", "IsPlayed"):
+                continue
+            if key == "Timestamp":
+                value = _stamp(value)
+            item[key] = value
+        if kind == EventType.ExecutionStarted:
+            item["FunctionName"] = item.pop("Name", None)
+            item.pop("OrchestrationInstance", None)
+        if kind in _SCHEDULERS:
+            origin = scheduled.get((_SCHEDULERS[kind], e.get("TaskScheduledId")), {})
+            item["FunctionName"] = origin.get("Name")
+            item["ScheduledTime"] = _stamp(origin.get("Timestamp", e["Timestamp"]))
+            if show_input:
+                item["Input"] = parse_json_text(origin.get("Input"))
+        for key in ("Result",):
+            if key in item:
+                if show_output:
+                    item[key] = parse_json_text(item[key])
+                else:
+                    del item[key]
+        if "Input" in item and not show_input:
+            del item["Input"]
+        elif "Input" in item and kind != EventType.EventRaised:
+            item["Input"] = parse_json_text(item["Input"]) if isinstance(item["Input"], str) else item["Input"]
+        out.append(item)
+    return out

@@ -1,0 +1,395 @@
+"""The SQLite store: instances, history, inbox messages and scheduled activities. The only module that speaks SQL;
+every verb that changes state is one transaction."""
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import json
+import os
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from . import events
+from .errors import Conflict, StoreError
+from .model import (TERMINAL_STATUSES, ActivityWork, Instance, Message, NewInstance, OutgoingMessage, Query,
+                    RuntimeStatus)
+
+SCHEMA_VERSION = "1"
+APPLICATION_ID = 0x44464448  # "DFDH": marks the file as a devhost store
+
+DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS instances (
+    instance_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL DEFAULT '',
+    execution_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    input TEXT,
+    output TEXT,
+    custom_status TEXT,
+    created_at REAL NOT NULL,
+    updated_at REAL NOT NULL,
+    parent_instance_id TEXT,
+    is_entity INTEGER NOT NULL DEFAULT 0,
+    next_seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS instances_by_created ON instances (created_at, instance_id);
+CREATE TABLE IF NOT EXISTS history (
+    instance_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    PRIMARY KEY (instance_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    instance_id TEXT NOT NULL,
+    execution_id TEXT,
+    event TEXT NOT NULL,
+    visible_at REAL NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS messages_by_instance ON messages (instance_id, id);
+CREATE INDEX IF NOT EXISTS messages_by_visible ON messages (visible_at);
+CREATE TABLE IF NOT EXISTS activities (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    instance_id TEXT NOT NULL,
+    execution_id TEXT NOT NULL,
+    task_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    input TEXT
+);
+CREATE INDEX IF NOT EXISTS activities_by_instance ON activities (instance_id);
+"""
+
+_INSTANCE_COLUMNS = ("instance_id, name, version, execution_id, status, input, output, custom_status, "
+                     "created_at, updated_at, parent_instance_id")
+
+
+def _instance(row: tuple[Any, ...]) -> Instance:
+    """The one place a row becomes an Instance."""
+    return Instance(instance_id=row[0], name=row[1], version=row[2], execution_id=row[3],
+                    status=RuntimeStatus(row[4]), input=row[5], output=row[6], custom_status=row[7],
+                    created_at=datetime.fromtimestamp(row[8], timezone.utc),
+                    updated_at=datetime.fromtimestamp(row[9], timezone.utc), parent_instance_id=row[10])
+
+
+def _dumps(event: dict[str, Any]) -> str:
+    return json.dumps(event, separators=(",", ":"))
+
+
+class Store:
+    """Verbs over one SQLite file. Not thread-safe: devhost calls it from its event loop thread only."""
+
+    def __init__(self, path: str | os.PathLike[str], durability: str = "normal") -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_file = self._take_lock()
+        try:
+            self._db = self._open(durability)
+        except Exception:
+            self._lock_file.close()
+            raise
+
+    # -- opening ----------------------------------------------------------------------------
+    def _take_lock(self) -> Any:
+        lock = open(f"{self.path}.lock", "a+")
+        try:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.seek(0)
+            owner = lock.read().strip()
+            lock.close()
+            raise StoreError(f"the store {self.path} is in use by another devhost"
+                             f"{f' (pid {owner})' if owner else ''}; stop it or pass --store to use another file")
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        return lock
+
+    def _open(self, durability: str) -> sqlite3.Connection:
+        fresh = not self.path.exists() or self.path.stat().st_size == 0
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            app_id = db.execute("PRAGMA application_id").fetchone()[0]
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise StoreError(f"{self.path} is not a usable devhost store ({exc}); "
+                             f"move it away or pass --store to use another file") from exc
+        if not fresh and app_id != APPLICATION_ID and (tables or app_id):
+            db.close()
+            raise StoreError(f"{self.path} is an SQLite database that devhost did not create; "
+                             f"refusing to touch it (pass --store to use another file)")
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
+        db.execute("PRAGMA foreign_keys=OFF")
+        db.execute("PRAGMA temp_store=MEMORY")
+        db.execute("PRAGMA cache_size=-32000")
+        with self._tx(db):
+            db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            for statement in DDL.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None:
+                db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            elif row[0] != SCHEMA_VERSION:
+                raise StoreError(f"{self.path} has store schema {row[0]}, this devhost needs {SCHEMA_VERSION}")
+        return db
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._db.close()
+        self._lock_file.close()
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _tx(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def tx(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return self._tx(self._db)
+
+    # -- reading ----------------------------------------------------------------------------
+    def get_instance(self, instance_id: str) -> Instance | None:
+        """The instance, or None when there is none with that id."""
+        row = self._db.execute(f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE instance_id=?",
+                               (instance_id,)).fetchone()
+        return _instance(row) if row else None
+
+    def get_history(self, instance_id: str) -> list[dict[str, Any]]:
+        """The current execution's history events in order; [] when there is none."""
+        rows = self._db.execute("SELECT event FROM history WHERE instance_id=? ORDER BY seq", (instance_id,))
+        return [json.loads(r[0]) for r in rows]
+
+    def inbox(self, instance_id: str, current_execution: str | None,
+              now: float) -> tuple[list[tuple[int, dict[str, Any]]], list[int]]:
+        """Visible messages for the instance's current execution, and the ids of stale ones (other executions)."""
+        live, stale = [], []
+        rows = self._db.execute("SELECT id, execution_id, event FROM messages WHERE instance_id=? AND "
+                                "visible_at<=? ORDER BY id", (instance_id, now))
+        for msg_id, execution_id, text in rows:
+            if execution_id is not None and current_execution is not None and execution_id != current_execution:
+                stale.append(msg_id)
+            else:
+                live.append((msg_id, json.loads(text)))
+        return live, stale
+
+    def query(self, q: Query) -> tuple[list[Instance], str | None]:
+        """Orchestration instances (not entities) matching q, oldest first, one page; and the next page's token."""
+        where, args = self._where(q)
+        if q.continuation:
+            try:
+                created, last_id = json.loads(base64.urlsafe_b64decode(q.continuation.encode()).decode())
+            except Exception as exc:
+                raise ValueError("invalid continuation token") from exc
+            where.append("(created_at > ? OR (created_at = ? AND instance_id > ?))")
+            args += [created, created, last_id]
+        limit = q.top if q.top and q.top > 0 else 100
+        rows = self._db.execute(f"SELECT {_INSTANCE_COLUMNS}, created_at FROM instances WHERE {' AND '.join(where)} "
+                                f"ORDER BY created_at, instance_id LIMIT ?", (*args, limit + 1)).fetchall()
+        token = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            token = base64.urlsafe_b64encode(json.dumps([rows[-1][-1], rows[-1][0]]).encode()).decode()
+        return [_instance(r[:-1]) for r in rows], token
+
+    @staticmethod
+    def _where(q: Query) -> tuple[list[str], list[Any]]:
+        where, args = ["is_entity=0"], []
+        if q.created_from:
+            where.append("created_at >= ?")
+            args.append(q.created_from.timestamp())
+        if q.created_to:
+            where.append("created_at <= ?")
+            args.append(q.created_to.timestamp())
+        if q.statuses:
+            where.append(f"status IN ({','.join('?' * len(q.statuses))})")
+            args += [s.value for s in q.statuses]
+        if q.prefix:
+            where.append("substr(instance_id, 1, ?) = ?")
+            args += [len(q.prefix), q.prefix]
+        return where, args
+
+    def pending_work(self) -> tuple[list[ActivityWork], list[tuple[str, float]]]:
+        """After a restart: every scheduled activity, and (instance id, earliest visible_at) of every inbox."""
+        acts = [ActivityWork(*r) for r in self._db.execute(
+            "SELECT id, instance_id, execution_id, task_id, name, input FROM activities ORDER BY id")]
+        inboxes = list(self._db.execute("SELECT instance_id, MIN(visible_at) FROM messages GROUP BY instance_id"))
+        return acts, inboxes
+
+    def due_inboxes(self) -> list[tuple[str, float]]:
+        """Instances with messages and the earliest time one becomes visible (a safety scan for timers)."""
+        return list(self._db.execute("SELECT instance_id, MIN(visible_at) FROM messages GROUP BY instance_id"))
+
+    # -- writing ----------------------------------------------------------------------------
+    def _insert_messages(self, db: sqlite3.Connection, messages: list[OutgoingMessage]) -> list[Message]:
+        out = []
+        for m in messages:
+            event = dict(m.event)
+            execution_id = event.pop("ExecutionId", None)
+            cur = db.execute("INSERT INTO messages (instance_id, execution_id, event, visible_at) VALUES (?,?,?,?)",
+                             (m.instance_id, execution_id, _dumps(event), m.visible_at))
+            out.append(Message(cur.lastrowid, m.instance_id, event, m.visible_at))
+        return out
+
+    def _reset_instance(self, db: sqlite3.Connection, instance_id: str) -> None:
+        db.execute("DELETE FROM history WHERE instance_id=?", (instance_id,))
+        db.execute("DELETE FROM messages WHERE instance_id=?", (instance_id,))
+        db.execute("DELETE FROM activities WHERE instance_id=?", (instance_id,))
+
+    def _create(self, db: sqlite3.Connection, new: NewInstance, now: float, version: str = "") -> Message:
+        row = db.execute("SELECT status FROM instances WHERE instance_id=?", (new.instance_id,)).fetchone()
+        if row and RuntimeStatus(row[0]) not in TERMINAL_STATUSES:
+            raise Conflict(f"An Orchestration instance with the status {row[0]} already exists.")
+        self._reset_instance(db, new.instance_id)
+        db.execute("INSERT OR REPLACE INTO instances (instance_id, name, version, execution_id, status, input, "
+                   "output, custom_status, created_at, updated_at, parent_instance_id, is_entity, next_seq) "
+                   "VALUES (?,?,?,?,?,?,NULL,NULL,?,?,?,0,0)",
+                   (new.instance_id, new.name, version, new.execution_id, RuntimeStatus.Pending.value, new.input,
+                    now, now, new.parent_instance_id))
+        started = dict(new.started, ExecutionId=new.execution_id)
+        return self._insert_messages(db, [OutgoingMessage(new.instance_id, started)])[0]
+
+    def create_instance(self, new: NewInstance, now: float, version: str = "") -> Message:
+        """Create (or replace a finished) instance, Pending, with its ExecutionStarted in the inbox.
+        Raises Conflict when an instance with that id is not finished; nothing changes then."""
+        with self.tx() as db:
+            return self._create(db, new, now, version)
+
+    def add_message(self, message: OutgoingMessage, status: RuntimeStatus | None = None,
+                    now: float = 0.0) -> Message:
+        """Put one event into an inbox (raise event, terminate, suspend, resume, signal), and set the
+        instance's status with it when one is given."""
+        with self.tx() as db:
+            if status is not None:
+                db.execute("UPDATE instances SET status=?, updated_at=? WHERE instance_id=?",
+                           (status.value, now, message.instance_id))
+            return self._insert_messages(db, [message])[0]
+
+    def commit_episode(self, instance: Instance, history: list[dict[str, Any]], status: RuntimeStatus,
+                       output: str | None, custom_status: str | None, set_custom: bool,
+                       consumed: list[int], activities: list[tuple[int, str, str | None]],
+                       messages: list[OutgoingMessage], new_instances: list[NewInstance],
+                       continue_as_new: NewInstance | None, now: float,
+                       ) -> tuple[list[ActivityWork], list[Message]]:
+        """One episode's outcome, atomically: history appended, inbox messages consumed, status, output and custom
+        status set, activities scheduled, messages sent, sub-orchestrations created, or a new execution begun.
+        Returns the activities and messages it wrote, for the dispatcher to hand on."""
+        iid = instance.instance_id
+        sent: list[Message] = []
+        with self.tx() as db:
+            seq = db.execute("SELECT next_seq FROM instances WHERE instance_id=?", (iid,)).fetchone()[0]
+            db.executemany("INSERT INTO history (instance_id, seq, event) VALUES (?,?,?)",
+                           [(iid, seq + i, _dumps(dict(e, IsPlayed=True))) for i, e in enumerate(history)])
+            if consumed:
+                db.executemany("DELETE FROM messages WHERE id=?", [(m,) for m in consumed])
+            custom_sql = ", custom_status=?" if set_custom else ""
+            args: list[Any] = [status.value, output, now, seq + len(history)]
+            if set_custom:
+                args.append(custom_status)
+            db.execute(f"UPDATE instances SET status=?, output=?, updated_at=?, next_seq=?{custom_sql} "
+                       f"WHERE instance_id=?", (*args, iid))
+            works = []
+            for task_id, name, input_ in activities:
+                cur = db.execute("INSERT INTO activities (instance_id, execution_id, task_id, name, input) "
+                                 "VALUES (?,?,?,?,?)", (iid, instance.execution_id, task_id, name, input_))
+                works.append(ActivityWork(cur.lastrowid, iid, instance.execution_id, task_id, name, input_))
+            for new in new_instances:
+                try:
+                    db.execute("SAVEPOINT child")
+                    sent.append(self._create(db, new, now))
+                    db.execute("RELEASE child")
+                except Conflict as exc:
+                    db.execute("ROLLBACK TO child")
+                    db.execute("RELEASE child")
+                    task_id = new.started["ParentInstance"]["TaskScheduleId"]
+                    reply = dict(events.sub_orchestration_failed(datetime.fromtimestamp(now, timezone.utc),
+                                                                 task_id, str(exc), None),
+                                 ExecutionId=instance.execution_id)
+                    messages = messages + [OutgoingMessage(iid, reply)]
+            sent += self._insert_messages(db, messages)
+            if continue_as_new is not None:
+                db.execute("DELETE FROM history WHERE instance_id=?", (iid,))
+                db.execute("UPDATE instances SET execution_id=?, input=?, output=NULL, next_seq=0, "
+                           "status=? WHERE instance_id=?", (continue_as_new.execution_id, continue_as_new.input,
+                                                            RuntimeStatus.ContinuedAsNew.value, iid))
+                started = dict(continue_as_new.started, ExecutionId=continue_as_new.execution_id)
+                sent += self._insert_messages(db, [OutgoingMessage(iid, started)])
+        return works, sent
+
+    def complete_activity(self, work: ActivityWork, event: dict[str, Any]) -> Message | None:
+        """Record an activity's TaskCompleted/TaskFailed in its orchestrator's inbox and drop the work item,
+        atomically. Returns None (and writes nothing) when the work item is already gone."""
+        with self.tx() as db:
+            if db.execute("DELETE FROM activities WHERE id=?", (work.id,)).rowcount == 0:
+                return None
+            return self._insert_messages(db, [OutgoingMessage(work.instance_id, dict(
+                event, ExecutionId=work.execution_id))])[0]
+
+    def purge(self, instance_ids: list[str]) -> int:
+        """Delete instances with their history, inbox and work; returns how many instances were deleted."""
+        deleted = 0
+        with self.tx() as db:
+            for iid in instance_ids:
+                self._reset_instance(db, iid)
+                deleted += db.execute("DELETE FROM instances WHERE instance_id=?", (iid,)).rowcount
+        return deleted
+
+    def matching_ids(self, q: Query) -> list[str]:
+        where, args = self._where(q)
+        return [r[0] for r in self._db.execute(f"SELECT instance_id FROM instances WHERE {' AND '.join(where)}",
+                                               args)]
+
+    def rewind(self, instance: Instance, history: list[dict[str, Any]], activities: list[tuple[int, str, str | None]],
+               messages: list[OutgoingMessage], now: float) -> tuple[list[ActivityWork], list[Message]]:
+        """Replace a failed execution's history, set it Running and re-schedule its failed work, atomically."""
+        iid = instance.instance_id
+        with self.tx() as db:
+            db.execute("DELETE FROM history WHERE instance_id=?", (iid,))
+            db.executemany("INSERT INTO history (instance_id, seq, event) VALUES (?,?,?)",
+                           [(iid, i, _dumps(e)) for i, e in enumerate(history)])
+            db.execute("UPDATE instances SET status=?, output=NULL, updated_at=?, next_seq=? WHERE instance_id=?",
+                       (RuntimeStatus.Running.value, now, len(history), iid))
+            works = []
+            for task_id, name, input_ in activities:
+                cur = db.execute("INSERT INTO activities (instance_id, execution_id, task_id, name, input) "
+                                 "VALUES (?,?,?,?,?)", (iid, instance.execution_id, task_id, name, input_))
+                works.append(ActivityWork(cur.lastrowid, iid, instance.execution_id, task_id, name, input_))
+            sent = self._insert_messages(db, messages)
+        return works, sent
+
+    # -- entities ---------------------------------------------------------------------------
+    def load_entity(self, entity_id: str) -> tuple[bool, str | None]:
+        """(exists, state JSON text) of an entity; (False, None) when it has no state."""
+        row = self._db.execute("SELECT output FROM instances WHERE instance_id=? AND is_entity=1",
+                               (entity_id,)).fetchone()
+        return (row is not None and row[0] is not None), (row[0] if row else None)
+
+    def commit_entity(self, entity_id: str, name: str, exists: bool, state: str | None, consumed: list[int],
+                      messages: list[OutgoingMessage], now: float) -> list[Message]:
+        """An entity batch's outcome, atomically: new state, requests consumed, responses and signals sent."""
+        with self.tx() as db:
+            db.execute("INSERT INTO instances (instance_id, name, execution_id, status, output, created_at, "
+                       "updated_at, is_entity) VALUES (?,?,'',?,?,?,?,1) ON CONFLICT(instance_id) DO UPDATE SET "
+                       "output=excluded.output, updated_at=excluded.updated_at",
+                       (entity_id, name, RuntimeStatus.Running.value, state if exists else None, now, now))
+            if consumed:
+                db.executemany("DELETE FROM messages WHERE id=?", [(m,) for m in consumed])
+            return self._insert_messages(db, messages)
+
+    def drop_messages(self, ids: list[int]) -> None:
+        if ids:
+            with self.tx() as db:
+                db.executemany("DELETE FROM messages WHERE id=?", [(m,) for m in ids])
