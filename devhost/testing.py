@@ -1,0 +1,270 @@
+"""The test harness, for devhost's own tests and for users' tests: a devhost in its own process on a free port
+with a temporary store, helpers that poll with deadlines, and pytest fixtures over them.
+
+Use it from a conftest.py:  pytest_plugins = ["devhost.testing"]
+Set DEVHOST_E2E_BASE_URL=http://localhost:7071 to run the same tests against a running `func start` instead."""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Iterator, TypeVar
+
+import requests
+
+T = TypeVar("T")
+TERMINAL = ("Completed", "Failed", "Terminated", "Canceled")
+BASE_URL_ENV = "DEVHOST_E2E_BASE_URL"
+WEBHOOK = "/runtime/webhooks/durabletask"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class TimeoutExpired(AssertionError):
+    """A wait ran past its deadline; the message carries the last thing seen."""
+
+
+def poll(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.01, what: str = "condition") -> Any:
+    """Call check() until it returns something truthy or the deadline passes (then TimeoutExpired)."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        last = check()
+        if last:
+            return last
+        if time.monotonic() >= deadline:
+            raise TimeoutExpired(f"timed out after {timeout}s waiting for {what}; last: {last!r}")
+        time.sleep(interval)
+
+
+class Client:
+    """HTTP helpers over a running host (devhost or `func start`)."""
+
+    def __init__(self, base_url: str, hub: str = "TestHubName") -> None:
+        self.base_url = base_url.rstrip("/")
+        self.hub = hub
+        self.http = requests.Session()
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def http_start(self, function: str = "HelloOrchestrator", body: Any = None, route: str = "orchestrators",
+              method: str = "POST") -> requests.Response:
+        """Call the app's HTTP starter (by default the quickstart's /api/orchestrators/{functionName})."""
+        kwargs = {} if body is None else {"json": body}
+        return self.http.request(method, self.url(f"/api/{route}/{function}"), timeout=30, **kwargs)
+
+    def start_instance(self, function: str = "HelloOrchestrator", body: Any = None) -> str:
+        response = self.http_start(function, body)
+        assert response.status_code == 202, response.text
+        return response.json()["id"]
+
+    def status(self, instance_id: str, **query: Any) -> requests.Response:
+        params = {k: str(v).lower() if isinstance(v, bool) else v for k, v in query.items()}
+        return self.http.get(self.url(f"{WEBHOOK}/instances/{instance_id}"), params=params, timeout=30)
+
+    def wait(self, instance_id: str, timeout: float = 15.0, statuses: tuple[str, ...] = TERMINAL,
+             **query: Any) -> dict[str, Any]:
+        """Poll the status until runtimeStatus is one of `statuses`; returns the status JSON."""
+        seen: dict[str, Any] = {}
+
+        def check() -> dict[str, Any] | None:
+            response = self.status(instance_id, **query)
+            if response.status_code == 404:
+                seen["last"] = "404"
+                return None
+            body = response.json()
+            seen["last"] = body
+            return body if body.get("runtimeStatus") in statuses else None
+
+        try:
+            return poll(check, timeout, what=f"instance {instance_id} to reach {statuses}")
+        except TimeoutExpired as exc:
+            raise TimeoutExpired(f"{exc}; last status: {seen.get('last')!r}") from None
+
+    def raise_event(self, instance_id: str, name: str, data: Any = None) -> requests.Response:
+        kwargs = {} if data is None else {"json": data}
+        return self.http.post(self.url(f"{WEBHOOK}/instances/{instance_id}/raiseEvent/{name}"), timeout=30, **kwargs)
+
+    def post_op(self, instance_id: str, operation: str, **query: Any) -> requests.Response:
+        return self.http.post(self.url(f"{WEBHOOK}/instances/{instance_id}/{operation}"), params=query, timeout=30)
+
+    def binding_payload(self) -> str:
+        """A durableClient binding payload pointing at this host (the webhook path serves the RPC API too)."""
+        base = self.url(WEBHOOK)
+        common = f"taskHub={self.hub}&connection=Storage"
+        inst = f"{base}/instances/INSTANCEID"
+        return json.dumps({
+            "taskHubName": self.hub,
+            "creationUrls": {"createNewInstancePostUri": f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]"},
+            "managementUrls": {"id": "INSTANCEID", "statusQueryGetUri": f"{inst}?{common}",
+                               "sendEventPostUri": f"{inst}/raiseEvent/{{eventName}}?{common}",
+                               "terminatePostUri": f"{inst}/terminate?reason={{text}}&{common}",
+                               "rewindPostUri": f"{inst}/rewind?reason={{text}}&{common}",
+                               "purgeHistoryDeleteUri": f"{inst}?{common}",
+                               "restartPostUri": f"{inst}/restart?{common}",
+                               "suspendPostUri": f"{inst}/suspend?reason={{text}}&{common}",
+                               "resumePostUri": f"{inst}/resume?reason={{text}}&{common}"},
+            "rpcBaseUrl": base + "/"})
+
+    def sdk(self, call: Callable[[Any], Awaitable[T]]) -> T:
+        """Run `call(client)` with the SDK's own DurableOrchestrationClient against this host, in a fresh loop."""
+        from azure.durable_functions import DurableOrchestrationClient
+        from azure.durable_functions.models.utils import http_utils
+
+        async def run() -> T:
+            http_utils._client_session = None  # the SDK's shared session belongs to one event loop
+            try:
+                return await call(DurableOrchestrationClient(self.binding_payload()))
+            finally:
+                if http_utils._client_session is not None:
+                    await http_utils._client_session.close()
+                http_utils._client_session = None
+
+        return asyncio.run(run())
+
+
+class DevhostProcess(Client):
+    """`python -m devhost` on a free port, in its own process, with its own store."""
+
+    def __init__(self, script_root: str | os.PathLike[str], store: str | os.PathLike[str] | None = None,
+                 port: int | None = None, time_travel: bool = False, extra_args: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> None:
+        self.port = port or free_port()
+        super().__init__(f"http://127.0.0.1:{self.port}")
+        self.script_root = Path(script_root)
+        self._tmp = None
+        if store is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="devhost-")
+            store = Path(self._tmp.name) / "store.sqlite"
+        self.store = Path(store)
+        self.time_travel = time_travel
+        self.extra_args = extra_args
+        self.env = env
+        self.process: subprocess.Popen[str] | None = None
+        self.log_path = self.store.with_suffix(".log")
+
+    def command(self) -> list[str]:
+        cmd = [sys.executable, "-m", "devhost", "--script-root", str(self.script_root), "--port", str(self.port),
+               "--store", str(self.store)]
+        if self.time_travel:
+            cmd.append("--time-travel")
+        return cmd + list(self.extra_args)
+
+    def start(self, timeout: float = 15.0) -> "DevhostProcess":
+        """Start the process and wait until it answers."""
+        env = dict(os.environ, **(self.env or {}))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
+                                                          env.get("PYTHONPATH")]))
+        log = open(self.log_path, "a")
+        self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=env, text=True)
+        log.close()
+
+        def ready() -> bool:
+            if self.process is not None and self.process.poll() is not None:
+                raise RuntimeError(f"devhost exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                return self.http.get(self.url("/admin/host/status"), timeout=1).status_code == 200
+            except requests.ConnectionError:
+                return False
+
+        poll(ready, timeout, what="devhost to answer")
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        """Ctrl-C (SIGINT) and wait for a clean exit."""
+        if self.process is None or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            return self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: the host dies at once, mid-work."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def restart(self) -> "DevhostProcess":
+        """Start again on the same store and port."""
+        self.stop()
+        return self.start()
+
+    def advance(self, seconds: float) -> None:
+        """Move durable time forward (needs time_travel=True)."""
+        response = self.http.post(self.url("/admin/devhost/advance"), params={"seconds": seconds}, timeout=10)
+        response.raise_for_status()
+
+    def close(self) -> None:
+        self.stop()
+        self.http.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def __enter__(self) -> "DevhostProcess":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+# -- pytest fixtures ------------------------------------------------------------------------------
+try:
+    import pytest
+except ImportError:  # the harness works without pytest too
+    pytest = None  # type: ignore[assignment]
+
+if pytest is not None:
+
+    @pytest.fixture(scope="session")
+    def app_root() -> Path:
+        """The script root of the app under test (override this fixture in your conftest.py); default: cwd."""
+        return Path(os.environ.get("DEVHOST_SCRIPT_ROOT", ".")).resolve()
+
+    @pytest.fixture(scope="module")
+    def devhost(app_root: Path) -> Iterator[Client]:
+        """A running host for the app: devhost in its own process, or the host at $DEVHOST_E2E_BASE_URL."""
+        remote = os.environ.get(BASE_URL_ENV)
+        if remote:
+            yield Client(remote)
+            return
+        with DevhostProcess(app_root, time_travel=True) as host:
+            yield host
+
+    @pytest.fixture
+    def devhost_factory(tmp_path: Path) -> Iterator[Callable[..., DevhostProcess]]:
+        """Make devhost processes of your own (other apps, shared stores, kill and restart); all are stopped after."""
+        made: list[DevhostProcess] = []
+
+        def make(script_root: str | os.PathLike[str], **kwargs: Any) -> DevhostProcess:
+            kwargs.setdefault("store", tmp_path / f"store{len(made)}.sqlite")
+            host = DevhostProcess(script_root, **kwargs)
+            made.append(host)
+            return host
+
+        yield make
+        for host in made:
+            host.close()
+
+    @pytest.fixture
+    def local_only() -> None:
+        """Skip a test when running against a remote host (it needs to kill or configure devhost)."""
+        if os.environ.get(BASE_URL_ENV):
+            pytest.skip("needs a devhost process of its own")
