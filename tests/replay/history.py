@@ -16,8 +16,14 @@ EXECUTION_STARTED = 0
 TASK_SCHEDULED = 4
 TASK_COMPLETED = 5
 TASK_FAILED = 6
+SUB_ORCHESTRATION_INSTANCE_CREATED = 7
+SUB_ORCHESTRATION_INSTANCE_COMPLETED = 8
+SUB_ORCHESTRATION_INSTANCE_FAILED = 9
+TIMER_CREATED = 10
+TIMER_FIRED = 11
 ORCHESTRATOR_STARTED = 12
 ORCHESTRATOR_COMPLETED = 13
+EVENT_RAISED = 15
 
 EPOCH = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -71,8 +77,43 @@ def task_failed(task_scheduled_id: int, reason: str, details: str = "",
                   Details=details)
 
 
+def timer_created(event_id: int, fire_at: float, at: float = 0.0) -> dict[str, Any]:
+    """TimerCreated: a durable timer due at EPOCH + `fire_at` seconds took task id `event_id`."""
+    return _event(TIMER_CREATED, at, event_id, FireAt=timestamp(fire_at))
+
+
+def timer_fired(timer_id: int, fire_at: float, at: float | None = None) -> dict[str, Any]:
+    """TimerFired: the timer created as `timer_id` fired (by default exactly at its time)."""
+    return _event(TIMER_FIRED, fire_at if at is None else at, TimerId=timer_id, FireAt=timestamp(fire_at))
+
+
+def event_raised(name: str, input: Any = None, at: float = 0.0) -> dict[str, Any]:
+    """EventRaised: external event `name` arrived with `input` (a Python value, stored as JSON text)."""
+    return _event(EVENT_RAISED, at, Name=name, Input=None if input is None else json.dumps(input))
+
+
+def sub_orchestration_created(event_id: int, name: str, instance_id: str, input: Any = None,
+                              at: float = 0.0) -> dict[str, Any]:
+    """SubOrchestrationInstanceCreated: orchestrator `name` was started as `instance_id`, task id `event_id`."""
+    return _event(SUB_ORCHESTRATION_INSTANCE_CREATED, at, event_id, Name=name, Version="",
+                  InstanceId=instance_id, Input=None if input is None else json.dumps(input))
+
+
+def sub_orchestration_completed(task_scheduled_id: int, result: Any, at: float = 0.0) -> dict[str, Any]:
+    """SubOrchestrationInstanceCompleted: the sub-orchestration created as `task_scheduled_id` returned."""
+    return _event(SUB_ORCHESTRATION_INSTANCE_COMPLETED, at, TaskScheduledId=task_scheduled_id,
+                  Result=json.dumps(result))
+
+
+def sub_orchestration_failed(task_scheduled_id: int, reason: str, details: str = "",
+                             at: float = 0.0) -> dict[str, Any]:
+    """SubOrchestrationInstanceFailed: the sub-orchestration created as `task_scheduled_id` failed."""
+    return _event(SUB_ORCHESTRATION_INSTANCE_FAILED, at, TaskScheduledId=task_scheduled_id, Reason=reason,
+                  Details=details)
+
+
 def orchestration_context(history: list[dict[str, Any]], *, input: Any = None,
-                          instance_id: str = "instance-1") -> str:
+                          instance_id: str = "instance-1", parent_instance_id: str | None = None) -> str:
     """Return the orchestration trigger's JSON text for `history`.
 
     Events before the last OrchestratorStarted are marked played (they were seen in an
@@ -85,10 +126,34 @@ def orchestration_context(history: list[dict[str, Any]], *, input: Any = None,
         "input": input,
         "instanceId": instance_id,
         "isReplaying": last_start > 0,
-        "parentInstanceId": None,
+        "parentInstanceId": parent_instance_id,
         "upperSchemaVersion": 1,
         "upperSchemaVersionNew": 2,
         "longRunningTimerIntervalDuration": "3.00:00:00",
         "maximumShortTimerDuration": "6.00:00:00",
         "defaultHttpAsyncRequestSleepTimeMillseconds": 30000,
     })
+
+
+OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"
+
+
+def replay(main: Any, history: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
+    """Call an orchestrator's entry point with `history` as the Python worker does; return the parsed
+    OrchestratorState. `context` goes to orchestration_context (input, instance_id, parent_instance_id)."""
+    from azure.functions import meta
+    from azure.functions.durable_functions import OrchestrationTriggerConverter
+
+    datum = meta.Datum(orchestration_context(history, **context), "string")
+    return json.loads(main(OrchestrationTriggerConverter.decode(datum, trigger_metadata=None)))
+
+
+def replay_failure(main: Any, history: list[dict[str, Any]], **context: Any) -> tuple[str, dict[str, Any]]:
+    """Like replay, for an orchestrator that raises: return its error text and the OrchestratorState the SDK
+    appends after the $OutOfProcData$ marker."""
+    try:
+        state = replay(main, history, **context)
+    except Exception as exc:  # the SDK's way to report an orchestrator failure to the host
+        message, _, data = str(exc).partition(OUT_OF_PROC_MARKER)
+        return message, json.loads(data)
+    raise AssertionError(f"the orchestrator did not fail; it returned {state!r}")
