@@ -157,3 +157,22 @@ def replay_failure(main: Any, history: list[dict[str, Any]], **context: Any) -> 
         message, _, data = str(exc).partition(OUT_OF_PROC_MARKER)
         return message, json.loads(data)
     raise AssertionError(f"the orchestrator did not fail; it returned {state!r}")
+
+
+def load_function(app_dir: Any, name: str) -> Any:
+    """Import the function folder `name` of an example app (e.g. tests/apps/retries) as a package of its own,
+    under a name unique to the app, so that folders with the same name in different apps do not collide."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    folder = Path(app_dir) / name
+    module_name = f"_example_{Path(app_dir).name}_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, folder / "__init__.py",
+                                                  submodule_search_locations=[str(folder)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -1,0 +1,89 @@
+"""Fan-out/fan-in end to end: task_all over many parallel activities and task_any races, started over HTTP and
+through the SDK's DurableOrchestrationClient, against devhost running tests/apps/fan_out_fan_in."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+
+from devhost.testing import BASE_URL_ENV, DevhostProcess
+
+APP = Path(__file__).resolve().parents[1] / "apps" / "fan_out_fan_in"
+
+
+@pytest.fixture(scope="module")
+def host():
+    if os.environ.get(BASE_URL_ENV):
+        pytest.skip("runs its own example app")
+    with DevhostProcess(APP, time_travel=True) as running:
+        yield running
+
+
+def sum_of_squares(n):
+    return sum(i * i for i in range(n))
+
+
+def test_one_thousand_parallel_activities_fan_in_to_the_right_sum(host):
+    started = time.monotonic()
+    instance_id = host.start_instance("FanOutFanIn", {"count": 1000})
+
+    final = host.wait(instance_id, timeout=60)
+
+    assert final["runtimeStatus"] == "Completed", final
+    assert final["output"] == {"count": 1000, "sum": sum_of_squares(1000)} == {"count": 1000, "sum": 332833500}
+    assert time.monotonic() - started < 30
+    events = host.status(instance_id, showHistory=True, showHistoryOutput=True).json()["historyEvents"]
+    completed = [e for e in events if e["EventType"] == "TaskCompleted"]
+    assert len(completed) == 1000
+    assert {e["FunctionName"] for e in completed} == {"Square"}
+    assert sorted(e["Result"] for e in completed) == sorted(i * i for i in range(1000))
+    assert [e["EventType"] for e in events][-1] == "ExecutionCompleted"
+
+
+def test_fan_out_through_the_sdk_client(host):
+    instance_id = host.sdk(lambda client: client.start_new("FanOutFanIn", None, {"numbers": [3, 4, 12]}))
+
+    host.wait(instance_id)
+    status = host.sdk(lambda client: client.get_status(instance_id))
+
+    assert status.runtime_status == OrchestrationRuntimeStatus.Completed
+    assert status.output == {"count": 3, "sum": 9 + 16 + 144}
+    # The SDK sends its input JSON-encoded twice (PROTOCOL §2.1): the status shows the JSON text as a string.
+    assert status.input_ == '{"numbers": [3, 4, 12]}'
+
+
+def test_one_failed_activity_fails_the_fan_in(host):
+    instance_id = host.start_instance("FanOutFanIn", {"numbers": [1, 2, "three", 4]})
+
+    final = host.wait(instance_id)
+
+    assert final["runtimeStatus"] == "Failed"
+    assert final["output"].startswith(
+        "Orchestrator function 'FanOutFanIn' failed: Activity function 'Square' failed: TypeError: "
+        "not a number: 'three'")
+
+
+def test_task_any_returns_the_first_answer(host):
+    instance_id = host.start_instance("FirstResponse", {"slow": 0.5, "fast": 0})
+
+    final = host.wait(instance_id)
+
+    assert final["runtimeStatus"] == "Completed", final
+    assert final["output"] == "answer from fast"
+    # The loser still ran: its result is recorded, but it does not change the winner.
+    events = host.status(instance_id, showHistory=True, showHistoryOutput=True).json()["historyEvents"]
+    results = {e["Result"] for e in events if e["EventType"] == "TaskCompleted"}
+    assert "answer from fast" in results
+
+
+def test_task_any_through_the_sdk_client(host):
+    instance_id = host.sdk(lambda client: client.start_new("FirstResponse", None, {"eu": 0, "us": 0.5}))
+
+    host.wait(instance_id)
+    status = host.sdk(lambda client: client.get_status(instance_id, show_history=True))
+
+    assert status.runtime_status == OrchestrationRuntimeStatus.Completed
+    assert status.output == "answer from eu"
