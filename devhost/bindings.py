@@ -77,9 +77,10 @@ def string_datum(text: str | None) -> meta.Datum:
 class Invocation:
     """One call of an entry point: decodes inputs, runs the code (event loop or thread pool), encodes outputs."""
 
-    def __init__(self, fn: LoadedFunction, executor: Executor | None = None) -> None:
+    def __init__(self, fn: LoadedFunction, executor: Executor | None = None, inline: bool = False) -> None:
         self.fn = fn
         self.executor = executor
+        self.inline = inline  # run a plain function on the event loop (orchestrators: pure, never blocking)
         self.params = inspect.signature(fn.main).parameters
         self.is_async = inspect.iscoroutinefunction(fn.main)
 
@@ -118,7 +119,9 @@ class Invocation:
         return self._encode(self.fn.main(**args), outs)
 
     async def call(self, inputs: dict[str, meta.Datum]) -> dict[str, meta.Datum]:
-        """Run the function: async ones on the event loop, plain ones in the thread pool."""
+        """Run the function: async ones on the event loop, plain ones in the thread pool (or inline)."""
+        if self.inline and not self.is_async:
+            return self.call_sync(inputs)
         if self.is_async:
             args, outs = self._arguments(inputs)
             return self._encode(await self.fn.main(**args), outs)

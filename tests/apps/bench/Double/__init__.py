@@ -1,0 +1,5 @@
+"""Doubles a number."""
+
+
+def main(value: int) -> int:
+    return value * 2
