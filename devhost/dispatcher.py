@@ -210,8 +210,9 @@ class Dispatcher:
         invocation = self.by_kind["entity"].get(name)
         requests = [(msg_id, json.loads(event.get("Input") or "{}")) for msg_id, event in messages]
         exists, state = self.store.load_entity(entity_id)
-        batch = [{"name": r.get("op"), "input": json.dumps(r.get("input")) if r.get("input") is not None else
-                  "null", "isSignal": bool(r.get("signal"))} for _, r in requests]
+        # A request without input reaches the entity as "input": null, as the extension sends it.
+        batch = [{"name": r.get("op"), "input": json.dumps(r["input"]) if "input" in r else None,
+                  "isSignal": bool(r.get("signal"))} for _, r in requests]
         results: list[dict[str, Any]]
         if invocation is None:
             error = f"The function '{name}' doesn't exist, is disabled, or is not an entity function."
@@ -233,11 +234,14 @@ class Dispatcher:
         now = self.clock.now()
         replies = []
         for (_, request), outcome in zip(requests, results):
+            if outcome.get("isError"):  # as the host logs it; a failed signal has no caller to tell
+                log.warning("Error in operation '%s' of entity %s: %s", request.get("op"), entity_id,
+                            outcome.get("result"))
             if request.get("signal") or not request.get("parent"):
                 continue
             response = {"result": outcome.get("result")}
             if outcome.get("isError"):
-                response["exceptionType"] = "System.Exception"
+                response["exceptionType"] = "Error"  # what the extension sets for out-of-proc entities
             replies.append(OutgoingMessage(request["parent"], dict(
                 ev.event_raised(now, request["id"], json.dumps(response)), ExecutionId=request.get("parentExecution"))))
         sent = self.store.commit_entity(entity_id, name, exists, state, [m for m, _ in messages], replies,

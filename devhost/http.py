@@ -208,8 +208,15 @@ class DurableApi:
         name, key = request.match_info["entityName"], request.match_info["entityKey"]
         if request.method == "GET":
             return web.Response(text=self.ops.read_entity(name, key), content_type="application/json")
+        if request.method not in ("POST", "DELETE"):
+            raise web.HTTPNotFound()
         operation = "delete" if request.method == "DELETE" else (_param(request, "op") or "")
-        self.ops.signal_entity(name, key, operation, await _json_text(request))
+        if request.content_type.lower() == "application/json":
+            input_text = await _json_text(request)
+        else:  # the extension passes any other content as a plain string
+            body = await request.read()
+            input_text = json.dumps(body.decode("utf-8", errors="replace")) if body else None
+        self.ops.signal_entity(name, key, operation, input_text)
         return web.Response(status=202)
 
     def routes(self, prefix: str) -> list[web.AbstractRouteDef]:

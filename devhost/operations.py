@@ -186,7 +186,12 @@ class Operations:
 
     # -- entities ---------------------------------------------------------------------------
     def signal_entity(self, name: str, key: str, operation: str, input_text: str | None) -> None:
-        request = {"id": self.ids(), "op": operation, "signal": True, "input": input_text}
+        """Signal an entity; `input_text` is the JSON text of the operation input (None: no input). As in the
+        extension's RequestMessage.SetInput, the entity's batch then gets that value's JSON text, so the SDK
+        client's double-encoded `"5"` reaches get_input() as 5."""
+        request: dict[str, Any] = {"id": self.ids(), "op": operation, "signal": True}
+        if input_text is not None:
+            request["input"] = json.loads(input_text)
         entity = entity_instance_id(name, key)
         self._send(entity, ev.event_raised(self.clock.now(), operation, json.dumps(request)))
 
