@@ -25,9 +25,13 @@ def parse_args(argv: list[str] | None = None) -> HostOptions:
                         help="allow POST /admin/devhost/advance?seconds=N to make durable timers due at once "
                              "(for tests)")
     parser.add_argument("--verbose", action="store_true", help="log every function execution")
+    parser.add_argument("--in-process", action="store_true",
+                        help="run the app's code in the host process instead of a separate worker process "
+                             "(one process to debug; slower under load)")
     args = parser.parse_args(argv)
     return HostOptions(script_root=args.script_root, port=args.port, host=args.host, store=args.store,
-                       durability=args.durability, time_travel=args.time_travel, verbose=args.verbose)
+                       durability=args.durability, time_travel=args.time_travel, verbose=args.verbose,
+                       in_process=args.in_process)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,6 @@ import json
 import logging
 import time
 import traceback
-from concurrent.futures import Executor
 from typing import Any
 
 import aiohttp
@@ -17,7 +16,6 @@ from . import engine
 from . import events as ev
 from .bindings import Invocation, returned, string_datum
 from .clock import Clock, new_id
-from .loader import LoadedFunction
 from .model import TERMINAL_STATUSES, ActivityWork, HTTP_ACTIVITY_NAME, Message, NewInstance, OutgoingMessage
 from .operations import orchestrator_input
 from .store import Store
@@ -29,15 +27,14 @@ SCAN_INTERVAL = 1.0
 class Dispatcher:
     """Owns the in-memory queues; the store remains the truth, so a restart picks up where a crash left off."""
 
-    def __init__(self, store: Store, functions: dict[str, LoadedFunction], clock: Clock, executor: Executor,
+    def __init__(self, store: Store, invocations: dict[str, Invocation], clock: Clock,
                  activity_workers: int = 32, orchestration_workers: int = 4) -> None:
         self.store = store
         self.clock = clock
-        self.executor = executor
         self.by_kind: dict[str, dict[str, Invocation]] = {"orchestration": {}, "activity": {}, "entity": {}}
-        for fn in functions.values():
-            if fn.spec.kind in self.by_kind:
-                self.by_kind[fn.spec.kind][fn.spec.name.lower()] = Invocation(fn, executor)
+        for invocation in invocations.values():
+            if invocation.fn.spec.kind in self.by_kind:
+                self.by_kind[invocation.fn.spec.kind][invocation.fn.spec.name.lower()] = invocation
         self.activity_names = frozenset(i.fn.spec.name for i in self.by_kind["activity"].values())
         self.ready: asyncio.Queue[str] = asyncio.Queue()
         self.activities: asyncio.Queue[ActivityWork] = asyncio.Queue()
@@ -280,9 +277,12 @@ class Dispatcher:
                       (time.perf_counter() - started) * 1000)
             return ev.task_completed(self.clock.now(), work.task_id, result)
         except Exception as exc:
-            log.info("Executed 'Functions.%s' (Failed): %s: %s", work.name, type(exc).__name__, exc)
-            reason = f"Activity function '{work.name}' failed: {type(exc).__name__}: {exc}"
-            return ev.task_failed(self.clock.now(), work.task_id, reason, traceback.format_exc())
+            # A FunctionError from the worker process carries the user exception's own type name and traceback.
+            type_name = getattr(exc, "type_name", type(exc).__name__)
+            reason = f"Activity function '{work.name}' failed: {type_name}: {exc}"
+            details = getattr(exc, "traceback_text", "") or traceback.format_exc()
+            log.info("Executed 'Functions.%s' (Failed, %s: %s)", work.name, type_name, exc)
+            return ev.task_failed(self.clock.now(), work.task_id, reason, details)
 
     async def _call_http(self, work: ActivityWork) -> dict[str, Any]:
         """The built-in HTTP activity behind call_http."""

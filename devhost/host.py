@@ -19,10 +19,12 @@ from .clock import Clock
 from .config import apply_values, load_config
 from .dispatcher import Dispatcher
 from .http import RPC, WEBHOOK, DurableApi, FunctionRoutes, make_app
-from .loader import load_functions
+from .loader import load_functions, scan_specs
+from .model import INLINE_KINDS
 from .operations import Operations
 from .routes import compile_route
 from .store import Store
+from .worker import RemoteInvocation, WorkerProcess
 
 log = logging.getLogger("devhost")
 DEFAULT_PORT = 7071
@@ -39,6 +41,7 @@ class HostOptions:
     durability: str = "normal"
     time_travel: bool = False
     verbose: bool = False
+    in_process: bool = False  # run the app's code in the host process (simplest for a debugger) instead of a worker
 
 
 class Host:
@@ -52,7 +55,9 @@ class Host:
         self.port = options.port or self.config.local_http_port or DEFAULT_PORT
         root = self.config.script_root
         self.store_path = Path(options.store) if options.store else root / ".devhost" / "store.sqlite"
-        self.report = load_functions(root)
+        self.invocations: dict[str, Invocation | RemoteInvocation] = {}
+        self.skipped: list[tuple[str, str]] = []
+        self.worker: WorkerProcess | None = None
         self.executor = ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 2) * 4 + 4),
                                            thread_name_prefix="devhost-fn")
         self.store: Store | None = None
@@ -95,20 +100,36 @@ class Host:
 
     def _http_functions(self) -> list[tuple]:
         out = []
-        for fn in self.report.functions.values():
-            if fn.spec.kind != "http":
+        for invocation in self.invocations.values():
+            spec = invocation.fn.spec
+            if spec.kind != "http":
                 continue
-            trigger = fn.spec.trigger
-            route = str(trigger.raw.get("route") or fn.spec.name)
-            methods = frozenset(str(m).lower() for m in trigger.raw.get("methods") or [])
-            out.append((compile_route(route), methods, Invocation(fn, self.executor)))
+            route = str(spec.trigger.raw.get("route") or spec.name)
+            methods = frozenset(str(m).lower() for m in spec.trigger.raw.get("methods") or [])
+            out.append((compile_route(route), methods, invocation))
         return out
+
+    async def _load(self) -> None:
+        """Import the app: in this process (--in-process), or in the worker process that runs its code."""
+        root = self.config.script_root
+        if self.options.in_process:
+            report = load_functions(root)
+            self.skipped = report.skipped
+            self.invocations = {name: Invocation(fn, self.executor, inline=fn.spec.kind in INLINE_KINDS)
+                                for name, fn in report.functions.items()}
+            return
+        specs, self.skipped = scan_specs(root)
+        self.worker = WorkerProcess(str(root))
+        hello = await self.worker.start()
+        self.skipped += [s for s in hello.skipped if s[0] not in {n for n, _ in self.skipped}]
+        self.invocations = {s.name: RemoteInvocation(self.worker, s) for s in specs if s.name in hello.loaded}
 
     async def start(self) -> None:
         started = time.perf_counter()
         self.store = Store(self.store_path, self.options.durability)
-        self.dispatcher = Dispatcher(self.store, self.report.functions, self.clock, self.executor)
-        orchestrators = sorted(f.spec.name for f in self.report.functions.values() if f.spec.kind == "orchestration")
+        await self._load()
+        self.dispatcher = Dispatcher(self.store, self.invocations, self.clock)
+        orchestrators = sorted(i.fn.spec.name for i in self.invocations.values() if i.fn.spec.kind == "orchestration")
         ops = Operations(self.store, lambda: orchestrators, self.clock, self.dispatcher.hand_on)
         self.ops = ops
         app = make_app(DurableApi(ops, self.config.hub_name),
@@ -136,7 +157,7 @@ class Host:
     def _print_banner(self, elapsed: float) -> None:
         lines = ["", "Functions:", ""]
         prefix = f"/{self.config.route_prefix}" if self.config.route_prefix else ""
-        for fn in sorted(self.report.functions.values(), key=lambda f: f.spec.name.lower()):
+        for fn in sorted((i.fn for i in self.invocations.values()), key=lambda f: f.spec.name.lower()):
             trigger = fn.spec.trigger
             if fn.spec.kind == "http":
                 methods = ",".join(m.upper() for m in trigger.raw.get("methods") or []) or "ALL"
@@ -145,7 +166,7 @@ class Host:
             else:
                 lines.append(f"\t{fn.spec.name}: {trigger.type}")
             lines.append("")
-        for name, reason in self.report.skipped:
+        for name, reason in self.skipped:
             lines.append(f"\t{name}: not loaded ({reason})")
             lines.append("")
         if self.options.time_travel:
@@ -160,6 +181,8 @@ class Host:
             await self.runner.cleanup()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
+        if self.worker is not None:
+            await self.worker.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
         if self.store is not None:
             self.store.close()

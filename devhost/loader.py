@@ -85,11 +85,11 @@ def import_entry_point(root: Path, spec: FunctionSpec) -> Callable[..., Any]:
     return main
 
 
-def load_functions(script_root: str | Path) -> LoadReport:
-    """Load every <folder>/function.json under script_root; report unsupported or broken ones instead of failing."""
+def scan_specs(script_root: str | Path) -> tuple[list[FunctionSpec], list[tuple[str, str]]]:
+    """Read every <folder>/function.json under script_root without importing anything: the runnable specs,
+    and (name, reason) for the ones devhost reports and skips (broken, disabled, unsupported bindings)."""
     root = Path(script_root).resolve()
-    _ensure_app_package(root)
-    functions: dict[str, LoadedFunction] = {}
+    specs: list[FunctionSpec] = []
     skipped: list[tuple[str, str]] = []
     for folder in sorted(p for p in root.iterdir() if (p / "function.json").is_file()):
         try:
@@ -105,6 +105,18 @@ def load_functions(script_root: str | Path) -> LoadReport:
             kinds = ", ".join(sorted({b.type for b in unsupported})) or "no trigger"
             skipped.append((spec.name, f"unsupported binding type: {kinds}"))
             continue
+        specs.append(spec)
+    return specs, skipped
+
+
+def load_functions(script_root: str | Path) -> LoadReport:
+    """Load every <folder>/function.json under script_root and import its entry point; report unsupported or
+    broken functions instead of failing."""
+    root = Path(script_root).resolve()
+    _ensure_app_package(root)
+    specs, skipped = scan_specs(root)
+    functions: dict[str, LoadedFunction] = {}
+    for spec in specs:
         try:
             main = import_entry_point(root, spec)
         except Exception as exc:  # user code failing at import is reported, the others run
