@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +81,16 @@ def _expand(text: str, values: dict[str, str]) -> str:
         name = text[1:-1]
         return os.environ.get(name) or values.get(name) or text
     return text
+
+
+_LEVELS = {"trace": logging.DEBUG, "debug": logging.DEBUG, "information": logging.INFO,
+           "warning": logging.WARNING, "error": logging.ERROR, "critical": logging.CRITICAL,
+           "none": logging.CRITICAL + 10}
+
+
+def python_log_level(level: str) -> int:
+    """host.json logging.logLevel.default ("Information", "Warning"...) as a Python logging level."""
+    return _LEVELS.get(level.strip().lower(), logging.INFO)
 
 
 def apply_values(config: HostConfig) -> None:

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from .bindings import Invocation
 from .clock import Clock
-from .config import apply_values, load_config
+from .config import apply_values, load_config, python_log_level
 from .dispatcher import Dispatcher
 from .http import RPC, WEBHOOK, DurableApi, FunctionRoutes, make_app
 from .loader import load_functions, scan_specs
@@ -52,6 +52,8 @@ class Host:
         self.clock = clock or Clock()
         self.config = load_config(options.script_root)
         apply_values(self.config)
+        if not options.verbose:
+            logging.getLogger().setLevel(python_log_level(self.config.log_level))
         self.port = options.port or self.config.local_http_port or DEFAULT_PORT
         root = self.config.script_root
         self.store_path = Path(options.store) if options.store else root / ".devhost" / "store.sqlite"

@@ -140,9 +140,11 @@ def _not_here(*_args: Any, **_kwargs: Any) -> Any:
 
 # -- worker side --------------------------------------------------------------------------------
 async def _serve(fd: int, script_root: str) -> None:
+    from .config import load_config, python_log_level
     from .loader import load_functions
 
     report = load_functions(script_root)
+    logging.getLogger().setLevel(python_log_level(load_config(script_root).log_level))
     executor = ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 2) * 4 + 4), thread_name_prefix="fn")
     invocations = {name: Invocation(fn, executor, inline=fn.spec.kind in INLINE_KINDS)
                    for name, fn in report.functions.items()}
