@@ -1,0 +1,132 @@
+"""Retries end to end against devhost running tests/apps/retries: call_activity_with_retry and
+call_sub_orchestrator_with_retry over an activity that fails its first attempts, the retry timers in history
+(PROTOCOL §4.3), exhausted retries failing the orchestration, and a retry interval honoured in durable time."""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+
+from devhost.testing import BASE_URL_ENV, DevhostProcess, poll
+
+APP = Path(__file__).resolve().parents[1] / "apps" / "retries"
+HOUR = 3600
+
+
+@pytest.fixture(scope="module")
+def host():
+    if os.environ.get(BASE_URL_ENV):
+        pytest.skip("runs its own example app")
+    with DevhostProcess(APP, time_travel=True) as running:
+        yield running
+
+
+def history(host, instance_id):
+    return host.status(instance_id, showHistory=True, showHistoryOutput=True).json()["historyEvents"]
+
+
+def kinds(host, instance_id):
+    return [e["EventType"] for e in history(host, instance_id)]
+
+
+def parse(stamp):
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def test_activity_failing_twice_succeeds_on_the_third_attempt(host, tmp_path):
+    instance_id = host.start_instance("RetryActivity", {"dir": str(tmp_path), "failures": 2, "attempts": 3})
+
+    final = host.wait(instance_id)
+
+    assert final["runtimeStatus"] == "Completed", final
+    assert final["output"] == {"attempts": 3}
+    assert kinds(host, instance_id) == ["ExecutionStarted",
+                                        "TaskFailed", "TimerCreated", "TimerFired",
+                                        "TaskFailed", "TimerCreated", "TimerFired",
+                                        "TaskCompleted", "ExecutionCompleted"]
+    failures = [e for e in history(host, instance_id) if e["EventType"] == "TaskFailed"]
+    assert [e["Reason"] for e in failures] == [f"Activity function 'Flaky' failed: ValueError: attempt {n} failed"
+                                              for n in (1, 2)]
+    assert (tmp_path / instance_id).read_text() == "3"
+
+
+def test_exhausted_retries_fail_the_orchestration_after_one_extra_timer(host, tmp_path):
+    instance_id = host.start_instance("RetryActivity", {"dir": str(tmp_path), "failures": 5, "attempts": 3})
+
+    final = host.wait(instance_id)
+
+    assert final["runtimeStatus"] == "Failed"
+    assert final["output"].startswith("Orchestrator function 'RetryActivity' failed: Activity function 'Flaky' "
+                                      "failed: ValueError: attempt 3 failed")
+    # PROTOCOL §4.3: three attempts, each followed by a timer (ids 0 task, 1 timer, ..., 5 timer).
+    assert kinds(host, instance_id) == ["ExecutionStarted"] + ["TaskFailed", "TimerCreated", "TimerFired"] * 3 + [
+        "ExecutionCompleted"]
+    assert (tmp_path / instance_id).read_text() == "3"
+
+
+def test_retry_waits_for_its_interval_in_durable_time(host, tmp_path):
+    instance_id = host.start_instance("RetryActivity", {"dir": str(tmp_path), "failures": 1, "attempts": 2,
+                                                        "interval_ms": HOUR * 1000})
+
+    def retry_timer():
+        return next((e for e in history(host, instance_id) if e["EventType"] == "TimerCreated"), None)
+
+    timer = poll(retry_timer, timeout=10, what="the retry timer")
+    failed = next(e for e in history(host, instance_id) if e["EventType"] == "TaskFailed")
+    assert abs((parse(timer["FireAt"]) - parse(failed["Timestamp"])).total_seconds() - HOUR) < 2
+    assert host.status(instance_id).json()["runtimeStatus"] == "Running"
+    assert (tmp_path / instance_id).read_text() == "1"  # no second attempt before the interval
+
+    host.advance(HOUR)
+    final = host.wait(instance_id)
+
+    assert final["output"] == {"attempts": 2}
+
+
+def test_retry_through_the_sdk_client(host, tmp_path):
+    job = {"dir": str(tmp_path), "failures": 1, "attempts": 2, "interval_ms": 50}
+    instance_id = host.sdk(lambda client: client.start_new("RetryActivity", None, job))
+
+    host.wait(instance_id)
+    status = host.sdk(lambda client: client.get_status(instance_id, show_history=True))
+
+    assert status.runtime_status == OrchestrationRuntimeStatus.Completed
+    assert status.output == {"attempts": 2}
+    assert [e["EventType"] for e in status.historyEvents].count("TaskFailed") == 1
+
+
+def test_sub_orchestration_retried_until_it_succeeds(host, tmp_path):
+    instance_id = host.start_instance("RetrySubOrchestrator", {"dir": str(tmp_path), "failures": 2, "attempts": 3})
+
+    final = host.wait(instance_id)
+
+    assert final["runtimeStatus"] == "Completed", final
+    assert final["output"]["attempts"] == 3
+    assert kinds(host, instance_id) == ["ExecutionStarted",
+                                        "SubOrchestrationInstanceFailed", "TimerCreated", "TimerFired",
+                                        "SubOrchestrationInstanceFailed", "TimerCreated", "TimerFired",
+                                        "SubOrchestrationInstanceCompleted", "ExecutionCompleted"]
+    # Each attempt is a new child with the default id <parent execution id>:<event id>: 0, 2, then 4.
+    child = final["output"]["child"]
+    execution, _, event_id = child.rpartition(":")
+    assert event_id == "4"
+    for failed_child in (f"{execution}:0", f"{execution}:2"):
+        body = host.status(failed_child).json()
+        assert body["runtimeStatus"] == "Failed"
+        assert body["name"] == "FlakyChild"
+
+
+def test_sub_orchestration_retries_exhausted_fail_the_parent(host, tmp_path):
+    job = {"dir": str(tmp_path), "failures": 5, "attempts": 2}
+    instance_id = host.sdk(lambda client: client.start_new("RetrySubOrchestrator", None, job))
+
+    final = host.wait(instance_id)
+
+    assert final["runtimeStatus"] == "Failed"
+    assert "Orchestrator function 'FlakyChild' failed: Activity function 'Flaky' failed: ValueError: attempt 2 " \
+           "failed" in final["output"]
+    assert final["output"].startswith("Orchestrator function 'RetrySubOrchestrator' failed: ")
+    assert kinds(host, instance_id).count("SubOrchestrationInstanceFailed") == 2
