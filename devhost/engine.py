@@ -443,7 +443,11 @@ def decide(episode: Episode, result: dict[str, Any] | None, error: str | None,
     except UnknownFunction as exc:
         return _fail(episode, history, str(exc), parent, now, custom)
 
-    decision = Decision(history=history, status=RuntimeStatus.Running, custom_status=custom)
+    # A suspension that arrived in this batch after the events the code ran on still holds: the instance shows
+    # Suspended (else resume is refused and the held events are never delivered).
+    running = RuntimeStatus.Suspended if episode.status_after_messages == RuntimeStatus.Suspended \
+        else RuntimeStatus.Running
+    decision = Decision(history=history, status=running, custom_status=custom)
     for event_id in sorted(replay.scheduled):
         _schedule_new(decision, episode, event_id, replay.scheduled[event_id], now)
 
