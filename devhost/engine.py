@@ -410,6 +410,13 @@ def _json_text(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
 
 
+def _stored_input(action_input: str | None) -> str | None:
+    """The input of a new execution (sub-orchestration, continue-as-new) as the extension stores it: the action's
+    `input` is JSON text, which the shim takes as a string and serializes again (the double encoding of PROTOCOL
+    §2.1); the context's `input` decodes it once, so the SDK's get_input gets the JSON text back."""
+    return None if action_input is None else json.dumps(action_input)
+
+
 def decide(episode: Episode, result: dict[str, Any] | None, error: str | None,
            parent: dict[str, Any] | None, activities: frozenset[str] | None = None) -> Decision:
     """Apply an OrchestratorState (or an orchestrator failure) to the episode: PROTOCOL §4.3.
@@ -452,7 +459,7 @@ def decide(episode: Episode, result: dict[str, Any] | None, error: str | None,
         _schedule_new(decision, episode, event_id, replay.scheduled[event_id], now)
 
     if replay.continue_as_new is not None:
-        new_input = replay.continue_as_new[0]
+        new_input = _stored_input(replay.continue_as_new[0])
         history.append(ev.execution_completed(now, RuntimeStatus.ContinuedAsNew.value, new_input))
         history.append(ev.orchestrator_completed(now))
         decision.status = RuntimeStatus.ContinuedAsNew
@@ -486,12 +493,13 @@ def _schedule_new(decision: Decision, episode: Episode, event_id: int, item: _Sc
             decision.messages.append(OutgoingMessage(me, fired, fire_at.timestamp()))
     elif item.kind == EventType.SubOrchestrationInstanceCreated:
         child = item.instance_id or f"{episode.execution_id}:{event_id}"
-        decision.history.append(ev.sub_orchestration_created(now, event_id, item.name, child, item.input))
+        child_input = _stored_input(item.input)
+        decision.history.append(ev.sub_orchestration_created(now, event_id, item.name, child, child_input))
         parent = {"Name": episode.name, "Version": "", "TaskScheduleId": event_id,
                   "OrchestrationInstance": {"InstanceId": me, "ExecutionId": episode.execution_id}}
         execution_id = uuid.uuid5(uuid.NAMESPACE_OID, f"{episode.execution_id}/{event_id}").hex
-        started = ev.execution_started(now, child, execution_id, item.name, item.input, parent)
-        decision.new_instances.append(NewInstance(child, item.name, execution_id, item.input, me, started))
+        started = ev.execution_started(now, child, execution_id, item.name, child_input, parent)
+        decision.new_instances.append(NewInstance(child, item.name, execution_id, child_input, me, started))
     elif item.kind == EventType.EventSent:
         request = json.loads(item.input or "{}")
         if not request.get("signal"):
