@@ -285,21 +285,50 @@ class Dispatcher:
             return ev.task_failed(self.clock.now(), work.task_id, reason, details)
 
     async def _call_http(self, work: ActivityWork) -> dict[str, Any]:
-        """The built-in HTTP activity behind call_http."""
+        """The built-in HTTP activity behind call_http, as the extension's TaskHttpActivityShim runs it: content
+        without a Content-Type goes as text/plain; the result is a DurableHttpResponse."""
         request = json.loads(work.input or "{}")
         if self._http is None:
             self._http = aiohttp.ClientSession()
+        headers = [(name, value) for name, values in (request.get("headers") or {}).items()
+                   for value in (values if isinstance(values, list) else [values])]
+        content = request.get("content")
+        if content is not None and not any(name.lower() == "content-type" for name, _ in headers):
+            headers.append(("Content-Type", "text/plain"))
         try:
-            async with self._http.request(request.get("method", "GET"), request["uri"],
-                                          data=request.get("content"),
-                                          headers=request.get("headers") or None) as response:
-                content = await response.text()
-                result = {"statusCode": response.status, "headers": dict(response.headers), "content": content}
+            async with self._http.request(request.get("method", "GET"), request["uri"], data=content,
+                                          headers=headers) as response:
+                body = await response.read()
+                result = {"statusCode": response.status, "headers": _durable_http_headers(response.headers),
+                          "content": body.decode(response.charset or "utf-8", errors="replace")}
             return ev.task_completed(self.clock.now(), work.task_id, json.dumps(result))
         except Exception as exc:
             reason = f"Activity function '{HTTP_ACTIVITY_NAME}' failed: {type(exc).__name__}: {exc}"
-            return ev.task_failed(self.clock.now(), work.task_id, reason, None)
+            return ev.task_failed(self.clock.now(), work.task_id, reason, "")  # devhost's stack would say nothing
 
     def _settled(self) -> None:
         if not self.queued and not self.busy and self.ready.empty():
             self.idle.set()
+
+
+# .NET keeps these on HttpContent, not in HttpResponseMessage.Headers, so a DurableHttpResponse never shows them.
+_CONTENT_HEADERS = frozenset({"allow", "content-disposition", "content-encoding", "content-language", "content-length",
+                              "content-location", "content-md5", "content-range", "content-type", "expires",
+                              "last-modified"})
+
+
+def _durable_http_headers(headers: Any) -> dict[str, str | list[str]]:
+    """DurableHttpResponse.headers as the extension serializes them (HttpHeadersConverter): a header that came
+    once is a string, one that came more than once a list of strings; content headers left out."""
+    out: dict[str, str | list[str]] = {}
+    names: dict[str, str] = {}
+    for name, value in headers.items():
+        if name.lower() in _CONTENT_HEADERS:
+            continue
+        key = names.setdefault(name.lower(), name)
+        if key not in out:
+            out[key] = value
+        else:
+            previous = out[key]
+            out[key] = (previous if isinstance(previous, list) else [previous]) + [value]
+    return out
