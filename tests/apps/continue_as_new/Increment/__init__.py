@@ -1,0 +1,5 @@
+"""Adds one to a number."""
+
+
+def main(value: int) -> int:
+    return value + 1
