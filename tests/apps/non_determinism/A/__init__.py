@@ -1,0 +1,5 @@
+"""Step A of a plan: returns its name and position."""
+
+
+def main(position: int) -> str:
+    return f"A{position}"
