@@ -38,6 +38,9 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     """The one place domain errors become HTTP answers, as the extension's HttpApiHandler gives them."""
     try:
         return await handler(request)
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
+        # Unknown routes and methods are the host's plain 404: empty body (the SDK parses every body as JSON).
+        return web.Response(status=404)
     except web.HTTPException:
         raise
     except BadRequest as exc:
