@@ -156,6 +156,8 @@ class Operations:
         if query.created_from is None:
             raise BadRequest("A 'createdTimeFrom' query parameter is required to purge instances.")
         statuses = query.statuses & TERMINAL_STATUSES if query.statuses else TERMINAL_STATUSES
+        if not statuses:  # only unfinished statuses asked for: an empty filter would match every instance
+            return 0
         ids = self.store.matching_ids(Query(query.created_from, query.created_to, frozenset(statuses)))
         return self.store.purge(ids)
 
