@@ -618,3 +618,13 @@ def test_a_function_that_raises_is_500_and_the_host_keeps_serving(api):
 
 def test_a_durable_client_binding_gets_the_payload(api):
     assert api.request("GET", "/api/client").text == CLIENT_PAYLOAD
+
+
+def test_purge_by_filter_of_running_instances_only_deletes_nothing(api, base):
+    api.start("r")
+    api.set_status("r", RuntimeStatus.Running)
+
+    response = api.request("DELETE", f"{base}/instances/?createdTimeFrom=2024-05-01T00:00:00Z&runtimeStatus=Running")
+
+    assert_empty(response, 404)
+    assert api.instance("r").status == RuntimeStatus.Running

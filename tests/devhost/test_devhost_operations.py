@@ -453,3 +453,14 @@ def test_parse_time_reads_iso_timestamps_as_utc(text, expected):
 def test_parse_time_refuses_other_text():
     with pytest.raises(BadRequest, match="is not a valid date and time"):
         parse_time("yesterday")
+
+
+@pytest.mark.parametrize("statuses", [{RuntimeStatus.Running}, {RuntimeStatus.Pending, RuntimeStatus.Suspended}])
+def test_purge_by_filter_for_unfinished_statuses_only_deletes_nothing(ops, statuses):
+    for name, status in [("c", RuntimeStatus.Completed), ("r", RuntimeStatus.Running)]:
+        ops.start("HelloOrchestrator", name)
+        set_status(ops, name, status)
+
+    assert ops.purge_by(Query(created_from=T0, statuses=frozenset(statuses))) == 0
+
+    assert [i.instance_id for i in ops.store.query(Query())[0]] == ["c", "r"]
