@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
-from devhost.testing import BASE_URL_ENV, DevhostProcess
+from devhost.testing import BASE_URL_ENV, DevhostProcess, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "fan_out_fan_in"
 
@@ -87,3 +87,20 @@ def test_task_any_through_the_sdk_client(host):
 
     assert status.runtime_status == OrchestrationRuntimeStatus.Completed
     assert status.output == "answer from eu"
+
+
+@pytest.mark.usefixtures("local_only")
+def test_host_killed_during_the_fan_out_finishes_every_activity_once(devhost_factory):
+    host = devhost_factory(APP).start()
+    instance_id = host.start_instance("FanOutFanIn", {"count": 500})
+    poll(lambda: host.status(instance_id).json()["runtimeStatus"] == "Running", timeout=10, what="the fan-out")
+
+    host.kill()
+    host.start()
+    final = host.wait(instance_id, timeout=60)
+
+    assert final["runtimeStatus"] == "Completed", final
+    assert final["output"] == {"count": 500, "sum": sum_of_squares(500)}
+    kinds = [e["EventType"] for e in host.status(instance_id, showHistory=True).json()["historyEvents"]]
+    assert kinds.count("TaskCompleted") == 500
+    assert kinds.count("ExecutionCompleted") == 1

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
-from devhost.testing import BASE_URL_ENV, DevhostProcess
+from devhost.testing import BASE_URL_ENV, DevhostProcess, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "sub_orchestrations"
 CHILD_FAILURE = ("Orchestrator function 'Child' failed: Activity function 'Greet' failed: ValueError: "
@@ -120,3 +120,22 @@ def test_a_successful_child_under_a_guarded_parent(host):
 
     assert output["greeting"] == "Hello Accra!"
     assert output["parentInstanceId"] == parent_id
+
+
+@pytest.mark.usefixtures("local_only")
+def test_host_killed_during_sub_orchestrations_finishes_each_child_once(devhost_factory):
+    host = devhost_factory(APP).start()
+    cities = [f"City{n}" for n in range(20)]
+    parent_id = host.start_instance("ParentWithIds", cities)
+    poll(lambda: host.status(f"{parent_id}-city0").status_code != 404, timeout=10, what="the first child")
+
+    host.kill()
+    host.start()
+    final = host.wait(parent_id, timeout=30)
+
+    assert final["runtimeStatus"] == "Completed", final
+    assert [c["greeting"] for c in final["output"]] == [f"Hello {city}!" for city in cities]
+    assert kinds(host, parent_id).count("SubOrchestrationInstanceCompleted") == 20
+    for city in cities:
+        child_kinds = kinds(host, f"{parent_id}-{city.lower()}")
+        assert child_kinds == ["ExecutionStarted", "TaskCompleted", "ExecutionCompleted"], (city, child_kinds)
