@@ -172,6 +172,9 @@ class Operations:
     def rewind(self, instance_id: str, reason: str | None) -> None:
         """Retry a Failed instance's failed activities and sub-orchestrations; history keeps what succeeded."""
         instance = self._existing(instance_id)
+        if instance.status in TERMINAL_STATUSES - {RuntimeStatus.Failed}:
+            raise Gone(f"The instance '{instance_id}' is {instance.status.value}; only failed instances can be "
+                       f"rewound.")  # the extension's 410, which the SDK's rewind() reports as such
         if instance.status != RuntimeStatus.Failed:
             raise PreconditionFailed(f"The instance '{instance_id}' is {instance.status.value}; only failed "
                                      f"instances can be rewound.")

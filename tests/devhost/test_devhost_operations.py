@@ -391,12 +391,14 @@ def test_rewind_of_an_unknown_instance_is_not_found(ops):
         ops.rewind("missing", None)
 
 
-@pytest.mark.parametrize("status", [RuntimeStatus.Running, RuntimeStatus.Completed, RuntimeStatus.Terminated])
-def test_rewind_of_an_instance_that_did_not_fail_is_a_failed_precondition(ops, status):
+@pytest.mark.parametrize("status, error", [(RuntimeStatus.Running, PreconditionFailed),
+                                           (RuntimeStatus.Completed, Gone), (RuntimeStatus.Terminated, Gone)])
+def test_rewind_of_an_instance_that_did_not_fail_is_refused(ops, status, error):
+    # A finished instance is Gone (the extension's 410, which the SDK's rewind() expects); a running one 412.
     ops.start("HelloOrchestrator", "i")
     set_status(ops, "i", status)
 
-    with pytest.raises(PreconditionFailed):
+    with pytest.raises(error):
         ops.rewind("i", None)
 
 
