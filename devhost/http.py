@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import traceback
 from typing import Any, Awaitable, Callable
 from urllib.parse import quote
@@ -76,6 +77,20 @@ def _param(request: web.Request, name: str) -> str | None:
     return None
 
 
+def _seconds(request: web.Request, name: str) -> float | None:
+    """A query parameter in seconds; None when absent. BadRequest when it is not a number."""
+    text = _param(request, name)
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise BadRequest(f"'{text}' is not a valid value for {name}: a number of seconds is expected.")
+    return value
+
+
 async def _json_text(request: web.Request, require_json_type: bool = False) -> str | None:
     """The body as JSON text; None when empty. BadRequest when it is not JSON."""
     body = await request.read()
@@ -119,21 +134,22 @@ class DurableApi:
         name = request.match_info["functionName"]
         instance_id = request.match_info.get("instanceId")
         input_text = await _json_text(request)
+        # Create-and-wait only when both timeout and pollingInterval are given, as the extension does; checked
+        # before starting, so a rejected request starts nothing.
+        deadline, interval = _seconds(request, "timeout"), _seconds(request, "pollingInterval")
+        if deadline is not None and interval is not None and interval > deadline:
+            raise BadRequest(f"Total timeout {deadline} should be bigger than retry timeout {interval}")
         instance_id = self.ops.start(name, instance_id, input_text, _param(request, "version") or "")
-        timeout = _param(request, "timeout")
-        if timeout is None:
+        if deadline is None or interval is None:
             return self._accepted(request, instance_id)
-        try:
-            deadline = float(timeout)
-            interval = float(_param(request, "pollingInterval") or 1.0)
-        except ValueError as exc:
-            raise BadRequest("timeout and pollingInterval must be numbers of seconds") from exc
         loop = asyncio.get_running_loop()
         end = loop.time() + deadline
         while True:
             instance = self.ops.get(instance_id)
-            if instance is not None and instance.status in TERMINAL_STATUSES:
+            if instance is not None and instance.status == RuntimeStatus.Completed:
                 return web.Response(status=200, text=instance.output or "null", content_type="application/json")
+            if instance is not None and instance.status in TERMINAL_STATUSES:  # Failed, Terminated: the status
+                return web.json_response(self.ops.status(instance_id))
             if loop.time() >= end:
                 return self._accepted(request, instance_id)
             await asyncio.sleep(max(0.01, min(interval, end - loop.time())))
