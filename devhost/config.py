@@ -60,9 +60,14 @@ def load_config(script_root: str | os.PathLike[str]) -> HostConfig:
     levels = _ci_get(logging_cfg, "logLevel", {}) or {}
 
     prefix = _ci_get(http, "routePrefix", "api")
-    values = {str(k): "" if v is None else str(v) for k, v in (_ci_get(settings, "Values", {}) or {}).items()}
+    raw_values = _ci_get(settings, "Values", {}) or {}
+    if not isinstance(raw_values, dict):
+        raise ConfigError(f"{root / 'local.settings.json'}: 'Values' must be an object")
+    values = {str(k): "" if v is None else str(v) for k, v in raw_values.items()}
     host_section = _ci_get(settings, "Host", {}) or {}
     port = _ci_get(host_section, "LocalHttpPort")
+    if port not in (None, "") and not str(port).isdigit():
+        raise ConfigError(f"{root / 'local.settings.json'}: Host.LocalHttpPort must be a port number, not {port!r}")
     hub = _ci_get(durable, "hubName") or (
         os.environ.get("WEBSITE_SITE_NAME") or values.get("WEBSITE_SITE_NAME") or DEFAULT_HUB)
     return HostConfig(
