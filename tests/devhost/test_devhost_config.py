@@ -180,3 +180,18 @@ def test_loading_the_config_does_not_touch_the_environment(tmp_path):
     load_config(write_app(tmp_path, settings={"Values": {"DEVHOST_TEST_UNTOUCHED": "x"}}))
 
     assert "DEVHOST_TEST_UNTOUCHED" not in os.environ
+
+
+@pytest.mark.parametrize("port", ["abc", "70.5", -1])
+def test_a_local_http_port_that_is_not_a_number_is_a_config_error(tmp_path, port):
+    app = write_app(tmp_path, settings={"Host": {"LocalHttpPort": port}})
+
+    with pytest.raises(ConfigError, match="LocalHttpPort must be a port number"):
+        load_config(app)
+
+
+def test_values_that_are_not_an_object_are_a_config_error(tmp_path):
+    app = write_app(tmp_path, settings={"Values": ["AzureWebJobsStorage"]})
+
+    with pytest.raises(ConfigError, match="'Values' must be an object"):
+        load_config(app)
