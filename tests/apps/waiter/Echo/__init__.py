@@ -1,0 +1,5 @@
+"""Returns its input."""
+
+
+def main(payload: str) -> str:
+    return payload
