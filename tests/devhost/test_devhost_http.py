@@ -431,7 +431,7 @@ def test_terminate_is_202_with_an_empty_body_and_sends_the_reason(api, base):
 
 @pytest.mark.parametrize("operation", ["terminate", "suspend", "resume", "rewind", "raiseEvent/Go"])
 def test_operations_on_an_unknown_instance_are_404(api, base, operation):
-    assert_empty(api.request("POST", f"{base}/instances/missing/{operation}", json=None), 404)
+    assert_empty(api.request("POST", f"{base}/instances/missing/{operation}", json={"x": 1}), 404)
 
 
 @pytest.mark.parametrize("operation", ["terminate", "suspend", "resume"])

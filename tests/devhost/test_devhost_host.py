@@ -1,0 +1,219 @@
+"""devhost.host and the command line: the durableClient payload of PROTOCOL §1 (checked through the SDK's own client),
+the options as `func start` names them, and a whole host started in this process on a free port."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+
+import azure.durable_functions as df
+import azure.functions as func
+import pytest
+import requests
+
+from devhost.__main__ import parse_args
+from devhost.errors import StoreError
+from devhost.host import DEFAULT_PORT, Host, HostOptions
+from devhost.testing import Client, free_port
+
+pytestmark = [pytest.mark.usefixtures("isolated_imports", "process_state"),
+              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def process_state():
+    """Host() puts local.settings.json Values into the environment and sets the root log level: undo both."""
+    saved_env, saved_level = dict(os.environ), logging.getLogger().level
+    yield
+    os.environ.clear()
+    os.environ.update(saved_env)
+    logging.getLogger().setLevel(saved_level)
+
+
+@pytest.fixture
+def loader_app(fixture_apps) -> Path:
+    return fixture_apps / "loader_app"
+
+
+def write_app(root: Path, host: dict | None = None, settings: dict | None = None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "host.json").write_text(json.dumps(host or {"version": "2.0"}), encoding="utf-8")
+    if settings is not None:
+        (root / "local.settings.json").write_text(json.dumps(settings), encoding="utf-8")
+    return root
+
+
+# -- the durableClient payload --------------------------------------------------------------------
+def test_client_payload_has_the_shape_of_protocol_1(tmp_path):
+    host = Host(HostOptions(script_root=str(write_app(tmp_path)), port=7071))
+
+    text = host.client_payload()
+    payload = json.loads(text)
+
+    assert ", " not in text and ": " not in text  # compact JSON
+    assert list(payload) == ["taskHubName", "connectionName", "creationUrls", "managementUrls", "baseUrl",
+                             "requiredQueryStringParameters", "rpcBaseUrl", "httpBaseUrl",
+                             "maxGrpcMessageSizeInBytes"]
+    base = "http://localhost:7071/runtime/webhooks/durabletask"
+    instance = f"{base}/instances/INSTANCEID"
+    common = "taskHub=TestHubName&connection=Storage"
+    assert payload["taskHubName"] == "TestHubName"
+    assert payload["connectionName"] is None and payload["httpBaseUrl"] is None
+    assert payload["baseUrl"] == base
+    assert payload["rpcBaseUrl"] == "http://127.0.0.1:7071/durabletask/"
+    assert payload["creationUrls"] == {
+        "createNewInstancePostUri": f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]",
+        "createAndWaitOnNewInstancePostUri": f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]"
+                                             f"?timeout={{timeoutInSeconds}}&pollingInterval={{intervalInSeconds}}"}
+    assert payload["managementUrls"] == {
+        "id": "INSTANCEID",
+        "statusQueryGetUri": f"{instance}?{common}",
+        "sendEventPostUri": f"{instance}/raiseEvent/{{eventName}}?{common}",
+        "terminatePostUri": f"{instance}/terminate?reason={{text}}&{common}",
+        "rewindPostUri": f"{instance}/rewind?reason={{text}}&{common}",
+        "purgeHistoryDeleteUri": f"{instance}?{common}",
+        "restartPostUri": f"{instance}/restart?{common}",
+        "suspendPostUri": f"{instance}/suspend?reason={{text}}&{common}",
+        "resumePostUri": f"{instance}/resume?reason={{text}}&{common}"}
+    assert "code=" not in text  # no system key locally
+
+
+def test_the_hub_name_of_host_json_is_in_every_url(tmp_path):
+    app = write_app(tmp_path, {"extensions": {"durableTask": {"hubName": "MyHub"}}})
+
+    payload = json.loads(Host(HostOptions(script_root=str(app), port=7071)).client_payload())
+
+    assert payload["taskHubName"] == "MyHub"
+    assert all("taskHub=MyHub&" in url for key, url in payload["managementUrls"].items() if key != "id")
+
+
+def test_the_sdk_check_status_response_from_the_payload(tmp_path):
+    payload = Host(HostOptions(script_root=str(write_app(tmp_path)), port=7071)).client_payload()
+    client = df.DurableOrchestrationClient(payload)
+    request = func.HttpRequest("POST", "http://127.0.0.1:9999/api/orchestrators/HelloOrchestrator", body=b"")
+
+    response = client.create_check_status_response(request, "abc123")
+
+    body = json.loads(response.get_body())
+    assert response.status_code == 202
+    assert body["id"] == "abc123"
+    assert body["statusQueryGetUri"] == ("http://127.0.0.1:9999/runtime/webhooks/durabletask/instances/abc123"
+                                         "?taskHub=TestHubName&connection=Storage")
+    assert response.headers["Location"] == body["statusQueryGetUri"]
+    assert response.headers["Retry-After"] == "10"
+    assert {"sendEventPostUri", "terminatePostUri", "rewindPostUri", "purgeHistoryDeleteUri", "restartPostUri",
+            "suspendPostUri", "resumePostUri"} <= set(body)
+
+
+# -- options ----------------------------------------------------------------------------------------
+def test_command_line_defaults_are_those_of_func_start():
+    options = parse_args([])
+
+    assert (options.script_root, options.port, options.host, options.store) == (".", None, "127.0.0.1", None)
+    assert (options.durability, options.time_travel, options.verbose) == ("normal", False, False)
+
+
+def test_command_line_flags():
+    options = parse_args(["--script-root", "app", "--port", "7099", "--host", "0.0.0.0", "--store", "s.sqlite",
+                          "--durability", "full", "--time-travel", "--verbose"])
+
+    assert (options.script_root, options.port, options.host, options.store) == ("app", 7099, "0.0.0.0", "s.sqlite")
+    assert (options.durability, options.time_travel, options.verbose) == ("full", True, True)
+    assert parse_args(["-p", "8000"]).port == 8000
+
+
+def test_the_port_comes_from_the_flag_then_local_settings_then_7071(tmp_path):
+    plain = write_app(tmp_path / "plain")
+    configured = write_app(tmp_path / "configured", settings={"Host": {"LocalHttpPort": 7123}})
+
+    assert Host(HostOptions(script_root=str(plain))).port == DEFAULT_PORT == 7071
+    assert Host(HostOptions(script_root=str(configured))).port == 7123
+    assert Host(HostOptions(script_root=str(configured), port=7200)).port == 7200
+
+
+def test_the_default_store_is_under_dot_devhost_in_the_script_root(tmp_path):
+    host = Host(HostOptions(script_root=str(write_app(tmp_path))))
+
+    assert host.store_path == tmp_path.resolve() / ".devhost" / "store.sqlite"
+
+
+def test_a_public_address_shows_in_urls_and_loopback_as_localhost(tmp_path):
+    app = str(write_app(tmp_path))
+
+    assert Host(HostOptions(script_root=app, port=1)).public_origin == "http://localhost:1"
+    assert Host(HostOptions(script_root=app, port=1, host="192.0.2.7")).public_origin == "http://192.0.2.7:1"
+
+
+# -- a whole host in this process -------------------------------------------------------------------
+class InProcessHost:
+    """Host.start()/stop() on a loop thread of its own, so the test can call it with requests."""
+
+    def __init__(self, options: HostOptions) -> None:
+        self.host = Host(options)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine):
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
+
+    def close(self) -> None:
+        from azure.durable_functions.models.utils import http_utils
+
+        async def close_sdk_session() -> None:  # the SDK's shared session belongs to this loop
+            if http_utils._client_session is not None:
+                await http_utils._client_session.close()
+            http_utils._client_session = None
+
+        self.run(self.host.stop())
+        self.run(close_sdk_session())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+        self.loop.close()
+
+
+@pytest.fixture
+def running(loader_app, tmp_path, capsys):  # capsys first, so the banner printed at start is captured
+    server = InProcessHost(HostOptions(script_root=str(loader_app), port=free_port(), store=str(tmp_path / "s.db"),
+                                       in_process=True))
+    server.run(server.host.start())
+    yield server
+    server.close()
+
+
+def test_the_banner_lists_functions_reported_ones_and_a_ready_line(running, capsys):
+    out = capsys.readouterr().out
+    port = running.host.port
+
+    assert f"\tGreeter: [GET] http://localhost:{port}/api/greet/{{name}}" in out
+    assert f"\tStarter: [ALL] http://localhost:{port}/api/start/{{functionName}}" in out
+    assert "\tActivity: activityTrigger" in out and "\tOrchestrator: orchestrationTrigger" in out
+    assert "\tQueueWorker: not loaded (unsupported binding type: queueTrigger)" in out
+    assert "\tBroken: not loaded (failed to load: ModuleNotFoundError" in out
+    assert f"devhost ready on http://127.0.0.1:{port} in " in out
+
+
+def test_the_host_serves_the_app_and_runs_an_orchestration(running):
+    client = Client(f"http://127.0.0.1:{running.host.port}")
+
+    greeting = requests.get(client.url("/api/greet/Ada"), timeout=10)
+    started = requests.post(client.url("/api/start/Orchestrator"), timeout=10)
+
+    assert (greeting.status_code, greeting.text) == (200, "Hello Ada!!!")
+    assert started.status_code == 202, started.text
+    status = client.wait(started.json()["id"])
+    assert (status["runtimeStatus"], status["output"]) == ("Completed", "Hello Tokyo!")
+
+
+def test_a_second_host_on_the_same_store_refuses_to_start(running, loader_app):
+    second = InProcessHost(HostOptions(script_root=str(loader_app), port=free_port(),
+                                       store=str(running.host.store_path), in_process=True))
+    try:
+        with pytest.raises(StoreError, match="in use by another devhost"):
+            second.run(second.host.start())
+    finally:
+        second.close()
