@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from devhost.errors import ConfigError
-from devhost.loader import APP_PACKAGE, import_entry_point, load_functions, read_spec
+from devhost.loader import APP_PACKAGE, import_entry_point, load_functions, read_spec, scan_specs
 from devhost.model import Binding
 
 pytestmark = pytest.mark.usefixtures("isolated_imports")
@@ -140,6 +140,16 @@ def test_the_legacy_orchestration_client_binding_is_supported(report):
 
     assert [b.type for b in starter.spec.bindings] == ["httpTrigger", "http", "orchestrationClient"]
     assert starter.spec.unsupported == []
+
+
+def test_scan_specs_reads_every_function_json_without_importing_anything(loader_app):
+    modules_before = set(sys.modules)
+
+    specs, skipped = scan_specs(loader_app)
+
+    assert [s.name for s in specs] == ["Activity", "Broken", "Greeter", "NoEntry", "Orchestrator", "Starter"]
+    assert sorted(name for name, _ in skipped) == ["BadJson", "BlobWriter", "Disabled", "QueueWorker"]
+    assert set(sys.modules) == modules_before
 
 
 # -- imports as the worker does them ------------------------------------------------------------
