@@ -92,12 +92,13 @@ def _seconds(request: web.Request, name: str) -> float | None:
 
 
 async def _json_text(request: web.Request, require_json_type: bool = False) -> str | None:
-    """The body as JSON text; None when empty. BadRequest when it is not JSON."""
+    """The body as JSON text; None when empty. BadRequest when it is not JSON. With require_json_type (raiseEvent)
+    the body must be application/json and JSON even when empty, as the extension checks it."""
     body = await request.read()
-    if not body.strip():
-        return None
     if require_json_type and request.content_type.lower() != "application/json":
         raise BadRequest("Only application/json request content is supported")
+    if not body.strip() and not require_json_type:
+        return None
     try:
         text = body.decode("utf-8-sig")
         json.loads(text)
@@ -219,7 +220,11 @@ class DurableApi:
 
     async def raise_event(self, request: web.Request) -> web.StreamResponse:
         instance_id = request.match_info["instanceId"]
-        data = await _json_text(request, require_json_type=True)
+        try:
+            data = await _json_text(request, require_json_type=True)
+        except BadRequest:
+            self.ops.accepts_events(instance_id)  # an unknown or finished instance is 404/410 first, as in the host
+            raise
         self.ops.raise_event(instance_id, request.match_info["eventName"], data)
         return web.Response(status=202)
 

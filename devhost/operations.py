@@ -122,9 +122,13 @@ class Operations:
             raise BadRequest(str(exc)) from exc
         return [status_payload(i, show_input) for i in instances], token
 
+    def accepts_events(self, instance_id: str) -> None:
+        """NotFound or Gone unless the instance takes external events (Pending, Running, Suspended)."""
+        self._running(instance_id)
+
     def raise_event(self, instance_id: str, event_name: str, data_text: str | None) -> None:
         """Deliver an external event (EventRaised); Pending, Running and Suspended instances accept it."""
-        self._running(instance_id)
+        self.accepts_events(instance_id)
         self._send(instance_id, ev.event_raised(self.clock.now(), event_name, data_text))
 
     def terminate(self, instance_id: str, reason: str | None) -> None:

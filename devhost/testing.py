@@ -94,8 +94,9 @@ class Client:
             raise TimeoutExpired(f"{exc}; last status: {seen.get('last')!r}") from None
 
     def raise_event(self, instance_id: str, name: str, data: Any = None) -> requests.Response:
-        kwargs = {} if data is None else {"json": data}
-        return self.http.post(self.url(f"{WEBHOOK}/instances/{instance_id}/raiseEvent/{name}"), timeout=30, **kwargs)
+        """POST raiseEvent with `data` as the JSON body (None: JSON null; the host wants a JSON body)."""
+        return self.http.post(self.url(f"{WEBHOOK}/instances/{instance_id}/raiseEvent/{name}"), timeout=30,
+                              data=json.dumps(data), headers={"Content-Type": "application/json"})
 
     def post_op(self, instance_id: str, operation: str, **query: Any) -> requests.Response:
         return self.http.post(self.url(f"{WEBHOOK}/instances/{instance_id}/{operation}"), params=query, timeout=30)
