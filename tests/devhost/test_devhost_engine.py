@@ -404,6 +404,26 @@ def test_a_timer_cancelled_in_the_episode_that_creates_it_is_recorded_but_never_
     assert decision.messages == [] and decision.activities == [(1, "Hello", "null")]
 
 
+def test_a_long_timer_split_by_the_sdk_fires_at_its_end():
+    def sleeps_ten_days(context):
+        yield context.create_timer(context.current_utc_datetime + timedelta(days=10))
+        return "late"
+
+    d = Driver(sleeps_ten_days)
+    d.episode()
+    end = T0 + timedelta(days=10, seconds=1)
+    fired = 0
+    while d.status == RuntimeStatus.Running:
+        ((timer_id, kind, fire_at),) = d.scheduled()
+        assert kind == "TimerCreated" and fire_at <= history_timestamp(end)  # 3-day steps, never past the end
+        d.fire(timer_id)
+        d.episode()
+        fired += 1
+
+    assert fired == 3 and d.now >= end
+    assert json.loads(d.decisions[-1].output) == "late"
+
+
 # -- external events --------------------------------------------------------------------------------
 def test_an_external_event_completes_the_wait():
     d = Driver(wait_for_go)
@@ -675,6 +695,27 @@ def test_a_terminated_child_tells_its_parent():
 
     assert reply.event["EventType"] == EventType.SubOrchestrationInstanceFailed
     assert reply.event["TaskScheduledId"] == 0 and "stop" in reply.event["Reason"]
+
+
+def test_sub_orchestration_retries_take_new_ids_and_new_children():
+    def retries_child(context):
+        try:
+            return (yield context.call_sub_orchestrator_with_retry("Child", df.RetryOptions(1000, 2), "x"))
+        except Exception:
+            return "gave up"
+
+    d = Driver(retries_child)
+    assert [n.instance_id for n in d.episode().new_instances] == ["exec-1:0"]
+    d.send(ev.sub_orchestration_failed(d.now, 0, "Orchestrator function 'Child' failed: no", ""))
+    d.episode()
+    assert d.scheduled() == [(1, "TimerCreated", history_timestamp(d.now + timedelta(seconds=1)))]
+    d.fire(1)
+    assert [n.instance_id for n in d.episode().new_instances] == ["exec-1:2"]
+    d.send(ev.sub_orchestration_failed(d.now, 2, "Orchestrator function 'Child' failed: no", ""))
+    d.episode()
+    d.fire(3)
+
+    assert json.loads(d.episode().output) == "gave up"
 
 
 # -- failures -------------------------------------------------------------------------------------
