@@ -46,6 +46,14 @@ def _stamp(text: str) -> str:
 _SCHEDULERS = {EventType.TaskCompleted: EventType.TaskScheduled, EventType.TaskFailed: EventType.TaskScheduled,
                EventType.SubOrchestrationInstanceCompleted: EventType.SubOrchestrationInstanceCreated,
                EventType.SubOrchestrationInstanceFailed: EventType.SubOrchestrationInstanceCreated}
+_DROPPED_FIELDS = frozenset({"EventType", "EventId", "IsPlayed"})
+# What the extension's GetDurableOrchestrationStatusAsync removes from each kind of event.
+_REMOVED_FIELDS = {EventType.ExecutionStarted: frozenset({"OrchestrationInstance", "ParentInstance", "Version",
+                                                          "Tags"}),
+                   EventType.TaskScheduled: frozenset({"Version"}),
+                   EventType.SubOrchestrationInstanceCreated: frozenset({"Version"}),
+                   EventType.TimerFired: frozenset({"TimerId"}),
+                   **{kind: frozenset({"TaskScheduledId"}) for kind in _SCHEDULERS}}
 
 
 def history_events(events: list[dict[str, Any]], show_output: bool, show_input: bool) -> list[dict[str, Any]]:
@@ -64,30 +72,24 @@ def history_events(events: list[dict[str, Any]], show_output: bool, show_input: 
                 (kind, e["EventId"]) in completed:
             continue
         item: dict[str, Any] = {"EventType": kind.name}
+        dropped = _DROPPED_FIELDS | _REMOVED_FIELDS.get(kind, frozenset())
         for key, value in e.items():
-            if key in ("EventType", "EventId", "IsPlayed"):
-                continue
-            if key == "Timestamp":
-                value = _stamp(value)
-            item[key] = value
+            if key not in dropped:
+                item[key] = _stamp(value) if key == "Timestamp" else value
         if kind == EventType.ExecutionStarted:
             item["FunctionName"] = item.pop("Name", None)
-            item.pop("OrchestrationInstance", None)
         if kind in _SCHEDULERS:
             origin = scheduled.get((_SCHEDULERS[kind], e.get("TaskScheduledId")), {})
             item["FunctionName"] = origin.get("Name")
             item["ScheduledTime"] = _stamp(origin.get("Timestamp", e["Timestamp"]))
             if show_input:
-                item["Input"] = parse_json_text(origin.get("Input"))
-        for key in ("Result",):
-            if key in item:
-                if show_output:
-                    item[key] = parse_json_text(item[key])
-                else:
-                    del item[key]
-        if "Input" in item and not show_input:
-            del item["Input"]
-        elif "Input" in item and kind != EventType.EventRaised:
-            item["Input"] = parse_json_text(item["Input"]) if isinstance(item["Input"], str) else item["Input"]
+                item["Input"] = origin.get("Input")
+        if "Result" in item:
+            if show_output:
+                item["Result"] = parse_json_text(item["Result"])
+            else:
+                del item["Result"]
+        if not show_input:  # with showInput, inputs stay the JSON text the host stored, as the extension shows them
+            item.pop("Input", None)
         out.append(item)
     return out

@@ -63,7 +63,9 @@ def test_history_events_shape(host):
     for event in events:  # EventType by name; no event ids, no IsPlayed
         assert not {"EventId", "IsPlayed"} & set(event)
     assert events[0]["FunctionName"] == "Waiter"
-    assert events[1]["Name"] == "go"
+    assert not {"Name", "OrchestrationInstance", "ParentInstance", "Version", "Tags"} & set(events[0])
+    assert events[0]["Input"] == '{"who": "me"}'  # inputs stay the JSON text the host stored
+    assert (events[1]["Name"], events[1]["Input"]) == ("go", '{"ok": true}')
     assert events[2]["OrchestrationStatus"] == "Completed"
     assert events[2]["Result"] == {"input": {"who": "me"}, "event": {"ok": True}}
     # Without showHistoryOutput no Result; with showInput=false no Input anywhere.
@@ -78,8 +80,8 @@ def test_history_folds_each_task_into_its_completion(host, tmp_path):
     assert [e["EventType"] for e in events] == ["ExecutionStarted", "TaskCompleted", "TaskFailed",
                                                 "ExecutionCompleted"]
     echo, failed = events[1], events[2]
-    assert (echo["FunctionName"], echo["Result"]) == ("Echo", "before")
-    assert "ScheduledTime" in echo and "Input" in echo
+    assert (echo["FunctionName"], echo["Result"], echo["Input"]) == ("Echo", "before", '"before"')
+    assert "ScheduledTime" in echo and "TaskScheduledId" not in echo
     assert failed["FunctionName"] == "FailOnce"
     assert failed["Reason"] == "Activity function 'FailOnce' failed: RuntimeError: the first attempt fails"
     assert events[3]["OrchestrationStatus"] == "Failed"
