@@ -185,7 +185,8 @@ class DurableApi:
                      continuation=request.headers.get("x-ms-continuation-token") or None)
 
     async def query(self, request: web.Request) -> web.StreamResponse:
-        items, token = self.ops.query(self._query(request), _flag(request, "showInput"))
+        # OrchestrationStatusQueryCondition.ShowInput defaults to true (extension 2.1 and later)
+        items, token = self.ops.query(self._query(request), _flag(request, "showInput", True))
         headers = {"x-ms-continuation-token": token} if token else {}
         return web.json_response(items, headers=headers)
 

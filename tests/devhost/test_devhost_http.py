@@ -345,7 +345,8 @@ def test_query_lists_instances(three, base, path):
 
     assert response.status_code == 200
     assert [s["instanceId"] for s in response.json()] == ["q1", "q2", "q3"]
-    assert response.json()[0]["input"] is None  # showInput defaults to false here
+    assert response.json()[0]["input"] == "in"  # showInput defaults to true, as in the extension
+    assert three.request("GET", base + path + "?showInput=false").json()[0]["input"] is None
     assert "x-ms-continuation-token" not in response.headers
 
 

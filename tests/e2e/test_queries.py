@@ -191,8 +191,8 @@ def test_query_filters(crowd):
 
 def test_query_show_input(crowd):
     own, _, _ = crowd
-    assert instances(own, instanceIdPrefix="w-0").json()[0]["input"] is None  # not shown by default
-    assert instances(own, instanceIdPrefix="w-0", showInput="true").json()[0]["input"] == {"w": 0}
+    assert instances(own, instanceIdPrefix="w-0").json()[0]["input"] == {"w": 0}  # shown by default
+    assert instances(own, instanceIdPrefix="w-0", showInput="false").json()[0]["input"] is None
 
 
 def test_sdk_queries_read_the_first_page(crowd):
