@@ -24,7 +24,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path != "/hello":
             self._send(500, b"broken", "text/plain")
             return
-        self._send(200, b"hello", "text/plain", [("X-Test", "1"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")])
+        self._send(200, b"hello", "text/plain", (("X-Test", "1"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")))
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -32,7 +32,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "token": self.headers.get("X-Token")}
         self._send(201, json.dumps(echo).encode(), "application/json")
 
-    def _send(self, status: int, body: bytes, content_type: str, headers: list[tuple[str, str]] = ()) -> None:
+    def _send(self, status: int, body: bytes, content_type: str, headers: tuple[tuple[str, str], ...] = ()) -> None:
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)

@@ -113,36 +113,23 @@ def test_failed_status_is_500_only_when_asked(host, tmp_path):
 
 # -- queries -------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def crowd(devhost_factory_module) -> tuple[DevhostProcess, dict[str, list[str]], datetime]:
+def crowd() -> Iterator[tuple[DevhostProcess, dict[str, list[str]], datetime]]:
     """A host of its own with 130 completed, 3 running and 1 failed instance, created in two waves."""
-    own = devhost_factory_module(APP).start()
-    with ThreadPoolExecutor(8) as pool:
-        first = list(pool.map(lambda n: start(own, "Quick", {"n": n}, f"q-{n:03d}"), range(70)))
-        for instance_id in first:
+    with DevhostProcess(APP) as own:
+        with ThreadPoolExecutor(8) as pool:
+            first = list(pool.map(lambda n: start(own, "Quick", {"n": n}, f"q-{n:03d}"), range(70)))
+            for instance_id in first:
+                own.wait(instance_id)
+            between = datetime.now(timezone.utc)
+            second = list(pool.map(lambda n: start(own, "Quick", {"n": n}, f"q-{n:03d}"), range(70, 130)))
+        for instance_id in second:
             own.wait(instance_id)
-        between = datetime.now(timezone.utc)
-        second = list(pool.map(lambda n: start(own, "Quick", {"n": n}, f"q-{n:03d}"), range(70, 130)))
-    for instance_id in second:
-        own.wait(instance_id)
-    waiting = [start(own, "Waiter", {"w": n}, f"w-{n}") for n in range(3)]
-    for instance_id in waiting:
-        own.wait(instance_id, statuses=("Running",))
-    failed = start(own, "Flaky", {"marker": str(Path(own.store).with_suffix(".marker"))}, "f-0")
-    own.wait(failed)
-    return own, {"first": first, "second": second, "waiting": waiting, "failed": [failed]}, between
-
-
-@pytest.fixture(scope="module")
-def devhost_factory_module(tmp_path_factory) -> Iterator[Any]:
-    made: list[DevhostProcess] = []
-
-    def make(script_root: Path) -> DevhostProcess:
-        made.append(DevhostProcess(script_root, store=tmp_path_factory.mktemp("store") / "store.sqlite"))
-        return made[-1]
-
-    yield make
-    for own in made:
-        own.close()
+        waiting = [start(own, "Waiter", {"w": n}, f"w-{n}") for n in range(3)]
+        for instance_id in waiting:
+            own.wait(instance_id, statuses=("Running",))
+        failed = start(own, "Flaky", {"marker": str(Path(own.store).with_suffix(".marker"))}, "f-0")
+        own.wait(failed)
+        yield own, {"first": first, "second": second, "waiting": waiting, "failed": [failed]}, between
 
 
 def test_query_pages_of_100_by_continuation_token(crowd):
