@@ -8,6 +8,7 @@ import json
 import logging
 import time
 import traceback
+from collections import Counter
 from typing import Any
 
 import aiohttp
@@ -22,6 +23,10 @@ from .store import Store
 
 log = logging.getLogger("devhost")
 SCAN_INTERVAL = 1.0
+# Fan-in: while an instance still has activities running, a completion waits up to this long for its siblings, so
+# completions that arrive together are applied in one episode (as the extension batches messages) instead of one
+# replay of an ever longer history per completion. A chain (nothing else running) is never held.
+FAN_IN_HOLD = 0.05
 
 
 class Dispatcher:
@@ -47,13 +52,15 @@ class Dispatcher:
         self.n_orchestration_workers = orchestration_workers
         self._http: aiohttp.ClientSession | None = None
         self.idle = asyncio.Event()
+        self.in_flight: Counter[str] = Counter()  # activities handed on and not yet recorded, per instance
+        self.held: dict[str, asyncio.TimerHandle] = {}  # fan-in wakes waiting for their siblings
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
         """Recover what the store holds, then start the workers and the safety scan."""
         works, inboxes = self.store.pending_work()
         for work in works:
-            self.activities.put_nowait(work)
+            self._queue_activity(work)
         for instance_id, visible_at in inboxes:
             self._wake(instance_id, visible_at)
         loop = asyncio.get_running_loop()
@@ -75,9 +82,30 @@ class Dispatcher:
     def hand_on(self, works: list[ActivityWork], messages: list[Message]) -> None:
         """Called right after a commit: queue the new activities, wake the instances that got messages."""
         for work in works:
-            self.activities.put_nowait(work)
+            self._queue_activity(work)
         for message in messages:
             self._wake(message.instance_id, message.visible_at)
+
+    def _queue_activity(self, work: ActivityWork) -> None:
+        self.in_flight[work.instance_id] += 1
+        self.activities.put_nowait(work)
+
+    def _activity_recorded(self, instance_id: str, woke: bool) -> None:
+        """An activity's result is committed: wake its instance now, or hold the wake while siblings still run."""
+        self.in_flight[instance_id] -= 1
+        if self.in_flight[instance_id] <= 0:
+            del self.in_flight[instance_id]
+            held = self.held.pop(instance_id, None)
+            if held is not None:
+                held.cancel()
+            if woke or held is not None:
+                self._enqueue(instance_id)
+        elif woke and instance_id not in self.held:
+            self.held[instance_id] = asyncio.get_running_loop().call_later(FAN_IN_HOLD, self._release, instance_id)
+
+    def _release(self, instance_id: str) -> None:
+        self.held.pop(instance_id, None)
+        self._enqueue(instance_id)
 
     def _wake(self, instance_id: str, visible_at: float) -> None:
         delay = visible_at - self.clock.time()
@@ -253,8 +281,7 @@ class Dispatcher:
             try:
                 event = await self._run_activity(work)
                 message = self.store.complete_activity(work, event)
-                if message is not None:
-                    self._wake(message.instance_id, 0.0)
+                self._activity_recorded(work.instance_id, message is not None)
             except Exception:
                 log.exception("devhost: activity %s of %s could not be recorded; retrying", work.name,
                               work.instance_id)

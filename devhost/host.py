@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from .bindings import Invocation
+from .bindings import Invocation, memoize_sdk_timestamp_parsing
 from .clock import Clock
 from .config import apply_values, load_config, python_log_level
 from .dispatcher import Dispatcher
@@ -115,6 +115,7 @@ class Host:
         """Import the app: in this process (--in-process), or in the worker process that runs its code."""
         root = self.config.script_root
         if self.options.in_process:
+            memoize_sdk_timestamp_parsing()
             report = load_functions(root)
             self.skipped = report.skipped
             self.invocations = {name: Invocation(fn, self.executor, inline=fn.spec.kind in INLINE_KINDS)

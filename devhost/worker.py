@@ -17,7 +17,7 @@ from typing import Any
 
 from azure.functions import meta
 
-from .bindings import Invocation
+from .bindings import Invocation, memoize_sdk_timestamp_parsing
 from .loader import LoadedFunction
 from .model import INLINE_KINDS, FunctionSpec
 
@@ -143,6 +143,7 @@ async def _serve(fd: int, script_root: str) -> None:
     from .config import load_config, python_log_level
     from .loader import load_functions
 
+    memoize_sdk_timestamp_parsing()
     report = load_functions(script_root)
     logging.getLogger().setLevel(python_log_level(load_config(script_root).log_level))
     executor = ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 2) * 4 + 4), thread_name_prefix="fn")
