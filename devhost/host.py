@@ -28,6 +28,7 @@ from .worker import RemoteInvocation, WorkerProcess
 
 log = logging.getLogger("devhost")
 DEFAULT_PORT = 7071
+CLOCK_OFFSET = "time_travel_offset_seconds"
 
 
 @dataclass
@@ -130,6 +131,9 @@ class Host:
     async def start(self) -> None:
         started = time.perf_counter()
         self.store = Store(self.store_path, self.options.durability)
+        saved_offset = self.store.get_setting(CLOCK_OFFSET)
+        if self.options.time_travel and saved_offset:
+            self.clock.advance(max(0.0, float(saved_offset) - self.clock.offset))
         await self._load()
         self.dispatcher = Dispatcher(self.store, self.invocations, self.clock)
         orchestrators = sorted(i.fn.spec.name for i in self.invocations.values() if i.fn.spec.kind == "orchestration")
@@ -153,7 +157,9 @@ class Host:
             self.clock.advance(seconds)
         except ValueError as exc:
             return web.json_response({"error": str(exc)}, status=400)
-        assert self.dispatcher is not None
+        assert self.dispatcher is not None and self.store is not None
+        # Durable time is part of the data: after a restart, timers stay due and history timestamps never go back.
+        self.store.put_setting(CLOCK_OFFSET, repr(self.clock.offset))
         self.dispatcher.rescan()
         return web.json_response({"now": self.clock.now().isoformat(), "offsetSeconds": self.clock.offset})
 
@@ -174,7 +180,7 @@ class Host:
             lines.append("")
         if self.options.time_travel:
             lines.append("WARNING: time travel is ON: POST /admin/devhost/advance?seconds=N moves durable time "
-                         "forward. Do not use this for real work.")
+                         f"forward (now {self.clock.offset:.0f} s ahead). Do not use this for real work.")
         lines.append(f"devhost ready on http://{self.options.host}:{self.port} in {elapsed * 1000:.0f} ms "
                      f"(hub {self.config.hub_name}, store {self.store_path}, durability {self.options.durability})")
         print("\n".join(lines), flush=True)

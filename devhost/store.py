@@ -389,6 +389,15 @@ class Store:
                 db.executemany("DELETE FROM messages WHERE id=?", [(m,) for m in consumed])
             return self._insert_messages(db, messages)
 
+    def get_setting(self, key: str) -> str | None:
+        """A host setting kept with the data (e.g. the time-travel clock offset); None when unset."""
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (f"setting:{key}",)).fetchone()
+        return row[0] if row else None
+
+    def put_setting(self, key: str, value: str) -> None:
+        with self.tx() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"setting:{key}", value))
+
     def drop_messages(self, ids: list[int]) -> None:
         if ids:
             with self.tx() as db:
