@@ -38,15 +38,15 @@ def entity_instance_id(name: str, key: str) -> str:
 
 
 def orchestrator_input(stored: str | None) -> Any:
-    """The `input` of the orchestration context: the SDK's double-encoded JSON string is passed decoded once,
-    anything else as its JSON text, which the SDK's get_input decodes."""
+    """The `input` of the orchestration context: the stored JSON parsed, as the extension passes it. The SDK
+    client's double-encoded input is a JSON string here, which get_input() decodes; an object arrives as an object.
+    (A bare number or list started through the webhook cannot be decoded by get_input(), in Azure as here.)"""
     if stored is None:
         return None
     try:
-        value = json.loads(stored)
+        return json.loads(stored)
     except ValueError:
         return stored
-    return value if isinstance(value, str) else stored
 
 
 class Operations:

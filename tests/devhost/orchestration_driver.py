@@ -46,7 +46,8 @@ class Driver:
         self.history: list[dict[str, Any]] = []
         self.inbox: list[tuple[int, dict[str, Any]]] = []
         self.status = RuntimeStatus.Pending
-        self.input: str | None = None if input_ is None else json.dumps(input_)
+        # Stored as the SDK client's start_new sends it: the JSON text of the JSON-encoded input.
+        self.input: str | None = None if input_ is None else json.dumps(json.dumps(input_))
         self.parent_instance_id = (parent or {}).get("OrchestrationInstance", {}).get("InstanceId")
         self.decisions: list[engine.Decision] = []
         self.episodes: list[engine.Episode] = []

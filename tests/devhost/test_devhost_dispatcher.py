@@ -4,6 +4,7 @@ The dispatcher runs on a background event loop over a real store; the tests wait
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -88,7 +89,7 @@ def host(app, tmp_path):
 
 
 def test_an_orchestration_runs_to_completion(host):
-    instance_id = host.start("Chain", "7")
+    instance_id = host.start("Chain", json.dumps("7"))  # as the SDK client's start_new("Chain", None, 7) sends it
 
     done = host.wait(instance_id)
 
@@ -98,7 +99,7 @@ def test_an_orchestration_runs_to_completion(host):
 
 
 def test_many_instances_run_concurrently(host):
-    ids = [host.start("Chain", str(i)) for i in range(20)]
+    ids = [host.start("Chain", json.dumps(str(i))) for i in range(20)]
 
     outputs = [host.wait(i).output for i in ids]
 
@@ -165,7 +166,7 @@ def test_a_start_committed_but_never_handed_on_runs_after_a_restart(app, tmp_pat
     """A host that died right after committing a start (before any dispatcher saw it)."""
     path = tmp_path / "store.sqlite"
     store = Store(path)
-    instance_id = Operations(store, lambda: ["Chain"], Clock(), lambda works, messages: None).start("Chain", None, "1")
+    instance_id = Operations(store, lambda: ["Chain"], Clock(), lambda works, messages: None).start("Chain", None, json.dumps("1"))
     store.close()
 
     second = Running(app, path, Clock())
