@@ -17,6 +17,7 @@ from . import engine
 from . import events as ev
 from .bindings import Invocation, returned, string_datum
 from .clock import Clock, new_id
+from .errors import WorkerCrashed
 from .model import TERMINAL_STATUSES, ActivityWork, HTTP_ACTIVITY_NAME, Message, NewInstance, OutgoingMessage
 from .operations import orchestrator_input
 from .store import Store
@@ -223,6 +224,8 @@ class Dispatcher:
             datum = returned(invocation.fn, outputs)
             text = datum.value if datum is not None else None
             return (json.loads(text) if isinstance(text, str) else text), None
+        except WorkerCrashed:
+            raise  # nothing is recorded; the episode runs again on the new worker
         except Exception as exc:
             error, state = engine.failure_details(str(exc))
             return state, error
@@ -303,6 +306,8 @@ class Dispatcher:
             log.debug("Executed 'Functions.%s' (Succeeded, Duration=%.0fms)", work.name,
                       (time.perf_counter() - started) * 1000)
             return ev.task_completed(self.clock.now(), work.task_id, result)
+        except WorkerCrashed:
+            raise  # not the activity's failure: it runs again (activities run at least once)
         except Exception as exc:
             # A FunctionError from the worker process carries the user exception's own type name and traceback.
             type_name = getattr(exc, "type_name", type(exc).__name__)

@@ -36,3 +36,7 @@ class PreconditionFailed(DevhostError):
 
 class InvalidOperation(DevhostError):
     """The operation is not valid now (the host answers 500), e.g. suspending a suspended instance."""
+
+
+class WorkerCrashed(DevhostError):
+    """The worker process died while running a function: not the function's failure; the work is retried."""

@@ -18,6 +18,7 @@ from typing import Any
 from azure.functions import meta
 
 from .bindings import Invocation, memoize_sdk_timestamp_parsing
+from .errors import WorkerCrashed
 from .loader import LoadedFunction
 from .model import INLINE_KINDS, FunctionSpec
 
@@ -63,6 +64,7 @@ class WorkerProcess:
         self.reader_task: asyncio.Task[None] | None = None
         self.stopping = False
         self.hello: WorkerHello | None = None
+        self.ready = asyncio.Event()  # cleared while a crashed worker is being replaced
 
     async def start(self) -> WorkerHello:
         ours, theirs = socket.socketpair()
@@ -74,6 +76,7 @@ class WorkerProcess:
         assert kind == "hello", kind
         self.hello = WorkerHello(loaded, skipped)
         self.reader_task = asyncio.get_running_loop().create_task(self._read_loop(reader))
+        self.ready.set()
         return self.hello
 
     async def _read_loop(self, reader: asyncio.StreamReader) -> None:
@@ -89,6 +92,7 @@ class WorkerProcess:
                     future.set_exception(FunctionError(frame[2], frame[3], frame[4]))
         except (asyncio.IncompleteReadError, ConnectionError, EOFError):
             pass
+        self.ready.clear()
         if self.stopping:
             return
         code = await self.process.wait() if self.process else None
@@ -96,11 +100,13 @@ class WorkerProcess:
                   code, len(self.pending))
         for future in self.pending.values():
             if not future.done():
-                future.set_exception(FunctionError("WorkerExited", f"The worker process exited with code {code}."))
+                future.set_exception(WorkerCrashed(f"The worker process exited with code {code}."))
         self.pending.clear()
         await self.start()
 
     async def call(self, name: str, inputs: dict[str, meta.Datum]) -> dict[str, meta.Datum]:
+        if not self.ready.is_set():
+            await self.ready.wait()
         call_id = self.next_id
         self.next_id += 1
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

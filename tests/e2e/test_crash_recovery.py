@@ -95,3 +95,17 @@ def test_foreign_or_corrupt_store_is_refused_not_reset(devhost_factory, app_root
         devhost_factory(app_root, store=corrupt).start(timeout=10)
     assert "not a usable devhost store" in str(failure.value)
     assert corrupt.read_bytes() == b"this is not a database" * 100
+
+
+@pytest.mark.usefixtures("local_only")
+def test_a_worker_killed_by_user_code_is_replaced_and_the_activity_runs_again(devhost_factory, tmp_path):
+    host = devhost_factory(ROOT / "tests" / "apps" / "worker_crash").start()
+    marker = tmp_path / "crashed-once"
+    instance_id = host.start_instance("Survive", {"marker": str(marker)})
+    final = host.wait(instance_id, timeout=30)
+    assert final["runtimeStatus"] == "Completed", final
+    assert final["output"] == "survived"
+    assert marker.exists()
+    assert "the worker process exited (code 13)" in host.log()
+    # The host kept serving throughout, and the new worker runs the app.
+    assert host.wait(host.start_instance("Survive", {"marker": str(marker)}))["output"] == "survived"
