@@ -18,7 +18,7 @@ from .bindings import Invocation, http_datum, string_datum
 from .errors import BadRequest, Conflict, DevhostError, Gone, InvalidOperation, NotFound, PreconditionFailed
 from .model import TERMINAL_STATUSES, Query, RuntimeStatus
 from .operations import Operations, parse_time
-from .routes import RouteTemplate, compile_route
+from .routes import RouteTemplate
 
 log = logging.getLogger("devhost")
 WEBHOOK = "/runtime/webhooks/durabletask"

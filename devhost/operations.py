@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from . import events as ev
 from .clock import Clock, new_id
-from .errors import BadRequest, Conflict, Gone, InvalidOperation, NotFound, PreconditionFailed
+from .errors import BadRequest, Gone, InvalidOperation, NotFound, PreconditionFailed
 from .model import (TERMINAL_STATUSES, ActivityWork, EventType, Instance, Message, NewInstance, OutgoingMessage,
                     Query, RuntimeStatus, utc)
 from .status import history_events, status_payload

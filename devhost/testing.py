@@ -93,6 +93,14 @@ class Client:
         except TimeoutExpired as exc:
             raise TimeoutExpired(f"{exc}; last status: {seen.get('last')!r}") from None
 
+    def history(self, instance_id: str, output: bool = True) -> list[dict[str, Any]]:
+        """The instance's historyEvents (with results unless output=False)."""
+        return self.status(instance_id, showHistory=True, showHistoryOutput=output).json()["historyEvents"]
+
+    def event_kinds(self, instance_id: str) -> list[str]:
+        """The EventType of each historyEvent, in order."""
+        return [e["EventType"] for e in self.history(instance_id, output=False)]
+
     def raise_event(self, instance_id: str, name: str, data: Any = None) -> requests.Response:
         """POST raiseEvent with `data` as the JSON body (None: JSON null; the host wants a JSON body)."""
         return self.http.post(self.url(f"{WEBHOOK}/instances/{instance_id}/raiseEvent/{name}"), timeout=30,
@@ -263,6 +271,20 @@ if pytest is not None:
         yield make
         for host in made:
             host.close()
+
+    def app_host(app_root: str | os.PathLike[str], **options: Any) -> Any:
+        """A module-scoped fixture running the app at app_root in its own devhost (time travel on), for the
+        tests of one example app:  host = app_host(APP). Skipped against a remote host."""
+
+        @pytest.fixture(scope="module")
+        def host() -> Iterator[DevhostProcess]:
+            if os.environ.get(BASE_URL_ENV):
+                pytest.skip("runs its own example app")
+            options.setdefault("time_travel", True)
+            with DevhostProcess(app_root, **options) as running:
+                yield running
+
+        return host
 
     @pytest.fixture
     def local_only() -> None:

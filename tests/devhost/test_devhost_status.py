@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
-import azure.durable_functions as df
 import pytest
 
 from devhost import events as ev

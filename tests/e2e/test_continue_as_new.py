@@ -4,23 +4,18 @@ grow, and a pager that continues as new with a string input."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-import pytest
-from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+from azure.durable_functions.models.OrchestrationRuntimeStatus import (
+    OrchestrationRuntimeStatus,
+)
 
-from devhost.testing import BASE_URL_ENV, TERMINAL, DevhostProcess, poll
+from devhost.testing import TERMINAL, app_host, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "continue_as_new"
 
 
-@pytest.fixture(scope="module")
-def host():
-    if os.environ.get(BASE_URL_ENV):
-        pytest.skip("runs its own example app")
-    with DevhostProcess(APP, time_travel=True) as running:
-        yield running
+host = app_host(APP)
 
 
 def test_counter_loops_fifty_times_without_history_growth(host):

@@ -3,25 +3,20 @@ orchestrator is replayed from the start, and current_utc_datetime, new_uuid and 
 for past steps must come out the same, with is_replaying True for the replayed steps and False for the new one."""
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 
-import pytest
-from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+from azure.durable_functions.models.OrchestrationRuntimeStatus import (
+    OrchestrationRuntimeStatus,
+)
 
-from devhost.testing import BASE_URL_ENV, DevhostProcess, poll
+from devhost.testing import app_host, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "deterministic_apis"
 HOUR = 3600
 
 
-@pytest.fixture(scope="module")
-def host():
-    if os.environ.get(BASE_URL_ENV):
-        pytest.skip("runs its own example app")
-    with DevhostProcess(APP, time_travel=True) as running:
-        yield running
+host = app_host(APP)
 
 
 def parse(stamp):

@@ -2,24 +2,20 @@
 through the SDK's DurableOrchestrationClient, against devhost running tests/apps/fan_out_fan_in."""
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import pytest
-from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+from azure.durable_functions.models.OrchestrationRuntimeStatus import (
+    OrchestrationRuntimeStatus,
+)
 
-from devhost.testing import BASE_URL_ENV, DevhostProcess, poll
+from devhost.testing import app_host, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "fan_out_fan_in"
 
 
-@pytest.fixture(scope="module")
-def host():
-    if os.environ.get(BASE_URL_ENV):
-        pytest.skip("runs its own example app")
-    with DevhostProcess(APP, time_travel=True) as running:
-        yield running
+host = app_host(APP)
 
 
 def sum_of_squares(n):

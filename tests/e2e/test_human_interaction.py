@@ -4,28 +4,20 @@ arrive before their wait, several waits, events held while suspended, and events
 instances rejected."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 import requests
-from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+from azure.durable_functions.models.OrchestrationRuntimeStatus import (
+    OrchestrationRuntimeStatus,
+)
 
-from devhost.testing import BASE_URL_ENV, WEBHOOK, DevhostProcess, poll
+from devhost.testing import WEBHOOK, app_host, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "human_interaction"
 
 
-@pytest.fixture(scope="module")
-def host():
-    if os.environ.get(BASE_URL_ENV):
-        pytest.skip("runs its own example app")
-    with DevhostProcess(APP, time_travel=True) as running:
-        yield running
-
-
-def kinds(host, instance_id):
-    return [e["EventType"] for e in host.status(instance_id, showHistory=True).json()["historyEvents"]]
+host = app_host(APP)
 
 
 def wait_running(host, instance_id, after=None):
@@ -53,7 +45,7 @@ def test_approval_raised_through_the_webhook(host):
     final = host.wait(instance_id)
     assert final["runtimeStatus"] == "Completed"
     assert final["output"] == {"ticket": "Please approve: laptop", "decision": {"approved": True, "by": "boss"}}
-    assert kinds(host, instance_id) == ["ExecutionStarted", "TaskCompleted", "EventRaised", "ExecutionCompleted"]
+    assert host.event_kinds(instance_id) == ["ExecutionStarted", "TaskCompleted", "EventRaised", "ExecutionCompleted"]
 
 
 def test_approval_raised_through_the_sdk_client_arrives_double_encoded(host):
@@ -75,7 +67,7 @@ def test_events_that_arrive_before_their_wait_are_kept(host):
 
     for name, value in [("C", "third"), ("B", "second")]:
         assert host.raise_event(instance_id, name, value).status_code == 202
-    poll(lambda: kinds(host, instance_id).count("EventRaised") == 2, timeout=10, what="C and B recorded")
+    poll(lambda: host.event_kinds(instance_id).count("EventRaised") == 2, timeout=10, what="C and B recorded")
     assert host.status(instance_id).json()["runtimeStatus"] == "Running"
     assert host.raise_event(instance_id, "A", "first").status_code == 202
 
@@ -133,7 +125,7 @@ def test_event_raised_while_suspended_is_delivered_on_resume(host):
 
     assert final["runtimeStatus"] == "Completed"
     assert final["output"] == ["while suspended"]
-    history = kinds(host, instance_id)
+    history = host.event_kinds(instance_id)
     assert history.index("ExecutionSuspended") < history.index("ExecutionResumed") < history.index("EventRaised")
 
 
@@ -170,7 +162,7 @@ def test_event_for_a_finished_instance_is_410(host):
     assert response.content == b""
     with pytest.raises(Exception, match=f"Instance with ID {instance_id} is gone"):
         host.sdk(lambda client: client.raise_event(instance_id, "Approval", True))
-    assert kinds(host, instance_id) == ["ExecutionStarted", "ExecutionCompleted"]
+    assert host.event_kinds(instance_id) == ["ExecutionStarted", "ExecutionCompleted"]
 
 
 def test_event_with_a_body_that_is_not_json_is_400(host):

@@ -5,24 +5,19 @@ message naming the mismatch and the event id; added calls after the recorded one
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-import pytest
-from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+from azure.durable_functions.models.OrchestrationRuntimeStatus import (
+    OrchestrationRuntimeStatus,
+)
 
-from devhost.testing import BASE_URL_ENV, DevhostProcess, poll
+from devhost.testing import app_host, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "non_determinism"
 PREFIX = "Orchestrator function 'Planned' failed: Non-Deterministic workflow detected: "
 
 
-@pytest.fixture(scope="module")
-def host():
-    if os.environ.get(BASE_URL_ENV):
-        pytest.skip("runs its own example app")
-    with DevhostProcess(APP, time_travel=True) as running:
-        yield running
+host = app_host(APP)
 
 
 def start_waiting(host, tmp_path, plan, sdk=False):

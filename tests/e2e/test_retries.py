@@ -3,33 +3,20 @@ call_sub_orchestrator_with_retry over an activity that fails its first attempts,
 (PROTOCOL §4.3), exhausted retries failing the orchestration, and a retry interval honoured in durable time."""
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 
-import pytest
-from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+from azure.durable_functions.models.OrchestrationRuntimeStatus import (
+    OrchestrationRuntimeStatus,
+)
 
-from devhost.testing import BASE_URL_ENV, DevhostProcess, poll
+from devhost.testing import app_host, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "retries"
 HOUR = 3600
 
 
-@pytest.fixture(scope="module")
-def host():
-    if os.environ.get(BASE_URL_ENV):
-        pytest.skip("runs its own example app")
-    with DevhostProcess(APP, time_travel=True) as running:
-        yield running
-
-
-def history(host, instance_id):
-    return host.status(instance_id, showHistory=True, showHistoryOutput=True).json()["historyEvents"]
-
-
-def kinds(host, instance_id):
-    return [e["EventType"] for e in history(host, instance_id)]
+host = app_host(APP)
 
 
 def parse(stamp):
@@ -43,11 +30,11 @@ def test_activity_failing_twice_succeeds_on_the_third_attempt(host, tmp_path):
 
     assert final["runtimeStatus"] == "Completed", final
     assert final["output"] == {"attempts": 3}
-    assert kinds(host, instance_id) == ["ExecutionStarted",
+    assert host.event_kinds(instance_id) == ["ExecutionStarted",
                                         "TaskFailed", "TimerCreated", "TimerFired",
                                         "TaskFailed", "TimerCreated", "TimerFired",
                                         "TaskCompleted", "ExecutionCompleted"]
-    failures = [e for e in history(host, instance_id) if e["EventType"] == "TaskFailed"]
+    failures = [e for e in host.history(instance_id) if e["EventType"] == "TaskFailed"]
     assert [e["Reason"] for e in failures] == [f"Activity function 'Flaky' failed: ValueError: attempt {n} failed"
                                               for n in (1, 2)]
     assert (tmp_path / instance_id).read_text() == "3"
@@ -62,7 +49,7 @@ def test_exhausted_retries_fail_the_orchestration_after_one_extra_timer(host, tm
     assert final["output"].startswith("Orchestrator function 'RetryActivity' failed: Activity function 'Flaky' "
                                       "failed: ValueError: attempt 3 failed")
     # PROTOCOL §4.3: three attempts, each followed by a timer (ids 0 task, 1 timer, ..., 5 timer).
-    assert kinds(host, instance_id) == ["ExecutionStarted"] + ["TaskFailed", "TimerCreated", "TimerFired"] * 3 + [
+    assert host.event_kinds(instance_id) == ["ExecutionStarted"] + ["TaskFailed", "TimerCreated", "TimerFired"] * 3 + [
         "ExecutionCompleted"]
     assert (tmp_path / instance_id).read_text() == "3"
 
@@ -72,10 +59,10 @@ def test_retry_waits_for_its_interval_in_durable_time(host, tmp_path):
                                                         "interval_ms": HOUR * 1000})
 
     def retry_timer():
-        return next((e for e in history(host, instance_id) if e["EventType"] == "TimerCreated"), None)
+        return next((e for e in host.history(instance_id) if e["EventType"] == "TimerCreated"), None)
 
     timer = poll(retry_timer, timeout=10, what="the retry timer")
-    failed = next(e for e in history(host, instance_id) if e["EventType"] == "TaskFailed")
+    failed = next(e for e in host.history(instance_id) if e["EventType"] == "TaskFailed")
     assert abs((parse(timer["FireAt"]) - parse(failed["Timestamp"])).total_seconds() - HOUR) < 2
     assert host.status(instance_id).json()["runtimeStatus"] == "Running"
     assert (tmp_path / instance_id).read_text() == "1"  # no second attempt before the interval
@@ -105,7 +92,7 @@ def test_sub_orchestration_retried_until_it_succeeds(host, tmp_path):
 
     assert final["runtimeStatus"] == "Completed", final
     assert final["output"]["attempts"] == 3
-    assert kinds(host, instance_id) == ["ExecutionStarted",
+    assert host.event_kinds(instance_id) == ["ExecutionStarted",
                                         "SubOrchestrationInstanceFailed", "TimerCreated", "TimerFired",
                                         "SubOrchestrationInstanceFailed", "TimerCreated", "TimerFired",
                                         "SubOrchestrationInstanceCompleted", "ExecutionCompleted"]
@@ -129,4 +116,4 @@ def test_sub_orchestration_retries_exhausted_fail_the_parent(host, tmp_path):
     assert "Orchestrator function 'FlakyChild' failed: Activity function 'Flaky' failed: ValueError: attempt 2 " \
            "failed" in final["output"]
     assert final["output"].startswith("Orchestrator function 'RetrySubOrchestrator' failed: ")
-    assert kinds(host, instance_id).count("SubOrchestrationInstanceFailed") == 2
+    assert host.event_kinds(instance_id).count("SubOrchestrationInstanceFailed") == 2

@@ -3,30 +3,22 @@
 to the parent, and failures propagating to it (caught and uncaught)."""
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pytest
-from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+from azure.durable_functions.models.OrchestrationRuntimeStatus import (
+    OrchestrationRuntimeStatus,
+)
 
-from devhost.testing import BASE_URL_ENV, DevhostProcess, poll
+from devhost.testing import app_host, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "sub_orchestrations"
 CHILD_FAILURE = ("Orchestrator function 'Child' failed: Activity function 'Greet' failed: ValueError: "
                  "a city name is required")
 
 
-@pytest.fixture(scope="module")
-def host():
-    if os.environ.get(BASE_URL_ENV):
-        pytest.skip("runs its own example app")
-    with DevhostProcess(APP, time_travel=True) as running:
-        yield running
-
-
-def kinds(host, instance_id):
-    return [e["EventType"] for e in host.status(instance_id, showHistory=True).json()["historyEvents"]]
+host = app_host(APP)
 
 
 def test_children_with_default_ids_report_their_parent(host):
@@ -65,7 +57,7 @@ def test_children_with_explicit_ids_through_the_sdk_client(host):
     child = host.sdk(lambda client: client.get_status("family-1-lima"))
     assert child.runtime_status == OrchestrationRuntimeStatus.Completed
     assert child.output["greeting"] == "Hello Lima!"
-    assert kinds(host, parent_id) == ["ExecutionStarted", "SubOrchestrationInstanceCompleted",
+    assert host.event_kinds(parent_id) == ["ExecutionStarted", "SubOrchestrationInstanceCompleted",
                                       "SubOrchestrationInstanceCompleted", "ExecutionCompleted"]
 
 
@@ -135,7 +127,7 @@ def test_host_killed_during_sub_orchestrations_finishes_each_child_once(devhost_
 
     assert final["runtimeStatus"] == "Completed", final
     assert [c["greeting"] for c in final["output"]] == [f"Hello {city}!" for city in cities]
-    assert kinds(host, parent_id).count("SubOrchestrationInstanceCompleted") == 20
+    assert host.event_kinds(parent_id).count("SubOrchestrationInstanceCompleted") == 20
     for city in cities:
-        child_kinds = kinds(host, f"{parent_id}-{city.lower()}")
+        child_kinds = host.event_kinds(f"{parent_id}-{city.lower()}")
         assert child_kinds == ["ExecutionStarted", "TaskCompleted", "ExecutionCompleted"], (city, child_kinds)

@@ -3,41 +3,29 @@ and time travel), survives a host restart, is cancelled by the timeout pattern, 
 timers longer than six days are split by the SDK into three-day steps."""
 from __future__ import annotations
 
-import os
 import time
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
+from azure.durable_functions.models.OrchestrationRuntimeStatus import (
+    OrchestrationRuntimeStatus,
+)
 
-from devhost.testing import BASE_URL_ENV, DevhostProcess, poll
+from devhost.testing import app_host, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "timers"
 HOUR = 3600
 DAY = 24 * HOUR
 
 
-@pytest.fixture(scope="module")
-def host():
-    if os.environ.get(BASE_URL_ENV):
-        pytest.skip("runs its own example app")
-    with DevhostProcess(APP, time_travel=True) as running:
-        yield running
-
-
-def history(host, instance_id):
-    return host.status(instance_id, showHistory=True, showHistoryOutput=True).json()["historyEvents"]
-
-
-def kinds(host, instance_id):
-    return [e["EventType"] for e in history(host, instance_id)]
+host = app_host(APP)
 
 
 def wait_for_timers(host, instance_id, count):
     """Wait until the instance has created `count` timers; it must still be running then."""
     def created():
-        events = history(host, instance_id)
+        events = host.history(instance_id)
         timers = [e for e in events if e["EventType"] == "TimerCreated"]
         return timers if len(timers) >= count else None
 
@@ -60,7 +48,7 @@ def test_timer_fires_at_its_time(host):
     assert final["runtimeStatus"] == "Completed"
     assert time.monotonic() - started >= 1.0
     assert parse(final["output"]["woke"]) >= parse(final["output"]["due"])
-    assert kinds(host, instance_id) == ["ExecutionStarted", "TimerCreated", "TimerFired", "ExecutionCompleted"]
+    assert host.event_kinds(instance_id) == ["ExecutionStarted", "TimerCreated", "TimerFired", "ExecutionCompleted"]
 
 
 def test_an_hour_long_timer_fires_when_time_is_moved_past_it(host):
@@ -75,7 +63,7 @@ def test_an_hour_long_timer_fires_when_time_is_moved_past_it(host):
     assert final["runtimeStatus"] == "Completed"
     due, woke = parse(final["output"]["due"]), parse(final["output"]["woke"])
     assert woke >= due
-    fired = [e for e in history(host, instance_id) if e["EventType"] == "TimerFired"]
+    fired = [e for e in host.history(instance_id) if e["EventType"] == "TimerFired"]
     assert [parse(e["FireAt"]) for e in fired] == [parse(timer["FireAt"])]
 
 
@@ -94,7 +82,7 @@ def test_timer_longer_than_six_days_is_split_into_three_day_steps(host):
     final = host.wait(instance_id, timeout=10)
     assert final["runtimeStatus"] == "Completed"
     assert parse(final["output"]["due"]) == second
-    assert kinds(host, instance_id) == ["ExecutionStarted", "TimerCreated", "TimerFired", "TimerCreated",
+    assert host.event_kinds(instance_id) == ["ExecutionStarted", "TimerCreated", "TimerFired", "TimerCreated",
                                         "TimerFired", "ExecutionCompleted"]
 
 
@@ -108,7 +96,7 @@ def test_approval_before_the_deadline_cancels_the_timer(host):
     # Completed at once: the cancelled timer does not keep the orchestration open for the hour.
     assert final["runtimeStatus"] == "Completed"
     assert final["output"] == {"approved": {"by": "ana"}}
-    assert kinds(host, instance_id) == ["ExecutionStarted", "TimerCreated", "EventRaised", "ExecutionCompleted"]
+    assert host.event_kinds(instance_id) == ["ExecutionStarted", "TimerCreated", "EventRaised", "ExecutionCompleted"]
 
 
 def test_approval_through_the_sdk_client(host):
@@ -133,7 +121,7 @@ def test_no_approval_times_out_when_the_timer_fires(host):
 
     assert final["runtimeStatus"] == "Completed"
     assert final["output"] == {"approved": None, "timedOut": True}
-    assert kinds(host, instance_id) == ["ExecutionStarted", "TimerCreated", "TimerFired", "ExecutionCompleted"]
+    assert host.event_kinds(instance_id) == ["ExecutionStarted", "TimerCreated", "TimerFired", "ExecutionCompleted"]
     # A late approval is for a finished instance: 410 Gone.
     assert host.raise_event(instance_id, "Approval", True).status_code == 410
 
@@ -190,4 +178,4 @@ def test_timer_survives_a_host_killed_while_waiting(devhost_factory):
     host.advance(HOUR)
     final = host.wait(long_id, timeout=10)
     assert final["runtimeStatus"] == "Completed"
-    assert kinds(host, long_id) == ["ExecutionStarted", "TimerCreated", "TimerFired", "ExecutionCompleted"]
+    assert host.event_kinds(long_id) == ["ExecutionStarted", "TimerCreated", "TimerFired", "ExecutionCompleted"]
