@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -23,6 +24,7 @@ from .loader import load_functions, scan_specs
 from .model import INLINE_KINDS
 from .operations import Operations
 from .routes import compile_route
+from .status import management_urls
 from .store import Store
 from .worker import RemoteInvocation, WorkerProcess
 
@@ -73,29 +75,25 @@ class Host:
             self.options.host
         return f"http://{shown}:{self.port}"
 
+    @functools.cached_property
+    def _client_payload(self) -> str:
+        return self._build_client_payload()
+
     def client_payload(self) -> str:
-        """The durableClient binding's JSON (PROTOCOL §1)."""
+        """The durableClient binding's JSON (PROTOCOL §1); the same for every invocation."""
+        return self._client_payload
+
+    def _build_client_payload(self) -> str:
         base = self.public_origin + WEBHOOK
         hub = self.config.hub_name
-        common = f"taskHub={hub}&connection=Storage"
-        inst = f"{base}/instances/INSTANCEID"
+        creation = f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]"
         return json.dumps({
             "taskHubName": hub, "connectionName": None,
             "creationUrls": {
-                "createNewInstancePostUri": f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]",
-                "createAndWaitOnNewInstancePostUri": f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]"
-                                                     f"?timeout={{timeoutInSeconds}}"
+                "createNewInstancePostUri": creation,
+                "createAndWaitOnNewInstancePostUri": f"{creation}?timeout={{timeoutInSeconds}}"
                                                      f"&pollingInterval={{intervalInSeconds}}"},
-            "managementUrls": {
-                "id": "INSTANCEID",
-                "statusQueryGetUri": f"{inst}?{common}",
-                "sendEventPostUri": f"{inst}/raiseEvent/{{eventName}}?{common}",
-                "terminatePostUri": f"{inst}/terminate?reason={{text}}&{common}",
-                "rewindPostUri": f"{inst}/rewind?reason={{text}}&{common}",
-                "purgeHistoryDeleteUri": f"{inst}?{common}",
-                "restartPostUri": f"{inst}/restart?{common}",
-                "suspendPostUri": f"{inst}/suspend?reason={{text}}&{common}",
-                "resumePostUri": f"{inst}/resume?reason={{text}}&{common}"},
+            "managementUrls": management_urls(base, hub),
             "baseUrl": base, "requiredQueryStringParameters": "",
             "rpcBaseUrl": f"http://127.0.0.1:{self.port}{RPC}/", "httpBaseUrl": None,
             "maxGrpcMessageSizeInBytes": None,

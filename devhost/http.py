@@ -19,6 +19,7 @@ from .errors import BadRequest, Conflict, DevhostError, Gone, InvalidOperation, 
 from .model import TERMINAL_STATUSES, Query, RuntimeStatus
 from .operations import Operations, parse_time
 from .routes import RouteTemplate
+from .status import management_urls
 
 log = logging.getLogger("devhost")
 WEBHOOK = "/runtime/webhooks/durabletask"
@@ -115,16 +116,11 @@ class DurableApi:
         self.hub = hub
 
     def check_status_body(self, request: web.Request, instance_id: str) -> dict[str, str]:
-        base = f"{request.url.origin()}{WEBHOOK}/instances/{quote(instance_id, safe='')}"
-        common = f"taskHub={quote(self.hub)}&connection=Storage"
-        return {"id": instance_id,
-                "statusQueryGetUri": f"{base}?{common}",
-                "sendEventPostUri": f"{base}/raiseEvent/{{eventName}}?{common}",
-                "terminatePostUri": f"{base}/terminate?reason={{text}}&{common}",
-                "purgeHistoryDeleteUri": f"{base}?{common}",
-                "restartPostUri": f"{base}/restart?{common}",
-                "suspendPostUri": f"{base}/suspend?reason={{text}}&{common}",
-                "resumePostUri": f"{base}/resume?reason={{text}}&{common}"}
+        """The start answer's body: the management URLs at the request's origin (the extension leaves out rewind)."""
+        urls = management_urls(f"{request.url.origin()}{WEBHOOK}", quote(self.hub), quote(instance_id, safe=""))
+        urls["id"] = instance_id
+        del urls["rewindPostUri"]
+        return urls
 
     def _accepted(self, request: web.Request, instance_id: str) -> web.Response:
         body = self.check_status_body(request, instance_id)

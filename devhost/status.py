@@ -8,6 +8,22 @@ from typing import Any
 from .model import EventType, Instance, status_timestamp
 
 
+def management_urls(webhook_base: str, hub: str, instance_id: str = "INSTANCEID") -> dict[str, str]:
+    """The management URLs of an instance (PROTOCOL §1 managementUrls); with the default id they are the
+    durableClient binding's templates, which the SDK fills in."""
+    inst = f"{webhook_base}/instances/{instance_id}"
+    common = f"taskHub={hub}&connection=Storage"
+    return {"id": instance_id,
+            "statusQueryGetUri": f"{inst}?{common}",
+            "sendEventPostUri": f"{inst}/raiseEvent/{{eventName}}?{common}",
+            "terminatePostUri": f"{inst}/terminate?reason={{text}}&{common}",
+            "rewindPostUri": f"{inst}/rewind?reason={{text}}&{common}",
+            "purgeHistoryDeleteUri": f"{inst}?{common}",
+            "restartPostUri": f"{inst}/restart?{common}",
+            "suspendPostUri": f"{inst}/suspend?reason={{text}}&{common}",
+            "resumePostUri": f"{inst}/resume?reason={{text}}&{common}"}
+
+
 def parse_json_text(text: str | None) -> Any:
     """Stored JSON text as a value; text that is not JSON stays a plain string; None stays None."""
     if text is None:

@@ -19,6 +19,8 @@ from typing import Any, Awaitable, Callable, Iterator, TypeVar
 
 import requests
 
+from .status import management_urls
+
 T = TypeVar("T")
 TERMINAL = ("Completed", "Failed", "Terminated", "Canceled")
 BASE_URL_ENV = "DEVHOST_E2E_BASE_URL"
@@ -112,19 +114,10 @@ class Client:
     def binding_payload(self) -> str:
         """A durableClient binding payload pointing at this host (the webhook path serves the RPC API too)."""
         base = self.url(WEBHOOK)
-        common = f"taskHub={self.hub}&connection=Storage"
-        inst = f"{base}/instances/INSTANCEID"
         return json.dumps({
             "taskHubName": self.hub,
             "creationUrls": {"createNewInstancePostUri": f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]"},
-            "managementUrls": {"id": "INSTANCEID", "statusQueryGetUri": f"{inst}?{common}",
-                               "sendEventPostUri": f"{inst}/raiseEvent/{{eventName}}?{common}",
-                               "terminatePostUri": f"{inst}/terminate?reason={{text}}&{common}",
-                               "rewindPostUri": f"{inst}/rewind?reason={{text}}&{common}",
-                               "purgeHistoryDeleteUri": f"{inst}?{common}",
-                               "restartPostUri": f"{inst}/restart?{common}",
-                               "suspendPostUri": f"{inst}/suspend?reason={{text}}&{common}",
-                               "resumePostUri": f"{inst}/resume?reason={{text}}&{common}"},
+            "managementUrls": management_urls(base, self.hub),
             "rpcBaseUrl": base + "/"})
 
     def sdk(self, call: Callable[[Any], Awaitable[T]]) -> T:
