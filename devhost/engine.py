@@ -37,8 +37,8 @@ class Episode:
     consumed: list[int]                    # message ids taken out of the inbox
     run_code: bool                         # False when nothing the orchestrator code waits for arrived
     status_after_messages: RuntimeStatus   # after Suspended/Resumed/Terminated messages
+    now: datetime                          # the episode's OrchestratorStarted time: the engine reads no clock
     terminated_reason: str | None = None
-    now: datetime | None = None
 
     def context_json(self, input_: str | None, parent_instance_id: str | None) -> str:
         """The orchestration trigger's context JSON (PROTOCOL §4.1)."""
@@ -61,10 +61,6 @@ class Decision:
     messages: list[OutgoingMessage] = field(default_factory=list)
     new_instances: list[NewInstance] = field(default_factory=list)
     continue_as_new: tuple[str | None] | None = None  # (new input,) when the execution continues as new
-
-    @property
-    def finished(self) -> bool:
-        return self.status.is_terminal or self.continue_as_new is not None
 
 
 _CODE_EVENTS = {EventType.ExecutionStarted, EventType.TaskCompleted, EventType.TaskFailed,
@@ -133,7 +129,8 @@ def prepare(instance_id: str, execution_id: str, name: str, status: RuntimeStatu
     else:
         current = RuntimeStatus.Running if started else RuntimeStatus.Pending
     return Episode(instance_id, execution_id, name, status, history, new_events, consumed,
-                   run_code and started and terminated is None, current, terminated, now)
+                   run_code=run_code and started and terminated is None, status_after_messages=current, now=now,
+                   terminated_reason=terminated)
 
 
 def failure_details(result_text: str) -> tuple[str, dict[str, Any] | None]:
@@ -421,7 +418,7 @@ def decide(episode: Episode, result: dict[str, Any] | None, error: str | None,
            parent: dict[str, Any] | None, activities: frozenset[str] | None = None) -> Decision:
     """Apply an OrchestratorState (or an orchestrator failure) to the episode: PROTOCOL §4.3.
     `activities` names the app's activity functions (None: don't check)."""
-    now = episode.now or datetime.now().astimezone()
+    now = episode.now
     history = list(episode.new_events)
     if episode.terminated_reason is not None or any(
             e["EventType"] == EventType.ExecutionTerminated for e in history):
@@ -532,7 +529,7 @@ def _finish(episode: Episode, history: list[dict[str, Any]], status: RuntimeStat
         if status == RuntimeStatus.Completed:
             reply = ev.sub_orchestration_completed(now, task_id, output)
         else:
-            reply = ev.sub_orchestration_failed(now, task_id, failure or "", None)
+            reply = ev.sub_orchestration_failed(now, task_id, failure or "", "")
         reply["ExecutionId"] = target.get("ExecutionId")
         decision.messages.append(OutgoingMessage(target.get("InstanceId", ""), reply))
     return decision
