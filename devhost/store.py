@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 from . import events
 from .errors import Conflict, StoreError
-from .model import (TERMINAL_STATUSES, ActivityWork, Instance, Message, NewInstance, OutgoingMessage, Query,
+from .model import (TERMINAL_STATUSES, ActivityWork, EventType, Instance, Message, NewInstance, OutgoingMessage, Query,
                     RuntimeStatus)
 
 SCHEMA_VERSION = "1"
@@ -286,6 +286,7 @@ class Store:
                        ) -> tuple[list[ActivityWork], list[Message]]:
         """One episode's outcome, atomically: history appended, inbox messages consumed, status, output and custom
         status set, activities scheduled, messages sent, sub-orchestrations created, or a new execution begun.
+        A suspend or resume that arrived while the episode ran (still in the inbox) keeps the status it set.
         Returns the activities and messages it wrote, for the dispatcher to hand on."""
         iid = instance.instance_id
         sent: list[Message] = []
@@ -295,6 +296,8 @@ class Store:
                            [(iid, seq + i, _dumps(dict(e, IsPlayed=True))) for i, e in enumerate(history)])
             if consumed:
                 db.executemany("DELETE FROM messages WHERE id=?", [(m,) for m in consumed])
+            if status in (RuntimeStatus.Running, RuntimeStatus.Suspended):
+                status = self._pending_suspension(db, iid) or status
             custom_sql = ", custom_status=?" if set_custom else ""
             args: list[Any] = [status.value, output, now, seq + len(history)]
             if set_custom:
@@ -328,6 +331,17 @@ class Store:
                 started = dict(continue_as_new.started, ExecutionId=continue_as_new.execution_id)
                 sent += self._insert_messages(db, [OutgoingMessage(iid, started)])
         return works, sent
+
+    @staticmethod
+    def _pending_suspension(db: sqlite3.Connection, instance_id: str) -> RuntimeStatus | None:
+        """The status the latest unconsumed ExecutionSuspended/ExecutionResumed in the inbox stands for."""
+        row = db.execute("SELECT event FROM messages WHERE instance_id=? AND (event LIKE ? OR event LIKE ?) "
+                         "ORDER BY id DESC LIMIT 1", (instance_id, f'%"EventType":{EventType.ExecutionSuspended},%',
+                                                      f'%"EventType":{EventType.ExecutionResumed},%')).fetchone()
+        if row is None:
+            return None
+        suspended = json.loads(row[0])["EventType"] == EventType.ExecutionSuspended
+        return RuntimeStatus.Suspended if suspended else RuntimeStatus.Running
 
     def complete_activity(self, work: ActivityWork, event: dict[str, Any]) -> Message | None:
         """Record an activity's TaskCompleted/TaskFailed in its orchestrator's inbox and drop the work item,

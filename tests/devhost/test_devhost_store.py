@@ -122,6 +122,25 @@ def test_add_message_with_a_status_sets_it_in_the_same_transaction(store):
     assert store.inbox("i1", "e1", at(3))[0][-1] == (message.id, message.event)
 
 
+@pytest.mark.parametrize(("pending", "shown"), [
+    ([ev.execution_suspended], RuntimeStatus.Suspended),
+    ([ev.execution_suspended, ev.execution_resumed], RuntimeStatus.Running),
+])
+def test_a_suspend_or_resume_that_arrived_during_an_episode_keeps_its_status(store, pending, shown):
+    store.create_instance(new_instance(), NOW)
+    instance = store.get_instance("i1")
+    started = store.inbox("i1", None, NOW)[0]
+    # While the episode ran (the orchestrator code is awaited), a client suspended (and maybe resumed) it.
+    for make in pending:
+        status = RuntimeStatus.Suspended if make is ev.execution_suspended else RuntimeStatus.Running
+        store.add_message(OutgoingMessage("i1", make(T0, "why")), status, at(1))
+
+    store.commit_episode(instance, [ev.orchestrator_started(T0), started[0][1], ev.orchestrator_completed(T0)],
+                         RuntimeStatus.Running, None, None, False, [started[0][0]], [], [], [], None, at(2))
+
+    assert store.get_instance("i1").status == shown
+
+
 def test_add_message_without_a_status_leaves_the_instance_alone(store):
     store.create_instance(new_instance(), NOW)
 
