@@ -3,14 +3,12 @@ made due by moving the clock, and work left in the store by a stopped host picke
 The dispatcher runs on a background event loop over a real store; the tests wait with devhost.testing.poll."""
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
 
 import pytest
+from loop_thread import LoopThread
 
 from devhost.bindings import Invocation
 from devhost.clock import Clock
@@ -25,7 +23,7 @@ pytestmark = [pytest.mark.usefixtures("isolated_imports"),
               pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 
-class Running:
+class Running(LoopThread):
     """A dispatcher and the operations over it, on a loop thread of their own (the store's only user)."""
 
     def __init__(self, root: Path, store_path: Path, clock: Clock) -> None:
@@ -36,21 +34,11 @@ class Running:
                        for name, fn in report.functions.items()}
         orchestrators = sorted(n for n, f in report.functions.items() if f.spec.kind == "orchestration")
         self.clock = clock
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
+        super().__init__()
         self.store: Store = self.call(lambda: Store(store_path))
         self.dispatcher: Dispatcher = self.call(lambda: Dispatcher(self.store, invocations, clock))
         self.ops = Operations(self.store, lambda: orchestrators, clock, self.dispatcher.hand_on)
         self._await(self.dispatcher.start())
-
-    def _await(self, coroutine) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
-
-    def call(self, fn: Callable[[], Any]) -> Any:
-        async def run() -> Any:
-            return fn()
-        return self._await(run())
 
     def start(self, name: str, input_text: str | None = None, instance_id: str | None = None) -> str:
         return self.call(lambda: self.ops.start(name, instance_id, input_text))
@@ -70,9 +58,7 @@ class Running:
     def close(self) -> None:
         self._await(self.dispatcher.stop())
         self.call(self.store.close)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-        self.loop.close()
+        self.stop_loop()
         self.executor.shutdown(wait=True)
 
 

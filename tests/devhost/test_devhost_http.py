@@ -3,9 +3,7 @@ real aiohttp app (aiohttp's TestServer, in a background event loop) over a real 
 Instances are moved between states through the store, so each status code is reached without running code."""
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -14,6 +12,7 @@ import azure.functions as func
 import pytest
 import requests
 from aiohttp.test_utils import TestServer
+from loop_thread import LoopThread
 
 from devhost import events as ev
 from devhost.bindings import Invocation
@@ -73,16 +72,14 @@ FUNCTIONS = [
 CLIENT_PAYLOAD = '{"taskHubName":"TestHubName","rpcBaseUrl":"http://127.0.0.1:1/durabletask/"}'
 
 
-class ApiServer:
+class ApiServer(LoopThread):
     """The aiohttp app over a real store in tmp_path, served on a loopback port from a background event loop.
     hand_on only records; `call` runs a function on the loop's thread (the store's only user)."""
 
     def __init__(self, store_path: Path) -> None:
         self.handed: list[tuple[list, list]] = []
         self.complete_on_start: str | None = None  # output to finish new instances with, as if they ran at once
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
+        super().__init__()
         self.http = requests.Session()
         self.store: Store = self.call(lambda: Store(store_path))
         self.ops = Operations(self.store, lambda: ["HelloOrchestrator", "Other"], FixedClock(), self._hand_on)
@@ -90,14 +87,6 @@ class ApiServer:
         self.server = TestServer(app, host="127.0.0.1")
         self._await(self.server.start_server())
         self.base = str(self.server.make_url("")).rstrip("/")
-
-    def _await(self, coroutine) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
-
-    def call(self, fn: Callable[[], Any]) -> Any:
-        async def run() -> Any:
-            return fn()
-        return self._await(run())
 
     def _hand_on(self, works: list, messages: list) -> None:
         self.handed.append((works, messages))
@@ -110,9 +99,7 @@ class ApiServer:
         self.http.close()
         self._await(self.server.close())
         self.call(self.store.close)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-        self.loop.close()
+        self.stop_loop()
 
     # -- requests ------------------------------------------------------------------------------------
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
