@@ -15,7 +15,7 @@ from aiohttp import web
 from azure.functions import meta
 
 from .bindings import Invocation, http_datum, string_datum
-from .errors import BadRequest, Conflict, DevhostError, Gone, InvalidOperation, NotFound, PreconditionFailed
+from .errors import BadRequest, Conflict, DevhostError, Gone, NotFound, PreconditionFailed
 from .model import TERMINAL_STATUSES, Query, RuntimeStatus
 from .operations import Operations, parse_time
 from .routes import RouteTemplate
@@ -57,7 +57,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except Conflict as exc:
         return web.json_response(_error_body("One or more of the arguments submitted is incorrect", exc,
                                              "System.InvalidOperationException"), status=409)
-    except (InvalidOperation, DevhostError, Exception) as exc:
+    except Exception as exc:  # InvalidOperation and anything unexpected: the host's 500
         if not isinstance(exc, DevhostError):
             log.exception("devhost: %s %s failed", request.method, request.path)
         return web.json_response(_error_body("Something went wrong while processing your request", exc,
