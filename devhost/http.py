@@ -312,9 +312,24 @@ def _to_response(datum: meta.Datum | None) -> web.Response:
     return response
 
 
+def task_hub_middleware(hub: str) -> Any:
+    """The management API's `taskHub` parameter selects the hub (case-insensitive). devhost serves one: for another
+    hub an instance or entity does not exist (404), and starting one there is refused (400) rather than left
+    Pending forever with nothing to run it."""
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        asked = _param(request, "taskHub")
+        if asked and asked.lower() != hub.lower() and request.path.startswith((WEBHOOK + "/", RPC + "/")):
+            if "/orchestrators/" in request.path:
+                raise BadRequest(f"The task hub '{asked}' is not served by this host; it serves '{hub}'.")
+            raise NotFound(f"No task hub '{asked}' here.")
+        return await handler(request)
+    return check
+
+
 def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str) -> web.Application:
     """The aiohttp application: management API on both base paths, then the app's functions."""
-    app = web.Application(middlewares=[errors_middleware], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[errors_middleware, task_hub_middleware(api.hub)], client_max_size=MAX_BODY)
     app.add_routes(api.routes(WEBHOOK) + api.routes(RPC))
     app.router.add_get("/", _home)
     app.router.add_get("/admin/host/status", _host_status)

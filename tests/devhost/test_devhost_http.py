@@ -262,6 +262,19 @@ def test_status_of_an_unfinished_instance_is_202_with_location(api, base, status
     assert response.json()["runtimeStatus"] == status
 
 
+def test_the_task_hub_parameter_is_case_insensitive_and_other_hubs_have_nothing(api, base):
+    api.start("i", '"x"')
+
+    assert api.request("GET", f"{base}/instances/i?taskHub=testhubname").status_code == 202
+    assert api.request("GET", f"{base}/instances/i?taskHub=OtherHub").status_code == 404
+    assert api.request("GET", f"{base}/instances/i?taskHub=OtherHub").content == b""
+    assert api.request("POST", f"{base}/instances/i/terminate?reason=x&taskHub=OtherHub").status_code == 404
+    refused = api.request("POST", f"{base}/orchestrators/HelloOrchestrator?taskHub=OtherHub")
+    assert refused.status_code == 400
+    assert "'OtherHub' is not served by this host" in refused.json()["ExceptionMessage"]
+    assert api.request("GET", f"{base}/instances/i").json()["runtimeStatus"] == "Pending"  # nothing changed
+
+
 @pytest.mark.parametrize("status", ["Completed", "Terminated", "Failed"])
 def test_status_of_a_finished_instance_is_200(api, base, status):
     api.start("i", '"x"')
