@@ -111,3 +111,17 @@ def test_query_lists_instances(devhost):
     running = requests.get(devhost.url("/runtime/webhooks/durabletask/instances"),
                            params={"runtimeStatus": "Running"}, timeout=10).json()
     assert not ids & {item["instanceId"] for item in running}
+
+
+def test_the_sdk_client_starts_and_reads_the_orchestration(devhost):
+    instance_id = devhost.sdk(lambda client: client.start_new("HelloOrchestrator"))
+    assert devhost.wait(instance_id)["output"] == GREETINGS
+
+    async def status(client):
+        return await client.get_status(instance_id, show_history=True, show_history_output=True)
+
+    status = devhost.sdk(status)
+    assert status.runtime_status.value == "Completed"
+    assert status.output == GREETINGS
+    assert [e["EventType"] for e in status.historyEvents] == [
+        "ExecutionStarted", "TaskCompleted", "TaskCompleted", "TaskCompleted", "ExecutionCompleted"]
