@@ -109,3 +109,22 @@ def test_a_worker_killed_by_user_code_is_replaced_and_the_activity_runs_again(de
     assert "the worker process exited (code 13)" in host.log()
     # The host kept serving throughout, and the new worker runs the app.
     assert host.wait(host.start_instance("Survive", {"marker": str(marker)}))["output"] == "survived"
+
+
+@pytest.mark.usefixtures("local_only")
+def test_killed_three_times_during_fan_outs_every_activity_counts_once(devhost_factory):
+    host = devhost_factory(ROOT / "tests" / "apps" / "bench").start()
+    ids = []
+    for _ in range(3):
+        with ThreadPoolExecutor(4) as pool:
+            started = list(pool.map(lambda i: host.start_instance("FanOut", 300), range(4)))
+        ids += started
+        poll(lambda: any(host.status(i).json()["runtimeStatus"] == "Running" for i in started),
+             timeout=10, what="a fan-out to be running")
+        host.kill()
+        host.start()
+    for instance_id in ids:
+        final = host.wait(instance_id, timeout=60)
+        assert final["runtimeStatus"] == "Completed", final
+        assert final["output"] == 300 * 299
+        assert host.event_kinds(instance_id).count("TaskCompleted") == 300
