@@ -129,6 +129,7 @@ class Host:
     async def start(self) -> None:
         started = time.perf_counter()
         self.store = Store(self.store_path, self.options.durability)
+        self.store.enable_group_commit(asyncio.get_running_loop())
         saved_offset = self.store.get_setting(CLOCK_OFFSET)
         if self.options.time_travel and saved_offset:
             self.clock.advance(max(0.0, float(saved_offset) - self.clock.offset))

@@ -327,9 +327,21 @@ def task_hub_middleware(hub: str) -> Any:
     return check
 
 
+def durable_middleware(ops: Operations) -> Any:
+    """No answer leaves before what the request changed is committed (with group commit, at the end of the
+    event loop's turn): a 202 means the work survives a crash."""
+    @web.middleware
+    async def wait(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        await ops.store.durable()
+        return response
+    return wait
+
+
 def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str) -> web.Application:
     """The aiohttp application: management API on both base paths, then the app's functions."""
-    app = web.Application(middlewares=[errors_middleware, task_hub_middleware(api.hub)], client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[errors_middleware, durable_middleware(api.ops), task_hub_middleware(api.hub)],
+                          client_max_size=MAX_BODY)
     app.add_routes(api.routes(WEBHOOK) + api.routes(RPC))
     app.router.add_get("/", _home)
     app.router.add_get("/admin/host/status", _host_status)

@@ -2,7 +2,9 @@
 that each change is one transaction, and how the file is guarded (lock, foreign or corrupt files, schema version)."""
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import json
 import sqlite3
 import subprocess
@@ -534,6 +536,51 @@ def test_a_host_killed_mid_transaction_loses_only_the_uncommitted_change(tmp_pat
         assert len(reopened.inbox("i1", "e1", NOW)[0]) == 1
     finally:
         reopened.close()
+
+
+# -- group commit -------------------------------------------------------------------------------------
+def _committed_instances(path: Path) -> list[str]:
+    """What another connection sees: only committed rows."""
+    with contextlib.closing(sqlite3.connect(path)) as other:
+        return sorted(r[0] for r in other.execute("SELECT instance_id FROM instances"))
+
+
+def test_group_commit_shares_one_commit_per_turn_and_keeps_each_verb_atomic(tmp_path):
+    path = tmp_path / "store.sqlite"
+
+    async def scenario() -> None:
+        store = Store(path)
+        store.enable_group_commit(asyncio.get_running_loop())
+        try:
+            store.create_instance(new_instance("a"), NOW)
+            with pytest.raises(Conflict):
+                store.create_instance(new_instance("a"), NOW)  # rolled back alone, the turn goes on
+            store.create_instance(new_instance("b"), NOW)
+            assert store.get_instance("b") is not None  # this connection reads its own writes at once
+            assert _committed_instances(path) == []  # nobody else sees them before the turn's COMMIT
+
+            await store.durable()
+
+            assert _committed_instances(path) == ["a", "b"]
+            assert len(store.inbox("a", None, NOW)[0]) == 1  # the failed verb left nothing behind
+            await store.durable()  # nothing pending: returns at once
+        finally:
+            store.close()
+
+    asyncio.run(scenario())
+
+
+def test_closing_commits_what_the_turn_wrote(tmp_path):
+    path = tmp_path / "store.sqlite"
+
+    async def scenario() -> None:
+        store = Store(path)
+        store.enable_group_commit(asyncio.get_running_loop())
+        store.create_instance(new_instance("a"), NOW)
+        store.close()
+
+    asyncio.run(scenario())
+    assert _committed_instances(path) == ["a"]
 
 
 # -- guarding the file ----------------------------------------------------------------------------
