@@ -129,3 +129,22 @@ class Driver:
             elif kind == EventType.TimerCreated:
                 out.append((e["EventId"], kind.name, e["FireAt"]))
         return out
+
+
+# -- orchestrators and texts the engine and shim tests share ---------------------------------------
+CITIES = ["Tokyo", "Seattle", "London"]
+
+
+def hello_chain(context: df.DurableOrchestrationContext):
+    results = []
+    for city in CITIES:
+        results.append((yield context.call_activity("Hello", city)))
+    return results
+
+
+def wait_for_go(context: df.DurableOrchestrationContext):
+    return (yield context.wait_for_external_event("Go"))
+
+
+def failure_reason(name: str = "Hello", error: str = "ValueError: no") -> str:
+    return f"Activity function '{name}' failed: {error}"
