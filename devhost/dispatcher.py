@@ -9,7 +9,7 @@ import logging
 import time
 import traceback
 from collections import Counter
-from typing import Any
+from typing import Any, Callable
 
 import aiohttp
 
@@ -34,9 +34,11 @@ class Dispatcher:
     """Owns the in-memory queues; the store remains the truth, so a restart picks up where a crash left off."""
 
     def __init__(self, store: Store, invocations: dict[str, Invocation], clock: Clock,
-                 activity_workers: int = 32, orchestration_workers: int = 4) -> None:
+                 activity_workers: int = 32, orchestration_workers: int = 4,
+                 ids: Callable[[], str] = new_id) -> None:
         self.store = store
         self.clock = clock
+        self.ids = ids
         self.by_kind: dict[str, dict[str, Invocation]] = {"orchestration": {}, "activity": {}, "entity": {}}
         for invocation in invocations.values():
             if invocation.fn.spec.kind in self.by_kind:
@@ -195,7 +197,7 @@ class Dispatcher:
         next_execution = None
         if decision.continue_as_new is not None:
             new_input = decision.continue_as_new[0]
-            execution_id = new_id()
+            execution_id = self.ids()
             next_execution = NewInstance(instance_id, instance.name, execution_id, new_input,
                                          instance.parent_instance_id,
                                          ev.execution_started(now, instance_id, execution_id, instance.name,
