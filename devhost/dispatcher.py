@@ -54,7 +54,6 @@ class Dispatcher:
         self.n_activity_workers = activity_workers
         self.n_orchestration_workers = orchestration_workers
         self._http: aiohttp.ClientSession | None = None
-        self.idle = asyncio.Event()
         self.in_flight: Counter[str] = Counter()  # activities handed on and not yet recorded, per instance
         self.held: dict[str, asyncio.TimerHandle] = {}  # fan-in wakes waiting for their siblings
 
@@ -211,7 +210,6 @@ class Dispatcher:
         if decision.status in TERMINAL_STATUSES:
             log.info("Orchestration %s (%s) %s.", instance.name, instance_id, decision.status.value)
         self.hand_on(works, sent)
-        self._settled()
 
     async def _call_orchestrator(self, episode: engine.Episode, instance: Any) -> tuple[Any, str | None]:
         """Run the orchestrator function on the episode; its failures become data."""
@@ -277,7 +275,6 @@ class Dispatcher:
         sent = self.store.commit_entity(entity_id, name, exists, state, [m for m, _ in messages], replies,
                                         now.timestamp())
         self.hand_on([], sent)
-        self._settled()
 
     # -- activities -------------------------------------------------------------------------
     async def _activity_worker(self) -> None:
@@ -339,10 +336,6 @@ class Dispatcher:
         except Exception as exc:
             reason = f"Activity function '{HTTP_ACTIVITY_NAME}' failed: {type(exc).__name__}: {exc}"
             return ev.task_failed(self.clock.now(), work.task_id, reason, "")  # devhost's stack would say nothing
-
-    def _settled(self) -> None:
-        if not self.queued and not self.busy and self.ready.empty():
-            self.idle.set()
 
 
 # .NET keeps these on HttpContent, not in HttpResponseMessage.Headers, so a DurableHttpResponse never shows them.

@@ -19,10 +19,6 @@ class RuntimeStatus(str, enum.Enum):
     Pending = "Pending"
     Suspended = "Suspended"
 
-    @property
-    def is_terminal(self) -> bool:
-        return self in TERMINAL_STATUSES
-
 
 TERMINAL_STATUSES = frozenset({RuntimeStatus.Completed, RuntimeStatus.Failed,
                                RuntimeStatus.Terminated, RuntimeStatus.Canceled})
