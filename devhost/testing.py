@@ -33,14 +33,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: on Linux, ask for SIGTERM when the test process dies, so an interrupted test
-    run leaves no devhost behind (elsewhere this does nothing)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
+def _parent_death_signal() -> Callable[[], None] | None:
+    """On Linux, a preexec function asking for SIGTERM when the test process dies, so an interrupted test run
+    leaves no devhost behind. prctl is looked up here, before any fork: the child only calls it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
 
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    pr_set_pdeathsig, sigterm = 1, int(signal.SIGTERM)
+    return lambda: prctl(pr_set_pdeathsig, sigterm)
+
+
+_die_with_parent = _parent_death_signal()
 
 
 class TimeoutExpired(AssertionError):
