@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterator, TypeVar
 
@@ -46,6 +47,11 @@ def _parent_death_signal() -> Callable[[], None] | None:
 
 
 _die_with_parent = _parent_death_signal()
+
+
+def timestamp(text: str) -> datetime:
+    """A timestamp of a status or history payload ("2024-05-01T12:00:00Z", with or without fraction)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 class TimeoutExpired(AssertionError):

@@ -6,15 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from azure.durable_functions.models.OrchestrationRuntimeStatus import (
-    OrchestrationRuntimeStatus,
-)
+from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
 from devhost.testing import TERMINAL, app_host, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "continue_as_new"
-
-
 host = app_host(APP)
 
 

@@ -3,24 +3,17 @@ orchestrator is replayed from the start, and current_utc_datetime, new_uuid and 
 for past steps must come out the same, with is_replaying True for the replayed steps and False for the new one."""
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from azure.durable_functions.models.OrchestrationRuntimeStatus import (
     OrchestrationRuntimeStatus,
 )
 
-from devhost.testing import app_host, poll
+from devhost.testing import app_host, poll, timestamp
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "deterministic_apis"
 HOUR = 3600
-
-
 host = app_host(APP)
-
-
-def parse(stamp):
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def journal_of_length(host, instance_id, n):
@@ -52,9 +45,9 @@ def test_every_episode_replays_the_same_times_and_uuids(host):
     assert [e["replaying"] for e in journal] == [True] * 4
     assert final["output"]["replayingAtTheEnd"] is False
     assert len({e["uuid"] for e in journal}) == 4
-    times = [parse(e["time"]) for e in journal]
+    times = [timestamp(e["time"]) for e in journal]
     assert all((later - earlier).total_seconds() >= HOUR for earlier, later in zip(times, times[1:]))
-    assert abs((times[0] - parse(final["createdTime"])).total_seconds()) < 2
+    assert abs((times[0] - timestamp(final["createdTime"])).total_seconds()) < 2
     assert final["customStatus"] == journal
 
 

@@ -6,15 +6,11 @@ import time
 from pathlib import Path
 
 import pytest
-from azure.durable_functions.models.OrchestrationRuntimeStatus import (
-    OrchestrationRuntimeStatus,
-)
+from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
 from devhost.testing import app_host, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "fan_out_fan_in"
-
-
 host = app_host(APP)
 
 

@@ -8,15 +8,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from azure.durable_functions.models.OrchestrationRuntimeStatus import (
-    OrchestrationRuntimeStatus,
-)
+from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
 from devhost.testing import WEBHOOK, app_host, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "human_interaction"
-
-
 host = app_host(APP)
 
 

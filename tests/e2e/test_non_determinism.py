@@ -7,16 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from azure.durable_functions.models.OrchestrationRuntimeStatus import (
-    OrchestrationRuntimeStatus,
-)
+from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
 from devhost.testing import app_host, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "non_determinism"
 PREFIX = "Orchestrator function 'Planned' failed: Non-Deterministic workflow detected: "
-
-
 host = app_host(APP)
 
 

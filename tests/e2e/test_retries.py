@@ -3,24 +3,17 @@ call_sub_orchestrator_with_retry over an activity that fails its first attempts,
 (PROTOCOL §4.3), exhausted retries failing the orchestration, and a retry interval honoured in durable time."""
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from azure.durable_functions.models.OrchestrationRuntimeStatus import (
     OrchestrationRuntimeStatus,
 )
 
-from devhost.testing import app_host, poll
+from devhost.testing import app_host, poll, timestamp
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "retries"
 HOUR = 3600
-
-
 host = app_host(APP)
-
-
-def parse(stamp):
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def test_activity_failing_twice_succeeds_on_the_third_attempt(host, tmp_path):
@@ -63,7 +56,7 @@ def test_retry_waits_for_its_interval_in_durable_time(host, tmp_path):
 
     timer = poll(retry_timer, timeout=10, what="the retry timer")
     failed = next(e for e in host.history(instance_id) if e["EventType"] == "TaskFailed")
-    assert abs((parse(timer["FireAt"]) - parse(failed["Timestamp"])).total_seconds() - HOUR) < 2
+    assert abs((timestamp(timer["FireAt"]) - timestamp(failed["Timestamp"])).total_seconds() - HOUR) < 2
     assert host.status(instance_id).json()["runtimeStatus"] == "Running"
     assert (tmp_path / instance_id).read_text() == "1"  # no second attempt before the interval
 

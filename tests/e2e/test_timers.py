@@ -4,7 +4,6 @@ timers longer than six days are split by the SDK into three-day steps."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,13 +11,11 @@ from azure.durable_functions.models.OrchestrationRuntimeStatus import (
     OrchestrationRuntimeStatus,
 )
 
-from devhost.testing import app_host, poll
+from devhost.testing import app_host, poll, timestamp
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "timers"
 HOUR = 3600
 DAY = 24 * HOUR
-
-
 host = app_host(APP)
 
 
@@ -34,10 +31,6 @@ def wait_for_timers(host, instance_id, count):
     return timers
 
 
-def parse(stamp):
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-
-
 def test_timer_fires_at_its_time(host):
     started = time.monotonic()
     instance_id = host.start_instance("Countdown", {"seconds": 1})
@@ -47,41 +40,41 @@ def test_timer_fires_at_its_time(host):
 
     assert final["runtimeStatus"] == "Completed"
     assert time.monotonic() - started >= 1.0
-    assert parse(final["output"]["woke"]) >= parse(final["output"]["due"])
+    assert timestamp(final["output"]["woke"]) >= timestamp(final["output"]["due"])
     assert host.event_kinds(instance_id) == ["ExecutionStarted", "TimerCreated", "TimerFired", "ExecutionCompleted"]
 
 
 def test_an_hour_long_timer_fires_when_time_is_moved_past_it(host):
     instance_id = host.start_instance("Countdown", {"seconds": HOUR})
     [timer] = wait_for_timers(host, instance_id, 1)
-    created = parse(host.status(instance_id).json()["createdTime"])  # whole seconds
-    assert abs((parse(timer["FireAt"]) - created).total_seconds() - HOUR) < 2
+    created = timestamp(host.status(instance_id).json()["createdTime"])  # whole seconds
+    assert abs((timestamp(timer["FireAt"]) - created).total_seconds() - HOUR) < 2
 
     host.advance(HOUR)
     final = host.wait(instance_id, timeout=10)
 
     assert final["runtimeStatus"] == "Completed"
-    due, woke = parse(final["output"]["due"]), parse(final["output"]["woke"])
+    due, woke = timestamp(final["output"]["due"]), timestamp(final["output"]["woke"])
     assert woke >= due
     fired = [e for e in host.history(instance_id) if e["EventType"] == "TimerFired"]
-    assert [parse(e["FireAt"]) for e in fired] == [parse(timer["FireAt"])]
+    assert [timestamp(e["FireAt"]) for e in fired] == [timestamp(timer["FireAt"])]
 
 
 def test_timer_longer_than_six_days_is_split_into_three_day_steps(host):
     instance_id = host.sdk(lambda client: client.start_new("Countdown", None, {"seconds": 7 * DAY}))
     [first] = wait_for_timers(host, instance_id, 1)
-    created = parse(host.status(instance_id).json()["createdTime"])
-    assert abs((parse(first["FireAt"]) - created).total_seconds() - 3 * DAY) < 2
+    created = timestamp(host.status(instance_id).json()["createdTime"])
+    assert abs((timestamp(first["FireAt"]) - created).total_seconds() - 3 * DAY) < 2
 
     host.advance(3 * DAY)
     timers = wait_for_timers(host, instance_id, 2)
-    second = parse(timers[1]["FireAt"])
+    second = timestamp(timers[1]["FireAt"])
     assert abs((second - created).total_seconds() - 7 * DAY) < 2
 
     host.advance(4 * DAY)
     final = host.wait(instance_id, timeout=10)
     assert final["runtimeStatus"] == "Completed"
-    assert parse(final["output"]["due"]) == second
+    assert timestamp(final["output"]["due"]) == second
     assert host.event_kinds(instance_id) == ["ExecutionStarted", "TimerCreated", "TimerFired", "TimerCreated",
                                         "TimerFired", "ExecutionCompleted"]
 
@@ -173,7 +166,7 @@ def test_timer_survives_a_host_killed_while_waiting(devhost_factory):
     # The short timer comes due on the restarted host by itself; the long one when time passes it.
     short = host.wait(short_id, timeout=10)
     assert short["runtimeStatus"] == "Completed"
-    assert parse(short["output"]["woke"]) >= parse(short["output"]["due"])
+    assert timestamp(short["output"]["woke"]) >= timestamp(short["output"]["due"])
     assert host.status(long_id).json()["runtimeStatus"] == "Running"
     host.advance(HOUR)
     final = host.wait(long_id, timeout=10)
