@@ -82,7 +82,11 @@ class Dispatcher:
 
     # -- hand-on ----------------------------------------------------------------------------
     def hand_on(self, works: list[ActivityWork], messages: list[Message]) -> None:
-        """Called right after a commit: queue the new activities, wake the instances that got messages."""
+        """Called right after a write: once it is committed, queue the new activities and wake the instances that
+        got messages (no user code runs for work a crash could still take back)."""
+        self.store.on_commit(lambda: self._hand_on_committed(works, messages))
+
+    def _hand_on_committed(self, works: list[ActivityWork], messages: list[Message]) -> None:
         for work in works:
             self._queue_activity(work)
         for message in messages:

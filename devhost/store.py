@@ -11,7 +11,7 @@ import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from . import events
 from .errors import Conflict, StoreError
@@ -89,6 +89,7 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._loop: asyncio.AbstractEventLoop | None = None  # set by enable_group_commit
         self._batch: asyncio.Future[None] | None = None  # the open shared transaction, if any
+        self._after_commit: list[Callable[[], None]] = []  # run once the open transaction is committed
         self._lock_file = self._take_lock()
         try:
             self._db = self._open(durability)
@@ -194,6 +195,7 @@ class Store:
 
     def _commit_batch(self) -> None:
         batch, self._batch = self._batch, None
+        after, self._after_commit = self._after_commit, []
         if batch is None:
             return
         try:
@@ -202,8 +204,17 @@ class Store:
             with contextlib.suppress(Exception):
                 self._db.execute("ROLLBACK")
             batch.set_exception(StoreError(f"could not commit to {self.path}: {exc}"))
+            return
+        batch.set_result(None)
+        for callback in after:
+            callback()
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run callback once what has been written is committed: at once when nothing is pending."""
+        if self._batch is None:
+            callback()
         else:
-            batch.set_result(None)
+            self._after_commit.append(callback)
 
     async def durable(self) -> None:
         """Return once everything written so far is committed (at once without group commit)."""

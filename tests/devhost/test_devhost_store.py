@@ -570,6 +570,26 @@ def test_group_commit_shares_one_commit_per_turn_and_keeps_each_verb_atomic(tmp_
     asyncio.run(scenario())
 
 
+def test_on_commit_runs_after_the_turns_commit_or_at_once_when_nothing_is_pending(tmp_path):
+    path = tmp_path / "store.sqlite"
+    seen: list[tuple[str, list[str]]] = []
+
+    async def scenario() -> None:
+        store = Store(path)
+        store.enable_group_commit(asyncio.get_running_loop())
+        try:
+            store.on_commit(lambda: seen.append(("idle", _committed_instances(path))))
+            store.create_instance(new_instance("a"), NOW)
+            store.on_commit(lambda: seen.append(("after a", _committed_instances(path))))
+            assert seen == [("idle", [])]
+            await store.durable()
+        finally:
+            store.close()
+
+    asyncio.run(scenario())
+    assert seen == [("idle", []), ("after a", ["a"])]
+
+
 def test_closing_commits_what_the_turn_wrote(tmp_path):
     path = tmp_path / "store.sqlite"
 
