@@ -77,6 +77,8 @@ class Dispatcher:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         for _, handle in self.timers.values():
             handle.cancel()
+        for handle in self.held.values():
+            handle.cancel()
         if self._http is not None:
             await self._http.close()
 
@@ -97,7 +99,7 @@ class Dispatcher:
         self.activities.put_nowait(work)
 
     def _activity_recorded(self, instance_id: str, woke: bool) -> None:
-        """An activity's result is committed: wake its instance now, or hold the wake while siblings still run."""
+        """An activity's result is written: wake its instance now, or hold the wake while siblings still run."""
         self.in_flight[instance_id] -= 1
         if self.in_flight[instance_id] <= 0:
             del self.in_flight[instance_id]
@@ -260,6 +262,8 @@ class Dispatcher:
                 results = reply.get("results") or []
                 exists = bool(reply.get("entityExists"))
                 state = reply.get("entityState") if exists else None
+            except WorkerCrashed:
+                raise  # nothing is recorded; the batch runs again on the new worker
             except Exception as exc:  # a crash of the whole batch fails its calls; state stays as it was
                 results = [{"isError": True, "result": json.dumps(f"{type(exc).__name__}: {exc}")}
                            for _ in requests]

@@ -128,3 +128,19 @@ def test_killed_three_times_during_fan_outs_every_activity_counts_once(devhost_f
         assert final["runtimeStatus"] == "Completed", final
         assert final["output"] == 300 * 299
         assert host.event_kinds(instance_id).count("TaskCompleted") == 300
+
+
+@pytest.mark.usefixtures("local_only")
+def test_an_entity_batch_that_kills_the_worker_runs_again_instead_of_failing(devhost_factory, tmp_path):
+    import azure.durable_functions as df
+
+    host = devhost_factory(ROOT / "tests" / "apps" / "worker_crash").start()
+    marker = tmp_path / "entity-crashed-once"
+    entity = df.EntityId("Fragile", "k")
+    host.sdk(lambda client: client.signal_entity(entity, "crash", str(marker)))
+
+    def state():
+        return host.sdk(lambda client: client.read_entity_state(entity)).entity_state
+
+    assert poll(state, timeout=30, what="the entity to run again on the new worker") == "survived"
+    assert "the worker process exited (code 13)" in host.log()
