@@ -286,8 +286,7 @@ class Store:
         """After a restart: every scheduled activity, and (instance id, earliest visible_at) of every inbox."""
         acts = [ActivityWork(*r) for r in self._db.execute(
             "SELECT id, instance_id, execution_id, task_id, name, input FROM activities ORDER BY id")]
-        inboxes = list(self._db.execute("SELECT instance_id, MIN(visible_at) FROM messages GROUP BY instance_id"))
-        return acts, inboxes
+        return acts, self.due_inboxes()
 
     def due_inboxes(self) -> list[tuple[str, float]]:
         """Instances with messages and the earliest time one becomes visible (a safety scan for timers)."""
