@@ -64,18 +64,17 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
                                              f"System.{type(exc).__name__}"), status=500)
 
 
-def _flag(request: web.Request, name: str, default: bool = False) -> bool:
-    for key, value in request.query.items():
-        if key.lower() == name.lower():
-            return value.strip().lower() == "true"
-    return default
-
-
 def _param(request: web.Request, name: str) -> str | None:
+    """A query parameter, its name matched case-insensitively as the extension does."""
     for key, value in request.query.items():
         if key.lower() == name.lower():
             return value
     return None
+
+
+def _flag(request: web.Request, name: str, default: bool = False) -> bool:
+    value = _param(request, name)
+    return default if value is None else value.strip().lower() == "true"
 
 
 def _seconds(request: web.Request, name: str) -> float | None:
