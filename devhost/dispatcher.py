@@ -18,7 +18,8 @@ from . import events as ev
 from .bindings import Invocation, returned, string_datum
 from .clock import Clock, new_id
 from .errors import WorkerCrashed
-from .model import TERMINAL_STATUSES, ActivityWork, HTTP_ACTIVITY_NAME, Message, NewInstance, OutgoingMessage
+from .model import (TERMINAL_STATUSES, ActivityWork, EpisodeOutcome, HTTP_ACTIVITY_NAME, Message, NewInstance,
+                    OutgoingMessage)
 from .operations import orchestrator_input
 from .store import Store
 
@@ -207,12 +208,15 @@ class Dispatcher:
                                          instance.parent_instance_id,
                                          ev.execution_started(now, instance_id, execution_id, instance.name,
                                                               new_input, parent))
+        children = [n.instance_id for n in decision.new_instances]
+        decision = engine.refuse_taken_children(decision, episode, self.store.statuses(children))
         set_custom = decision.custom_status is not engine.UNCHANGED
-        custom = json.dumps(decision.custom_status) if set_custom else None
-        works, sent = self.store.commit_episode(
-            instance, decision.history, decision.status, decision.output, custom, set_custom,
-            episode.consumed + stale, decision.activities, decision.messages, decision.new_instances,
-            next_execution, now.timestamp())
+        outcome = EpisodeOutcome(
+            history=decision.history, status=decision.status, consumed=episode.consumed + stale,
+            output=decision.output, custom_status=json.dumps(decision.custom_status) if set_custom else None,
+            set_custom_status=set_custom, activities=decision.activities, messages=decision.messages,
+            new_instances=decision.new_instances, continue_as_new=next_execution)
+        works, sent = self.store.commit_episode(instance, outcome, now.timestamp())
         if decision.status in TERMINAL_STATUSES:
             log.info("Orchestration %s (%s) %s.", instance.name, instance_id, decision.status.value)
         self.hand_on(works, sent)

@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from . import events as ev
-from .model import EventType, NewInstance, OutgoingMessage, RuntimeStatus, history_timestamp
+from .model import (TERMINAL_STATUSES, EventType, NewInstance, OutgoingMessage, RuntimeStatus, ScheduledActivity,
+                    history_timestamp)
 from .shim import ActionReplay, NonDeterminism, Scheduled, UnknownFunction
 
 OUT_OF_PROC_MARKER = "$OutOfProcData$:"
@@ -57,7 +58,7 @@ class Decision:
     status: RuntimeStatus
     output: str | None = None
     custom_status: Any = UNCHANGED
-    activities: list[tuple[int, str, str | None]] = field(default_factory=list)  # (TaskScheduledId, name, input)
+    activities: list[ScheduledActivity] = field(default_factory=list)
     messages: list[OutgoingMessage] = field(default_factory=list)
     new_instances: list[NewInstance] = field(default_factory=list)
     continue_as_new: tuple[str | None] | None = None  # (new input,) when the execution continues as new
@@ -222,7 +223,7 @@ def _schedule_new(decision: Decision, episode: Episode, event_id: int, item: Sch
     me = episode.instance_id
     if item.kind == EventType.TaskScheduled:
         decision.history.append(ev.task_scheduled(now, event_id, item.name, item.input))
-        decision.activities.append((event_id, item.name, item.input))
+        decision.activities.append(ScheduledActivity(event_id, item.name, item.input))
     elif item.kind == EventType.TimerCreated:
         fire_at = item.fire_at or now
         stamp = history_timestamp(fire_at)
@@ -274,6 +275,31 @@ def _finish(episode: Episode, history: list[dict[str, Any]], status: RuntimeStat
             reply = ev.sub_orchestration_failed(now, task_id, failure or "", "")
         reply["ExecutionId"] = target.get("ExecutionId")
         decision.messages.append(OutgoingMessage(target.get("InstanceId", ""), reply))
+    return decision
+
+
+def refuse_taken_children(decision: Decision, episode: Episode, taken: dict[str, RuntimeStatus]) -> Decision:
+    """A sub-orchestration whose instance id is in use by an unfinished instance (`taken`: the statuses of the
+    children's ids as stored) is not created: its task fails with the extension's message, through the parent's
+    own inbox, while the rest of the episode stands. Two children of one episode with the same id: the second
+    finds the first Pending."""
+    if not decision.new_instances:
+        return decision
+    taken = dict(taken)
+    created, refusals = [], []
+    for new in decision.new_instances:
+        status = taken.get(new.instance_id)
+        if status is not None and status not in TERMINAL_STATUSES:
+            task_id = new.started["ParentInstance"]["TaskScheduleId"]
+            reason = f"An Orchestration instance with the status {status.value} already exists."
+            reply = dict(ev.sub_orchestration_failed(episode.now, task_id, reason, None),
+                         ExecutionId=episode.execution_id)
+            refusals.append(OutgoingMessage(episode.instance_id, reply))
+            continue
+        taken[new.instance_id] = RuntimeStatus.Pending
+        created.append(new)
+    decision.new_instances = created
+    decision.messages = decision.messages + refusals
     return decision
 
 

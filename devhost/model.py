@@ -160,6 +160,15 @@ class ActivityWork:
 
 
 @dataclass(frozen=True)
+class ScheduledActivity:
+    """An activity an episode schedules (its TaskScheduled): the event id its result will answer, name and input."""
+
+    task_id: int
+    name: str
+    input: str | None
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     """A message an episode sends to another (or the same) instance's inbox."""
 
@@ -178,6 +187,24 @@ class NewInstance:
     input: str | None
     parent_instance_id: str | None
     started: dict[str, Any]  # its ExecutionStarted event, with ParentInstance
+
+
+@dataclass(frozen=True)
+class EpisodeOutcome:
+    """What an episode changes, committed by the store as one transaction: history appended, inbox messages
+    consumed, status, output and custom status set, activities scheduled, messages sent, sub-orchestrations
+    created, or a new execution begun."""
+
+    history: list[dict[str, Any]]
+    status: RuntimeStatus
+    consumed: list[int] = field(default_factory=list)
+    output: str | None = None
+    custom_status: str | None = None
+    set_custom_status: bool = False  # False: the custom status stays as it was
+    activities: list[ScheduledActivity] = field(default_factory=list)
+    messages: list[OutgoingMessage] = field(default_factory=list)
+    new_instances: list[NewInstance] = field(default_factory=list)
+    continue_as_new: NewInstance | None = None  # the next execution's start
 
 
 @dataclass(frozen=True)

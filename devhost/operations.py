@@ -11,7 +11,7 @@ from . import events as ev
 from .clock import Clock, new_id
 from .errors import BadRequest, Gone, InvalidOperation, NotFound, PreconditionFailed
 from .model import (TERMINAL_STATUSES, ActivityWork, EventType, Instance, Message, NewInstance, OutgoingMessage,
-                    Query, RuntimeStatus, utc)
+                    Query, RuntimeStatus, ScheduledActivity, utc)
 from .status import history_events, status_payload
 from .store import Store
 
@@ -212,8 +212,7 @@ class Operations:
         return state
 
 
-def _rewound(history: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[tuple[int, str, str | None]],
-                                                       list[str]]:
+def _rewound(history: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[ScheduledActivity], list[str]]:
     """History with the failure of the last episode and every TaskFailed removed; the activities to run again;
     the failed sub-orchestrations to rewind."""
     scheduled = {e["EventId"]: e for e in history if e["EventType"] == EventType.TaskScheduled}
@@ -225,7 +224,7 @@ def _rewound(history: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[
             continue
         if kind == EventType.TaskFailed and e["TaskScheduledId"] in scheduled:
             s = scheduled[e["TaskScheduledId"]]
-            retry.append((s["EventId"], s["Name"], s.get("Input")))
+            retry.append(ScheduledActivity(s["EventId"], s["Name"], s.get("Input")))
             continue
         if kind == EventType.SubOrchestrationInstanceFailed and e["TaskScheduledId"] in created:
             children.append(created[e["TaskScheduledId"]]["InstanceId"])

@@ -13,10 +13,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from . import events
 from .errors import Conflict, StoreError
-from .model import (TERMINAL_STATUSES, ActivityWork, EventType, Instance, Message, NewInstance, OutgoingMessage, Query,
-                    RuntimeStatus)
+from .model import (TERMINAL_STATUSES, ActivityWork, EpisodeOutcome, EventType, Instance, Message, NewInstance,
+                    OutgoingMessage, Query, RuntimeStatus, ScheduledActivity)
 
 SCHEMA_VERSION = "1"
 APPLICATION_ID = 0x44464448  # "DFDH": marks the file as a devhost store
@@ -337,59 +336,63 @@ class Store:
                            (status.value, now, message.instance_id))
             return self._insert_messages(db, [message])[0]
 
-    def commit_episode(self, instance: Instance, history: list[dict[str, Any]], status: RuntimeStatus,
-                       output: str | None, custom_status: str | None, set_custom: bool,
-                       consumed: list[int], activities: list[tuple[int, str, str | None]],
-                       messages: list[OutgoingMessage], new_instances: list[NewInstance],
-                       continue_as_new: NewInstance | None, now: float,
-                       ) -> tuple[list[ActivityWork], list[Message]]:
-        """One episode's outcome, atomically: history appended, inbox messages consumed, status, output and custom
-        status set, activities scheduled, messages sent, sub-orchestrations created, or a new execution begun.
-        A suspend or resume that arrived while the episode ran (still in the inbox) keeps the status it set.
-        Returns the activities and messages it wrote, for the dispatcher to hand on."""
+    def commit_episode(self, instance: Instance, outcome: EpisodeOutcome,
+                       now: float) -> tuple[list[ActivityWork], list[Message]]:
+        """One episode's outcome, atomically. A suspend or resume that arrived while the episode ran (still in the
+        inbox) keeps the status it set. A sub-orchestration whose id is taken raises Conflict and nothing is
+        written: the engine refuses those before. Returns the activities and messages it wrote, to hand on."""
         iid = instance.instance_id
+        history = outcome.history
         sent: list[Message] = []
         with self.tx() as db:
             seq = db.execute("SELECT next_seq FROM instances WHERE instance_id=?", (iid,)).fetchone()[0]
             db.executemany("INSERT INTO history (instance_id, seq, event) VALUES (?,?,?)",
                            [(iid, seq + i, _dumps(dict(e, IsPlayed=True))) for i, e in enumerate(history)])
-            if consumed:
-                db.executemany("DELETE FROM messages WHERE id=?", [(m,) for m in consumed])
+            if outcome.consumed:
+                db.executemany("DELETE FROM messages WHERE id=?", [(m,) for m in outcome.consumed])
+            status = outcome.status
             if status in (RuntimeStatus.Running, RuntimeStatus.Suspended):
                 status = self._pending_suspension(db, iid) or status
-            custom_sql = ", custom_status=?" if set_custom else ""
-            args: list[Any] = [status.value, output, now, seq + len(history)]
-            if set_custom:
-                args.append(custom_status)
+            custom_sql = ", custom_status=?" if outcome.set_custom_status else ""
+            args: list[Any] = [status.value, outcome.output, now, seq + len(history)]
+            if outcome.set_custom_status:
+                args.append(outcome.custom_status)
             db.execute(f"UPDATE instances SET status=?, output=?, updated_at=?, next_seq=?{custom_sql} "
                        f"WHERE instance_id=?", (*args, iid))
-            works = []
-            for task_id, name, input_ in activities:
-                cur = db.execute("INSERT INTO activities (instance_id, execution_id, task_id, name, input) "
-                                 "VALUES (?,?,?,?,?)", (iid, instance.execution_id, task_id, name, input_))
-                works.append(ActivityWork(cur.lastrowid, iid, instance.execution_id, task_id, name, input_))
-            for new in new_instances:
-                try:
-                    db.execute("SAVEPOINT child")
-                    sent.append(self._create(db, new, now))
-                    db.execute("RELEASE child")
-                except Conflict as exc:
-                    db.execute("ROLLBACK TO child")
-                    db.execute("RELEASE child")
-                    task_id = new.started["ParentInstance"]["TaskScheduleId"]
-                    reply = dict(events.sub_orchestration_failed(datetime.fromtimestamp(now, timezone.utc),
-                                                                 task_id, str(exc), None),
-                                 ExecutionId=instance.execution_id)
-                    messages = messages + [OutgoingMessage(iid, reply)]
-            sent += self._insert_messages(db, messages)
-            if continue_as_new is not None:
+            works = self._schedule(db, instance, outcome.activities)
+            for new in outcome.new_instances:
+                sent.append(self._create(db, new, now))
+            sent += self._insert_messages(db, outcome.messages)
+            nxt = outcome.continue_as_new
+            if nxt is not None:
                 db.execute("DELETE FROM history WHERE instance_id=?", (iid,))
                 db.execute("UPDATE instances SET execution_id=?, input=?, output=NULL, next_seq=0, "
-                           "status=? WHERE instance_id=?", (continue_as_new.execution_id, continue_as_new.input,
+                           "status=? WHERE instance_id=?", (nxt.execution_id, nxt.input,
                                                             RuntimeStatus.ContinuedAsNew.value, iid))
-                started = dict(continue_as_new.started, ExecutionId=continue_as_new.execution_id)
-                sent += self._insert_messages(db, [OutgoingMessage(iid, started)])
+                sent += self._insert_messages(db, [OutgoingMessage(iid, dict(nxt.started,
+                                                                            ExecutionId=nxt.execution_id))])
         return works, sent
+
+    @staticmethod
+    def _schedule(db: sqlite3.Connection, instance: Instance,
+                  activities: list[ScheduledActivity]) -> list[ActivityWork]:
+        works = []
+        for a in activities:
+            cur = db.execute("INSERT INTO activities (instance_id, execution_id, task_id, name, input) "
+                             "VALUES (?,?,?,?,?)", (instance.instance_id, instance.execution_id, a.task_id, a.name,
+                                                    a.input))
+            works.append(ActivityWork(cur.lastrowid, instance.instance_id, instance.execution_id, a.task_id, a.name,
+                                      a.input))
+        return works
+
+    def statuses(self, instance_ids: list[str]) -> dict[str, RuntimeStatus]:
+        """The runtime status of those of the instances that exist."""
+        out = {}
+        for iid in instance_ids:
+            row = self._db.execute("SELECT status FROM instances WHERE instance_id=?", (iid,)).fetchone()
+            if row is not None:
+                out[iid] = RuntimeStatus(row[0])
+        return out
 
     @staticmethod
     def _pending_suspension(db: sqlite3.Connection, instance_id: str) -> RuntimeStatus | None:
@@ -425,7 +428,7 @@ class Store:
         return [r[0] for r in self._db.execute(f"SELECT instance_id FROM instances WHERE {' AND '.join(where)}",
                                                args)]
 
-    def rewind(self, instance: Instance, history: list[dict[str, Any]], activities: list[tuple[int, str, str | None]],
+    def rewind(self, instance: Instance, history: list[dict[str, Any]], activities: list[ScheduledActivity],
                messages: list[OutgoingMessage], now: float) -> tuple[list[ActivityWork], list[Message]]:
         """Replace a failed execution's history, set it Running and re-schedule its failed work, atomically."""
         iid = instance.instance_id
@@ -435,11 +438,7 @@ class Store:
                            [(iid, i, _dumps(e)) for i, e in enumerate(history)])
             db.execute("UPDATE instances SET status=?, output=NULL, updated_at=?, next_seq=? WHERE instance_id=?",
                        (RuntimeStatus.Running.value, now, len(history), iid))
-            works = []
-            for task_id, name, input_ in activities:
-                cur = db.execute("INSERT INTO activities (instance_id, execution_id, task_id, name, input) "
-                                 "VALUES (?,?,?,?,?)", (iid, instance.execution_id, task_id, name, input_))
-                works.append(ActivityWork(cur.lastrowid, iid, instance.execution_id, task_id, name, input_))
+            works = self._schedule(db, instance, activities)
             sent = self._insert_messages(db, messages)
         return works, sent
 

@@ -11,7 +11,7 @@ import pytest
 
 from devhost import engine
 from devhost import events as ev
-from devhost.model import EventType, RuntimeStatus, history_timestamp
+from devhost.model import EventType, RuntimeStatus, ScheduledActivity, history_timestamp
 from devhost.operations import orchestrator_input
 
 from orchestration_driver import CITIES, T0, Driver, failure_reason, hello_chain, wait_for_go
@@ -108,7 +108,7 @@ def test_hello_chain_episode_by_episode():
     assert d.state == {"isDone": False, "schemaVersion": 2, "actions": [[
         {"actionType": 0, "functionName": "Hello", "input": '"Tokyo"'}]]}
     assert first.status == RuntimeStatus.Running
-    assert first.activities == [(0, "Hello", '"Tokyo"')]
+    assert first.activities == [ScheduledActivity(0, "Hello", '"Tokyo"')]
     assert d.kinds(first.history) == ["OrchestratorStarted", "ExecutionStarted", "TaskScheduled",
                                       "OrchestratorCompleted"]
     assert first.history[2] == {"EventType": 4, "EventId": 0, "IsPlayed": False,
@@ -118,7 +118,7 @@ def test_hello_chain_episode_by_episode():
     for task_id, city in enumerate(CITIES[1:]):
         d.complete(task_id, f"Hello {CITIES[task_id]}!")
         decision = d.episode()
-        assert decision.activities == [(task_id + 1, "Hello", json.dumps(city))]
+        assert decision.activities == [ScheduledActivity(task_id + 1, "Hello", json.dumps(city))]
         assert d.kinds(decision.history) == ["OrchestratorStarted", "TaskCompleted", "TaskScheduled",
                                              "OrchestratorCompleted"]
 
@@ -252,7 +252,7 @@ def test_continue_as_new_ends_the_execution_and_starts_a_fresh_one():
 
     fresh = d.episode()  # the new execution starts from its ExecutionStarted with the new input
     assert d.kinds(fresh.history)[:2] == ["OrchestratorStarted", "ExecutionStarted"]
-    assert fresh.activities == [(0, "Hello", "1")] and fresh.status == RuntimeStatus.Running
+    assert fresh.activities == [ScheduledActivity(0, "Hello", "1")] and fresh.status == RuntimeStatus.Running
 
 
 def test_continue_as_new_loops_without_history_growth_and_completes():
@@ -262,7 +262,7 @@ def test_continue_as_new_loops_without_history_growth_and_completes():
         d.episode()
         sizes.append(len(d.history))
         if d.decisions[-1].activities:
-            d.complete(d.decisions[-1].activities[0][0], "x")
+            d.complete(d.decisions[-1].activities[0].task_id, "x")
 
     assert json.loads(d.decisions[-1].output) == 2
     assert max(sizes) <= 8
@@ -332,7 +332,8 @@ def test_a_finished_child_replies_to_its_parent_execution():
 
     child = run_child(child_instance, result="R")
 
-    assert child.decisions[0].activities == [(0, "Hello", '{"n": 1}')]  # the child got the parent's input
+    # the child got the parent's input
+    assert child.decisions[0].activities == [ScheduledActivity(0, "Hello", '{"n": 1}')]
     done = child.decisions[-1]
     assert done.status == RuntimeStatus.Completed
     (reply,) = done.messages
@@ -353,6 +354,35 @@ def test_the_parent_continues_with_the_childs_result_and_an_explicit_child_id():
     assert d.scheduled() == [(1, "SubOrchestrationInstanceCreated", "Child")]
     d.send(ev.sub_orchestration_completed(d.now, 1, '"S"'))
     assert json.loads(d.episode().output) == ["R", "S"]
+
+
+def test_a_child_id_in_use_fails_that_task_only_through_the_parents_inbox():
+    d = Driver(parent_orchestrator)
+    (first,) = d.episode().new_instances
+    d.send(run_child(first, result="R").decisions[-1].messages[0].event)
+    decision = d.episode()
+
+    refused = engine.refuse_taken_children(decision, d.episodes[-1], {"my-child": RuntimeStatus.Running})
+
+    assert refused.new_instances == [] and refused.history == decision.history
+    (reply,) = refused.messages
+    assert (reply.instance_id, reply.event["ExecutionId"]) == ("inst-1", "exec-1")
+    assert reply.event["EventType"] == EventType.SubOrchestrationInstanceFailed and reply.event["TaskScheduledId"] == 1
+    assert reply.event["Reason"] == "An Orchestration instance with the status Running already exists."
+    d.send(reply.event)
+    assert d.episode().status == RuntimeStatus.Failed
+
+
+def test_a_finished_instance_with_the_child_id_is_replaced_and_a_second_child_with_one_id_is_refused():
+    d = Driver(parent_orchestrator)
+    (child,) = d.episode().new_instances
+    decision = engine.Decision(history=[], status=RuntimeStatus.Running, new_instances=[child, child])
+
+    refused = engine.refuse_taken_children(decision, d.episodes[-1], {child.instance_id: RuntimeStatus.Completed})
+
+    assert refused.new_instances == [child]
+    assert [m.event["Reason"] for m in refused.messages] == [
+        "An Orchestration instance with the status Pending already exists."]
 
 
 def test_a_failed_child_fails_its_parent_with_the_childs_message():

@@ -19,7 +19,7 @@ from devhost.bindings import Invocation
 from devhost.clock import Clock
 from devhost.http import RPC, WEBHOOK, DurableApi, FunctionRoutes, make_app
 from devhost.loader import LoadedFunction
-from devhost.model import Binding, FunctionSpec, RuntimeStatus
+from devhost.model import Binding, EpisodeOutcome, FunctionSpec, RuntimeStatus
 from devhost.operations import Operations
 from devhost.routes import compile_route
 from devhost.store import Store
@@ -115,8 +115,7 @@ class ApiServer(LoopThread):
 
     def _commit(self, instance_id: str, status: RuntimeStatus, output: str | None, history: list) -> None:
         instance = self.store.get_instance(instance_id)
-        self.store.commit_episode(instance, history, status, output, None, False, [], [], [], [], None,
-                                  T0.timestamp())
+        self.store.commit_episode(instance, EpisodeOutcome(history, status, output=output), T0.timestamp())
 
     def instance(self, instance_id: str):
         return self.call(lambda: self.store.get_instance(instance_id))

@@ -10,7 +10,7 @@ import pytest
 from devhost import events as ev
 from devhost.clock import Clock, new_id
 from devhost.errors import BadRequest, Conflict, Gone, InvalidOperation, NotFound, PreconditionFailed
-from devhost.model import EventType, Query, RuntimeStatus
+from devhost.model import EpisodeOutcome, EventType, Query, RuntimeStatus
 from devhost.operations import Operations, entity_instance_id, orchestrator_input, parse_time, validate_instance_id
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -58,8 +58,7 @@ def set_status(ops: Operations, instance_id: str, status: RuntimeStatus, output:
                history: list | None = None) -> None:
     """Move an instance to `status` as an episode would (one commit)."""
     instance = ops.store.get_instance(instance_id)
-    ops.store.commit_episode(instance, history or [], status, output, None, False, [], [], [], [], None,
-                             ops.clock.time())
+    ops.store.commit_episode(instance, EpisodeOutcome(history or [], status, output=output), ops.clock.time())
 
 
 def inbox_events(ops: Operations, instance_id: str) -> list[dict]:

@@ -12,7 +12,7 @@ import pytest
 
 from devhost import engine
 from devhost import events as ev
-from devhost.model import EventType, RuntimeStatus, history_timestamp
+from devhost.model import EventType, RuntimeStatus, ScheduledActivity, history_timestamp
 
 from orchestration_driver import CITIES, T0, Driver, failure_reason, wait_for_go
 
@@ -32,7 +32,7 @@ def test_task_all_schedules_every_activity_in_one_episode():
 
     assert d.state["actions"] == [[{"actionType": 12, "compoundActions": [
         {"actionType": 0, "functionName": "Hello", "input": json.dumps(c)} for c in CITIES]}]]
-    assert decision.activities == [(i, "Hello", json.dumps(c)) for i, c in enumerate(CITIES)]
+    assert decision.activities == [ScheduledActivity(i, "Hello", json.dumps(c)) for i, c in enumerate(CITIES)]
 
 
 def test_task_all_completes_when_the_last_result_arrives_in_any_order():
@@ -230,7 +230,7 @@ def test_a_timer_cancelled_after_losing_a_race_does_not_hold_the_end():
     d.episode()
     assert [s[:2] for s in d.scheduled()] == [(0, "TimerCreated"), (1, "TaskScheduled")]
     d.complete(1, "x")
-    assert d.episode().activities == [(2, "Hello", '"y"')]
+    assert d.episode().activities == [ScheduledActivity(2, "Hello", '"y"')]
     d.complete(2, "y")
 
     assert d.episode().status == RuntimeStatus.Completed  # the timer due in an hour has not fired
@@ -247,7 +247,7 @@ def test_a_timer_cancelled_in_the_episode_that_creates_it_is_recorded_but_never_
 
     assert [(e["EventType"], e["EventId"]) for e in decision.history[2:4]] == [(EventType.TimerCreated, 0),
                                                                                (EventType.TaskScheduled, 1)]
-    assert decision.messages == [] and decision.activities == [(1, "Hello", "null")]
+    assert decision.messages == [] and decision.activities == [ScheduledActivity(1, "Hello", "null")]
 
 
 def test_a_long_timer_split_by_the_sdk_fires_at_its_end():
@@ -368,7 +368,8 @@ def test_a_different_kind_of_task_is_non_determinism():
 def test_an_unchanged_replay_is_not_non_determinism():
     decision = replay_with(two_calls, two_calls)
 
-    assert decision.status == RuntimeStatus.Running and decision.activities == [(1, "Hello", '"b"')]
+    assert decision.status == RuntimeStatus.Running
+    assert decision.activities == [ScheduledActivity(1, "Hello", '"b"')]
 
 
 # -- entities and durable HTTP --------------------------------------------------------------------
@@ -400,7 +401,8 @@ def test_call_http_runs_as_the_built_in_http_activity():
     d = Driver(calls_http)
     decision = d.episode()
 
-    ((task_id, name, request),) = decision.activities
+    (activity,) = decision.activities
+    task_id, name, request = activity.task_id, activity.name, activity.input
     assert (task_id, name) == (0, "BuiltIn::HttpActivity")
     assert json.loads(request)["uri"] == "http://localhost:9/ping"
     d.complete(0, {"statusCode": 204, "headers": {}, "content": ""})

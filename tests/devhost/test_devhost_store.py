@@ -16,7 +16,8 @@ import pytest
 
 from devhost import events as ev
 from devhost.errors import Conflict, StoreError
-from devhost.model import ActivityWork, EventType, Instance, NewInstance, OutgoingMessage, Query, RuntimeStatus
+from devhost.model import (ActivityWork, EpisodeOutcome, EventType, Instance, NewInstance, OutgoingMessage, Query,
+                           RuntimeStatus, ScheduledActivity)
 from devhost.store import APPLICATION_ID, SCHEMA_VERSION, Store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,13 +49,14 @@ def start_episode(store: Store, instance_id="i1", status=RuntimeStatus.Running, 
     if history is None:
         history = [ev.orchestrator_started(T0), store.inbox(instance_id, None, now)[0][0][1],
                    ev.orchestrator_completed(T0)]
-    return store.commit_episode(instance, history, status, output, None, False, consumed, list(activities),
-                                list(messages), [], None, now)
+    outcome = EpisodeOutcome(history, status, output=output, consumed=consumed, activities=list(activities),
+                             messages=list(messages))
+    return store.commit_episode(instance, outcome, now)
 
 
 def finish(store: Store, instance_id="i1", status=RuntimeStatus.Completed, output='"done"'):
     instance = store.get_instance(instance_id)
-    store.commit_episode(instance, [], status, output, None, False, [], [], [], [], None, NOW)
+    store.commit_episode(instance, EpisodeOutcome([], status, output=output), NOW)
 
 
 # -- creating instances -----------------------------------------------------------------------
@@ -97,7 +99,7 @@ def test_creating_over_an_unfinished_instance_is_a_conflict_and_changes_nothing(
 @pytest.mark.parametrize("status", [RuntimeStatus.Completed, RuntimeStatus.Failed, RuntimeStatus.Terminated])
 def test_creating_over_a_finished_instance_replaces_it(store, status):
     store.create_instance(new_instance(), NOW)
-    start_episode(store, activities=[(0, "A", '"x"')])
+    start_episode(store, activities=[ScheduledActivity(0, "A", '"x"')])
     store.add_message(OutgoingMessage("i1", ev.event_raised(T0, "late", None)))
     finish(store, status=status)
 
@@ -137,8 +139,8 @@ def test_a_suspend_or_resume_that_arrived_during_an_episode_keeps_its_status(sto
         status = RuntimeStatus.Suspended if make is ev.execution_suspended else RuntimeStatus.Running
         store.add_message(OutgoingMessage("i1", make(T0, "why")), status, at(1))
 
-    store.commit_episode(instance, [ev.orchestrator_started(T0), started[0][1], ev.orchestrator_completed(T0)],
-                         RuntimeStatus.Running, None, None, False, [started[0][0]], [], [], [], None, at(2))
+    history = [ev.orchestrator_started(T0), started[0][1], ev.orchestrator_completed(T0)]
+    store.commit_episode(instance, EpisodeOutcome(history, RuntimeStatus.Running, consumed=[started[0][0]]), at(2))
 
     assert store.get_instance("i1").status == shown
 
@@ -194,8 +196,10 @@ def test_commit_episode_appends_history_consumes_messages_and_schedules_work(sto
                ev.orchestrator_completed(T0)]
     timer = OutgoingMessage("i1", dict(ev.timer_fired(T0, 1, "x"), ExecutionId="e1"), at(30))
 
-    works, sent = store.commit_episode(store.get_instance("i1"), history, RuntimeStatus.Running, None, '"busy"',
-                                       True, [start_id], [(0, "Hello", '"Tokyo"')], [timer], [], None, at(1))
+    outcome = EpisodeOutcome(history, RuntimeStatus.Running, custom_status='"busy"', set_custom_status=True,
+                             consumed=[start_id], activities=[ScheduledActivity(0, "Hello", '"Tokyo"')],
+                             messages=[timer])
+    works, sent = store.commit_episode(store.get_instance("i1"), outcome, at(1))
 
     assert store.get_history("i1") == [dict(e, IsPlayed=True) for e in history]
     assert store.inbox("i1", "e1", at(1))[0] == []
@@ -212,8 +216,7 @@ def test_history_of_later_episodes_follows_in_order(store):
     start_episode(store)
     later = [ev.orchestrator_started(T0), ev.event_raised(T0, "go", None), ev.orchestrator_completed(T0)]
 
-    store.commit_episode(store.get_instance("i1"), later, RuntimeStatus.Running, None, None, False, [], [], [], [],
-                         None, NOW)
+    store.commit_episode(store.get_instance("i1"), EpisodeOutcome(later, RuntimeStatus.Running), NOW)
 
     kinds = [e["EventType"] for e in store.get_history("i1")]
     assert kinds == [EventType.OrchestratorStarted, EventType.ExecutionStarted, EventType.OrchestratorCompleted,
@@ -223,12 +226,14 @@ def test_history_of_later_episodes_follows_in_order(store):
 def test_custom_status_is_kept_unless_the_episode_sets_it(store):
     store.create_instance(new_instance(), NOW)
     instance = store.get_instance("i1")
-    store.commit_episode(instance, [], RuntimeStatus.Running, None, '{"step": 1}', True, [], [], [], [], None, NOW)
+    store.commit_episode(instance, EpisodeOutcome([], RuntimeStatus.Running, custom_status='{"step": 1}',
+                                                  set_custom_status=True), NOW)
 
-    store.commit_episode(instance, [], RuntimeStatus.Running, None, None, False, [], [], [], [], None, NOW)
+    store.commit_episode(instance, EpisodeOutcome([], RuntimeStatus.Running), NOW)
     assert store.get_instance("i1").custom_status == '{"step": 1}'
 
-    store.commit_episode(instance, [], RuntimeStatus.Completed, '"out"', None, True, [], [], [], [], None, NOW)
+    store.commit_episode(instance, EpisodeOutcome([], RuntimeStatus.Completed, output='"out"', set_custom_status=True),
+                         NOW)
     assert (store.get_instance("i1").custom_status, store.get_instance("i1").output) == (None, '"out"')
 
 
@@ -239,8 +244,8 @@ def test_commit_episode_creates_sub_orchestrations(store):
     child = NewInstance("e1:0", "Child", "ce1", '"c"', "i1",
                         ev.execution_started(T0, "e1:0", "ce1", "Child", '"c"', parent))
 
-    store.commit_episode(store.get_instance("i1"), [], RuntimeStatus.Running, None, None, False, [], [], [], [child],
-                         None, NOW)
+    store.commit_episode(store.get_instance("i1"), EpisodeOutcome([], RuntimeStatus.Running, new_instances=[child]),
+                         NOW)
 
     made = store.get_instance("e1:0")
     assert (made.name, made.status, made.parent_instance_id, made.execution_id) == (
@@ -249,24 +254,24 @@ def test_commit_episode_creates_sub_orchestrations(store):
     assert started["ParentInstance"] == parent
 
 
-def test_a_sub_orchestration_id_in_use_fails_that_task_only(store):
+def test_a_sub_orchestration_id_in_use_fails_the_whole_commit(store):
+    """The store makes no domain decision about a taken child id (the engine refuses those): it writes nothing."""
     store.create_instance(new_instance(), NOW)
     store.create_instance(new_instance("busy", "Other", "be1"), NOW)
     start_episode(store)
+    before = snapshot(store, "i1", "busy")
     parent = {"Name": "O", "Version": "", "TaskScheduleId": 3,
               "OrchestrationInstance": {"InstanceId": "i1", "ExecutionId": "e1"}}
     child = NewInstance("busy", "Child", "ce1", None, "i1", ev.execution_started(T0, "busy", "ce1", "Child", None,
                                                                                  parent))
 
-    store.commit_episode(store.get_instance("i1"), [ev.orchestrator_completed(T0)], RuntimeStatus.Running, None,
-                         None, False, [], [], [], [child], None, NOW)
+    with pytest.raises(Conflict, match="An Orchestration instance with the status Pending already exists."):
+        store.commit_episode(store.get_instance("i1"), EpisodeOutcome([ev.orchestrator_completed(T0)],
+                                                                      RuntimeStatus.Running, new_instances=[child]),
+                             NOW)
 
-    assert store.get_instance("busy").name == "Other"  # untouched
-    (_, reply), = store.inbox("i1", "e1", NOW)[0]
-    assert reply["EventType"] == EventType.SubOrchestrationInstanceFailed
-    assert reply["TaskScheduledId"] == 3
-    assert "An Orchestration instance with the status Pending already exists." in reply["Reason"]
-    assert store.get_history("i1")[-1]["EventType"] == EventType.OrchestratorCompleted  # the episode committed
+    assert snapshot(store, "i1", "busy") == before
+    assert store.statuses(["busy", "i1", "nobody"]) == {"busy": RuntimeStatus.Pending, "i1": RuntimeStatus.Running}
 
 
 def test_continue_as_new_begins_a_fresh_execution(store):
@@ -276,8 +281,8 @@ def test_continue_as_new_begins_a_fresh_execution(store):
              ev.orchestrator_completed(T0)]
     nxt = NewInstance("i1", "O", "e2", "2", None, ev.execution_started(T0, "i1", "e2", "O", "2"))
 
-    _, sent = store.commit_episode(store.get_instance("i1"), ended, RuntimeStatus.ContinuedAsNew, None, None, False,
-                                   [], [], [], [], nxt, at(1))
+    _, sent = store.commit_episode(store.get_instance("i1"),
+                                   EpisodeOutcome(ended, RuntimeStatus.ContinuedAsNew, continue_as_new=nxt), at(1))
 
     instance = store.get_instance("i1")
     assert (instance.status, instance.execution_id, instance.input, instance.output) == (
@@ -297,9 +302,12 @@ def test_commit_episode_is_atomic_when_a_new_instance_cannot_be_written(store):
     bad_child = NewInstance("e1:1", "Child", "ce1", None, "i1", {"EventType": 0, "Input": object()})
 
     with pytest.raises(TypeError):
-        store.commit_episode(store.get_instance("i1"), [ev.orchestrator_started(T0), started], RuntimeStatus.Running,
-                             None, '"custom"', True, [start_id], [(0, "Hello", '"Tokyo"')],
-                             [OutgoingMessage("other", ev.event_raised(T0, "x", None))], [bad_child], None, at(1))
+        outcome = EpisodeOutcome([ev.orchestrator_started(T0), started], RuntimeStatus.Running,
+                                 custom_status='"custom"', set_custom_status=True, consumed=[start_id],
+                                 activities=[ScheduledActivity(0, "Hello", '"Tokyo"')],
+                                 messages=[OutgoingMessage("other", ev.event_raised(T0, "x", None))],
+                                 new_instances=[bad_child])
+        store.commit_episode(store.get_instance("i1"), outcome, at(1))
 
     assert snapshot(store, "i1") == before
     assert store.get_instance("e1:1") is None
@@ -316,9 +324,10 @@ def test_commit_episode_is_atomic_when_a_statement_fails_midway(store, monkeypat
 
     monkeypatch.setattr(Store, "_insert_messages", disk_full)  # after history, status and activities are written
     with pytest.raises(sqlite3.OperationalError):
-        store.commit_episode(store.get_instance("i1"), [ev.orchestrator_started(T0), started], RuntimeStatus.Completed,
-                             '"out"', None, False, [start_id], [(0, "Hello", None)],
-                             [OutgoingMessage("i1", ev.event_raised(T0, "x", None))], [], None, at(1))
+        outcome = EpisodeOutcome([ev.orchestrator_started(T0), started], RuntimeStatus.Completed, output='"out"',
+                                 consumed=[start_id], activities=[ScheduledActivity(0, "Hello", None)],
+                                 messages=[OutgoingMessage("i1", ev.event_raised(T0, "x", None))])
+        store.commit_episode(store.get_instance("i1"), outcome, at(1))
 
     monkeypatch.undo()
     assert snapshot(store, "i1") == before
@@ -327,7 +336,7 @@ def test_commit_episode_is_atomic_when_a_statement_fails_midway(store, monkeypat
 # -- activities -----------------------------------------------------------------------------------
 def test_complete_activity_records_the_result_exactly_once(store):
     store.create_instance(new_instance(), NOW)
-    (work,), _ = start_episode(store, activities=[(0, "Hello", '"Tokyo"')])
+    (work,), _ = start_episode(store, activities=[ScheduledActivity(0, "Hello", '"Tokyo"')])
     result = ev.task_completed(T0, 0, '"Hello Tokyo!"')
 
     message = store.complete_activity(work, result)
@@ -341,10 +350,10 @@ def test_complete_activity_records_the_result_exactly_once(store):
 
 def test_a_completion_for_an_old_execution_is_stale(store):
     store.create_instance(new_instance(), NOW)
-    (work,), _ = start_episode(store, activities=[(0, "Hello", None)])
+    (work,), _ = start_episode(store, activities=[ScheduledActivity(0, "Hello", None)])
     nxt = NewInstance("i1", "O", "e2", None, None, ev.execution_started(T0, "i1", "e2", "O", None))
-    store.commit_episode(store.get_instance("i1"), [], RuntimeStatus.ContinuedAsNew, None, None, False, [], [], [], [],
-                         nxt, NOW)
+    store.commit_episode(store.get_instance("i1"), EpisodeOutcome([], RuntimeStatus.ContinuedAsNew,
+                                                                  continue_as_new=nxt), NOW)
 
     message = store.complete_activity(work, ev.task_completed(T0, 0, "1"))
 
@@ -436,7 +445,7 @@ def test_matching_ids_uses_the_same_filters(many):
 # -- purge and rewind -----------------------------------------------------------------------------
 def test_purge_deletes_instances_with_everything_they_own(store):
     store.create_instance(new_instance(), NOW)
-    start_episode(store, activities=[(0, "A", None)])
+    start_episode(store, activities=[ScheduledActivity(0, "A", None)])
     store.create_instance(new_instance("keep", execution_id="k1"), NOW)
 
     assert store.purge(["i1", "unknown"]) == 1
@@ -454,7 +463,7 @@ def test_rewind_replaces_history_and_reschedules_work(store):
     kept = [ev.orchestrator_started(T0), ev.execution_started(T0, "i1", "e1", "O", None)]
     wake = OutgoingMessage("i1", dict(ev.event(EventType.GenericEvent, T0, Data=""), ExecutionId="e1"))
 
-    works, sent = store.rewind(store.get_instance("i1"), kept, [(2, "Flaky", '"x"')], [wake], at(5))
+    works, sent = store.rewind(store.get_instance("i1"), kept, [ScheduledActivity(2, "Flaky", '"x"')], [wake], at(5))
 
     instance = store.get_instance("i1")
     assert (instance.status, instance.output) == (RuntimeStatus.Running, None)
@@ -490,7 +499,7 @@ def test_work_survives_closing_and_reopening(tmp_path):
     path = tmp_path / "store.sqlite"
     first = Store(path)
     first.create_instance(new_instance(), NOW)
-    (work,), _ = start_episode(first, activities=[(0, "Hello", '"Tokyo"')])
+    (work,), _ = start_episode(first, activities=[ScheduledActivity(0, "Hello", '"Tokyo"')])
     first.add_message(OutgoingMessage("i1", ev.timer_fired(T0, 1, "x"), at(60)))
     first.close()
 
