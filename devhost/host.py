@@ -19,7 +19,8 @@ from .bindings import Invocation, memoize_sdk_timestamp_parsing
 from .clock import Clock
 from .config import apply_values, load_config, python_log_level
 from .dispatcher import Dispatcher
-from .http import RPC, WEBHOOK, DurableApi, FunctionRoutes, make_app
+from .admin import function_metadata, load_errors
+from .http import DASHBOARD_PATH, RPC, WEBHOOK, AdminApi, DurableApi, FunctionRoutes, make_app
 from .loader import load_functions, scan_specs
 from .model import INLINE_KINDS
 from .operations import Operations
@@ -138,8 +139,11 @@ class Host:
         orchestrators = sorted(i.fn.spec.name for i in self.invocations.values() if i.fn.spec.kind == "orchestration")
         ops = Operations(self.store, lambda: orchestrators, self.clock, self.dispatcher.hand_on)
         self.ops = ops
+        specs = sorted((i.fn.spec for i in self.invocations.values()), key=lambda s: s.name.lower())
+        admin = AdminApi([function_metadata(s, self.public_origin, self.config.route_prefix) for s in specs],
+                         load_errors(self.skipped))
         app = make_app(DurableApi(ops, self.config.hub_name),
-                       FunctionRoutes(self._http_functions(), self.client_payload), self.config.route_prefix)
+                       FunctionRoutes(self._http_functions(), self.client_payload), self.config.route_prefix, admin)
         if self.options.time_travel:
             app.router.add_post("/admin/devhost/advance", self._advance)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -180,6 +184,8 @@ class Host:
         if self.options.time_travel:
             lines.append("WARNING: time travel is ON: POST /admin/devhost/advance?seconds=N moves durable time "
                          f"forward (now {self.clock.offset:.0f} s ahead). Do not use this for real work.")
+        lines.append(f"Dashboard: {self.public_origin}{DASHBOARD_PATH}")
+        lines.append("")
         lines.append(f"devhost ready on http://{self.options.host}:{self.port} in {elapsed * 1000:.0f} ms "
                      f"(hub {self.config.hub_name}, store {self.store_path}, durability {self.options.durability})")
         print("\n".join(lines), flush=True)

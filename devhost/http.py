@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import traceback
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 from urllib.parse import quote
 
@@ -16,7 +17,7 @@ from azure.functions import meta
 
 from .bindings import Invocation, http_datum, string_datum
 from .errors import BadRequest, Conflict, DevhostError, Gone, NotFound, PreconditionFailed
-from .model import TERMINAL_STATUSES, Query, RuntimeStatus
+from .model import TERMINAL_STATUSES, EntityQuery, Query, RuntimeStatus
 from .operations import Operations, parse_time
 from .routes import RouteTemplate
 from .status import management_urls
@@ -24,6 +25,8 @@ from .status import management_urls
 log = logging.getLogger("devhost")
 WEBHOOK = "/runtime/webhooks/durabletask"
 RPC = "/durabletask"
+DASHBOARD_PATH = "/devhost/"
+DASHBOARD_FILES = Path(__file__).resolve().parent / "dashboard"
 MAX_BODY = 100 * 1024 * 1024  # the Functions host's request size limit
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 RUNNING_STATUSES = {RuntimeStatus.Pending, RuntimeStatus.Running, RuntimeStatus.ContinuedAsNew,
@@ -89,6 +92,15 @@ def _seconds(request: web.Request, name: str) -> float | None:
     if not math.isfinite(value):
         raise BadRequest(f"'{text}' is not a valid value for {name}: a number of seconds is expected.")
     return value
+
+
+def _top(request: web.Request) -> int | None:
+    """The page size `top`; None when absent. BadRequest when it is not an integer."""
+    top = _param(request, "top")
+    try:
+        return int(top) if top else None
+    except ValueError as exc:
+        raise BadRequest(f"'{top}' is not a valid value for top.") from exc
 
 
 async def _json_text(request: web.Request, require_json_type: bool = False) -> str | None:
@@ -169,14 +181,9 @@ class DurableApi:
                 if match is None:
                     raise BadRequest(f"'{part.strip()}' is not a valid runtimeStatus.")
                 statuses.add(match)
-        top = _param(request, "top")
-        try:
-            top_n = int(top) if top else None
-        except ValueError as exc:
-            raise BadRequest(f"'{top}' is not a valid value for top.") from exc
         return Query(created_from=parse_time(_param(request, "createdTimeFrom")),
                      created_to=parse_time(_param(request, "createdTimeTo")), statuses=frozenset(statuses),
-                     prefix=_param(request, "instanceIdPrefix"), top=top_n,
+                     prefix=_param(request, "instanceIdPrefix"), top=_top(request),
                      continuation=request.headers.get("x-ms-continuation-token") or None)
 
     async def query(self, request: web.Request) -> web.StreamResponse:
@@ -224,6 +231,16 @@ class DurableApi:
         self.ops.raise_event(instance_id, request.match_info["eventName"], data)
         return web.Response(status=202)
 
+    async def list_entities(self, request: web.Request) -> web.StreamResponse:
+        """GET entities[/{entityName}]: a page of entities with state, as the extension's ListEntitiesAsync."""
+        query = EntityQuery(name=request.match_info.get("entityName") or None,
+                            last_operation_from=parse_time(_param(request, "lastOperationTimeFrom")),
+                            last_operation_to=parse_time(_param(request, "lastOperationTimeTo")), top=_top(request),
+                            continuation=request.headers.get("x-ms-continuation-token") or None)
+        items, token = self.ops.list_entities(query, _flag(request, "fetchState"))
+        headers = {"x-ms-continuation-token": token} if token else {}
+        return web.json_response(items, headers=headers)
+
     async def entity(self, request: web.Request) -> web.StreamResponse:
         name, key = request.match_info["entityName"], request.match_info["entityKey"]
         if request.method == "GET":
@@ -251,6 +268,10 @@ class DurableApi:
             web.delete(prefix + "/instances/{instanceId}", self.purge),
             web.post(prefix + "/instances/{instanceId}/raiseEvent/{eventName}", self.raise_event),
             web.post(prefix + "/instances/{instanceId}/{operation}", self.operation),
+            web.get(prefix + "/entities", self.list_entities),
+            web.get(prefix + "/entities/", self.list_entities),
+            web.get(prefix + "/entities/{entityName}", self.list_entities),
+            web.get(prefix + "/entities/{entityName}/", self.list_entities),
             web.route("*", prefix + "/entities/{entityName}/{entityKey}", self.entity),
         ]
 
@@ -337,21 +358,56 @@ def durable_middleware(ops: Operations) -> Any:
     return wait
 
 
-def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str) -> web.Application:
-    """The aiohttp application: management API on both base paths, then the app's functions."""
+class AdminApi:
+    """The host's read-only admin routes: its status (with the functions that were not loaded) and its functions."""
+
+    def __init__(self, functions: list[dict[str, Any]] | None = None, errors: list[str] | None = None) -> None:
+        self.functions = functions or []
+        self.errors = errors or []
+
+    async def host_status(self, request: web.Request) -> web.Response:
+        return web.json_response({"state": "Running", **({"errors": self.errors} if self.errors else {})})
+
+    async def list_functions(self, request: web.Request) -> web.Response:
+        return web.json_response(self.functions)
+
+    async def function(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"].lower()
+        found = next((f for f in self.functions if f["name"].lower() == name), None)
+        if found is None:
+            raise NotFound(f"No function named {name}.")
+        return web.json_response(found)
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        return [web.get("/admin/host/status", self.host_status), web.get("/admin/functions", self.list_functions),
+                web.get("/admin/functions/{name}", self.function)]
+
+
+def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str,
+             admin: AdminApi | None = None) -> web.Application:
+    """The aiohttp application: management API on both base paths, the admin API, the dashboard, then the app's
+    functions."""
     app = web.Application(middlewares=[errors_middleware, durable_middleware(api.ops), task_hub_middleware(api.hub)],
                           client_max_size=MAX_BODY)
     app.add_routes(api.routes(WEBHOOK) + api.routes(RPC))
     app.router.add_get("/", _home)
-    app.router.add_get("/admin/host/status", _host_status)
+    app.add_routes((admin or AdminApi()).routes())
+    app.router.add_get(DASHBOARD_PATH.rstrip("/"), _dashboard_redirect)
+    app.router.add_get(DASHBOARD_PATH, _dashboard_page)
+    app.router.add_static(DASHBOARD_PATH.rstrip("/"), DASHBOARD_FILES)
     prefix = f"/{route_prefix}" if route_prefix else ""
     app.router.add_route("*", prefix + "/{tail:.*}", functions.handle)
     return app
 
 
 async def _home(request: web.Request) -> web.Response:
-    return web.Response(text="devhost: your Functions app is up and running.\n")
+    return web.Response(text=f"devhost: your Functions app is up and running. Dashboard: {DASHBOARD_PATH}\n")
 
 
-async def _host_status(request: web.Request) -> web.Response:
-    return web.json_response({"state": "Running"})
+async def _dashboard_redirect(request: web.Request) -> web.Response:
+    raise web.HTTPFound(DASHBOARD_PATH + (f"?{request.query_string}" if request.query_string else ""))
+
+
+async def _dashboard_page(request: web.Request) -> web.FileResponse:
+    """The dashboard's page; its script talks to the management API only (docs/dashboard.md)."""
+    return web.FileResponse(DASHBOARD_FILES / "index.html", headers={"Cache-Control": "no-cache"})

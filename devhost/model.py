@@ -219,14 +219,26 @@ class Query:
     continuation: str | None = None
 
 
+@dataclass(frozen=True)
+class EntityQuery:
+    """Filters of GET entities[/{name}] (the extension's EntityQuery): name, last operation time, page size."""
+
+    name: str | None = None
+    last_operation_from: datetime | None = None
+    last_operation_to: datetime | None = None
+    top: int | None = None
+    continuation: str | None = None
+
+
 def utc(dt: datetime) -> datetime:
     """The same instant as an aware UTC datetime."""
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
 def history_timestamp(dt: datetime) -> str:
-    """Timestamp format of history events (ISO, fractional seconds, Z)."""
-    return utc(dt).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """Timestamp format of history events: ISO with 7 fractional digits (.NET ticks) and Z, as the extension writes
+    them; Python keeps microseconds, so the seventh digit is 0. The SDK (dateutil) and fromisoformat read it."""
+    return utc(dt).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
 
 
 def status_timestamp(dt: datetime) -> str:

@@ -10,9 +10,9 @@ from typing import Any, Callable
 from . import events as ev
 from .clock import Clock, new_id
 from .errors import BadRequest, Gone, InvalidOperation, NotFound, PreconditionFailed
-from .model import (TERMINAL_STATUSES, ActivityWork, EventType, Instance, Message, NewInstance, OutgoingMessage,
-                    Query, RuntimeStatus, ScheduledActivity, utc)
-from .status import history_events, status_payload
+from .model import (TERMINAL_STATUSES, ActivityWork, EntityQuery, EventType, Instance, Message, NewInstance,
+                    OutgoingMessage, Query, RuntimeStatus, ScheduledActivity, utc)
+from .status import entity_status, history_events, status_payload
 from .store import Store
 
 HandOn = Callable[[list[ActivityWork], list[Message]], None]
@@ -203,6 +203,14 @@ class Operations:
             request["input"] = json.loads(input_text)
         entity = entity_instance_id(name, key)
         self._send(entity, ev.event_raised(self.clock.now(), operation, json.dumps(request)))
+
+    def list_entities(self, query: EntityQuery, fetch_state: bool = False) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of entities that have state (DurableEntityStatus payloads) and the next page's token."""
+        try:
+            entities, token = self.store.query_entities(query)
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from exc
+        return [entity_status(e, fetch_state) for e in entities], token
 
     def read_entity(self, name: str, key: str) -> str:
         """The entity's state as JSON text; NotFound when it has none."""

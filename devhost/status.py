@@ -5,7 +5,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from .model import EventType, Instance, status_timestamp
+from .model import EventType, Instance, history_timestamp, status_timestamp
 
 
 def management_urls(webhook_base: str, hub: str, instance_id: str = "INSTANCEID") -> dict[str, str]:
@@ -52,9 +52,18 @@ def status_payload(instance: Instance, show_input: bool = True,
     return body
 
 
+def entity_status(instance: Instance, fetch_state: bool) -> dict[str, Any]:
+    """DurableEntityStatus as the entity listing returns it: the id split from `@name@key`, the last operation
+    time with its fraction, the state parsed (null unless fetchState)."""
+    _, name, key = instance.instance_id.split("@", 2)
+    return {"entityId": {"name": name, "key": key}, "lastOperationTime": history_timestamp(instance.updated_at),
+            "state": parse_json_text(instance.output) if fetch_state else None}
+
+
 def _stamp(text: str) -> str:
+    """A history timestamp as historyEvents show it: fractional seconds kept, 7 digits, as in the extension."""
     try:
-        return status_timestamp(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        return history_timestamp(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
         return text
 

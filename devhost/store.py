@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .errors import Conflict, StoreError
-from .model import (TERMINAL_STATUSES, ActivityWork, EpisodeOutcome, EventType, Instance, Message, NewInstance,
-                    OutgoingMessage, Query, RuntimeStatus, ScheduledActivity)
+from .model import (TERMINAL_STATUSES, ActivityWork, EntityQuery, EpisodeOutcome, EventType, Instance, Message,
+                    NewInstance, OutgoingMessage, Query, RuntimeStatus, ScheduledActivity)
 
 SCHEMA_VERSION = "1"
 APPLICATION_ID = 0x44464448  # "DFDH": marks the file as a devhost store
@@ -74,6 +74,16 @@ def _instance(row: tuple[Any, ...]) -> Instance:
                     status=RuntimeStatus(row[4]), input=row[5], output=row[6], custom_status=row[7],
                     created_at=datetime.fromtimestamp(row[8], timezone.utc),
                     updated_at=datetime.fromtimestamp(row[9], timezone.utc), parent_instance_id=row[10])
+
+
+def _time_range(where: list[str], args: list[Any], column: str, start: datetime | None, end: datetime | None) -> None:
+    """Add `start <= column <= end` (either bound optional) to a WHERE clause being built."""
+    if start:
+        where.append(f"{column} >= ?")
+        args.append(start.timestamp())
+    if end:
+        where.append(f"{column} <= ?")
+        args.append(end.timestamp())
 
 
 def _dumps(event: dict[str, Any]) -> str:
@@ -255,24 +265,21 @@ class Store:
                 raise ValueError("invalid continuation token") from exc
             where.append("(created_at > ? OR (created_at = ? AND instance_id > ?))")
             args += [created, created, last_id]
-        limit = q.top if q.top and q.top > 0 else 100
-        rows = self._db.execute(f"SELECT {_INSTANCE_COLUMNS}, created_at FROM instances WHERE {' AND '.join(where)} "
-                                f"ORDER BY created_at, instance_id LIMIT ?", (*args, limit + 1)).fetchall()
-        token = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            token = base64.urlsafe_b64encode(json.dumps([rows[-1][-1], rows[-1][0]]).encode()).decode()
+        rows, last = self._page(f"SELECT {_INSTANCE_COLUMNS}, created_at FROM instances WHERE {' AND '.join(where)} "
+                                "ORDER BY created_at, instance_id", args, q.top)
+        token = None if last is None else base64.urlsafe_b64encode(json.dumps([last[-1], last[0]]).encode()).decode()
         return [_instance(r[:-1]) for r in rows], token
+
+    def _page(self, sql: str, args: list[Any], top: int | None) -> tuple[list[tuple[Any, ...]], tuple[Any, ...] | None]:
+        """One page of rows (`top`, default 100) and its last row when more follow (None at the end)."""
+        limit = top if top and top > 0 else 100
+        rows = self._db.execute(f"{sql} LIMIT ?", (*args, limit + 1)).fetchall()
+        return (rows[:limit], rows[limit - 1]) if len(rows) > limit else (rows, None)
 
     @staticmethod
     def _where(q: Query) -> tuple[list[str], list[Any]]:
         where, args = ["is_entity=0"], []
-        if q.created_from:
-            where.append("created_at >= ?")
-            args.append(q.created_from.timestamp())
-        if q.created_to:
-            where.append("created_at <= ?")
-            args.append(q.created_to.timestamp())
+        _time_range(where, args, "created_at", q.created_from, q.created_to)
         if q.statuses:
             where.append(f"status IN ({','.join('?' * len(q.statuses))})")
             args += [s.value for s in q.statuses]
@@ -448,6 +455,29 @@ class Store:
         row = self._db.execute("SELECT output FROM instances WHERE instance_id=? AND is_entity=1",
                                (entity_id,)).fetchone()
         return (row is not None and row[0] is not None), (row[0] if row else None)
+
+    def query_entities(self, q: EntityQuery) -> tuple[list[Instance], str | None]:
+        """Entities that have state (state in `output`, last operation time in `updated_at`), by id, one page; and
+        the next page's token (None at the end). ValueError for a token this store did not make."""
+        where, args = ["is_entity=1", "output IS NOT NULL"], []
+        if q.name:
+            where.append("substr(instance_id, 1, ?) = ?")
+            prefix = f"@{q.name.lower()}@"
+            args += [len(prefix), prefix]
+        _time_range(where, args, "updated_at", q.last_operation_from, q.last_operation_to)
+        if q.continuation:
+            try:
+                (after,) = json.loads(base64.urlsafe_b64decode(q.continuation.encode()).decode())
+            except Exception as exc:
+                raise ValueError("invalid continuation token") from exc
+            if not isinstance(after, str):
+                raise ValueError("invalid continuation token")
+            where.append("instance_id > ?")
+            args.append(after)
+        rows, last = self._page(f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE {' AND '.join(where)} "
+                                "ORDER BY instance_id", args, q.top)
+        token = None if last is None else base64.urlsafe_b64encode(json.dumps([last[0]]).encode()).decode()
+        return [_instance(r) for r in rows], token
 
     def commit_entity(self, entity_id: str, name: str, exists: bool, state: str | None, consumed: list[int],
                       messages: list[OutgoingMessage], now: float) -> list[Message]:

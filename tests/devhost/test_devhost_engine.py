@@ -34,7 +34,25 @@ def test_context_json_has_the_keys_and_played_flags_of_protocol_4_1():
                        "defaultHttpAsyncRequestSleepTimeMillseconds": 30000}
     assert [e["IsPlayed"] for e in context["history"]] == [True, True, True, True, False, False]
     assert [e["EventType"] for e in context["history"]] == [12, 0, 4, 13, 12, 5]
-    assert context["history"][4]["Timestamp"] == "2024-05-01T12:00:01.000000Z"
+    assert context["history"][4]["Timestamp"] == "2024-05-01T12:00:01.0000000Z"
+
+
+def test_the_sdk_reads_seven_digit_fractions_of_history_timestamps():
+    """History timestamps carry 7 fractional digits, as the extension's do; the SDK (dateutil) reads them to the
+    microsecond, so current_utc_datetime and a timer's fireAt keep their fraction through replay."""
+    seen = []
+
+    def nap(context: df.DurableOrchestrationContext):
+        seen.append(context.current_utc_datetime)
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=1))
+
+    start = T0 + timedelta(microseconds=123456)
+    d = Driver(nap, start=start)
+    d.episode(seconds=0)
+
+    assert d.history[0]["Timestamp"] == "2024-05-01T12:00:00.1234560Z"
+    assert seen[-1] == start
+    assert d.scheduled() == [(0, "TimerCreated", "2024-05-01T12:00:01.1234560Z")]
 
 
 def test_the_first_episode_is_not_replaying():
@@ -112,7 +130,7 @@ def test_hello_chain_episode_by_episode():
     assert d.kinds(first.history) == ["OrchestratorStarted", "ExecutionStarted", "TaskScheduled",
                                       "OrchestratorCompleted"]
     assert first.history[2] == {"EventType": 4, "EventId": 0, "IsPlayed": False,
-                                "Timestamp": "2024-05-01T12:00:01.000000Z", "Name": "Hello", "Version": "",
+                                "Timestamp": "2024-05-01T12:00:01.0000000Z", "Name": "Hello", "Version": "",
                                 "Input": '"Tokyo"'}
 
     for task_id, city in enumerate(CITIES[1:]):

@@ -194,7 +194,30 @@ def test_the_banner_lists_functions_reported_ones_and_a_ready_line(running, caps
     assert "\tActivity: activityTrigger" in out and "\tOrchestrator: orchestrationTrigger" in out
     assert "\tQueueWorker: not loaded (unsupported binding type: queueTrigger)" in out
     assert "\tBroken: not loaded (failed to load: ModuleNotFoundError" in out
+    assert f"Dashboard: http://localhost:{port}/devhost/" in out
     assert f"devhost ready on http://127.0.0.1:{port} in " in out
+
+
+def test_the_admin_api_lists_the_functions_as_the_banner_does_and_what_was_not_loaded(running):
+    base = f"http://127.0.0.1:{running.host.port}"
+    port = running.host.port
+
+    functions = {f["name"]: f for f in requests.get(f"{base}/admin/functions", timeout=10).json()}
+    status = requests.get(f"{base}/admin/host/status", timeout=10).json()
+
+    assert set(functions) == {"Activity", "Greeter", "Orchestrator", "Starter"}
+    greeter = functions["Greeter"]
+    assert greeter["invoke_url_template"] == f"http://localhost:{port}/api/greet/{{name}}"
+    assert (greeter["language"], greeter["isDisabled"]) == ("python", False)
+    assert [b["type"] for b in greeter["config"]["bindings"]] == ["httpTrigger", "http"]
+    assert functions["Activity"]["invoke_url_template"] is None
+    assert functions["Activity"]["config"]["bindings"][0]["type"] == "activityTrigger"
+    assert requests.get(f"{base}/admin/functions/greeter", timeout=10).json() == greeter
+    assert requests.get(f"{base}/admin/functions/Nobody", timeout=10).status_code == 404
+    assert status["state"] == "Running"
+    assert "QueueWorker: not loaded (unsupported binding type: queueTrigger)" in status["errors"]
+    assert any(e.startswith("Broken: not loaded (failed to load: ModuleNotFoundError") for e in status["errors"])
+    assert requests.post(f"{base}/admin/functions", timeout=10).status_code in (404, 405)  # read-only
 
 
 def test_the_host_serves_the_app_and_runs_an_orchestration(running):

@@ -369,15 +369,20 @@ def test_query_pages_with_the_continuation_token_header(three, base):
     assert "x-ms-continuation-token" not in second.headers
 
 
-@pytest.mark.parametrize(("query", "message"), [("runtimeStatus=Sleeping", "'Sleeping' is not a valid runtimeStatus"),
-                                                ("top=many", "'many' is not a valid value for top"),
-                                                ("createdTimeFrom=yesterday", "is not a valid date and time")])
-def test_query_with_bad_filters_is_400(three, query, message):
-    assert_argument_error(three.request("GET", f"{RPC}/instances/?{query}"), message)
+@pytest.mark.parametrize(("path", "message"), [
+    ("instances/?runtimeStatus=Sleeping", "'Sleeping' is not a valid runtimeStatus"),
+    ("instances/?top=many", "'many' is not a valid value for top"),
+    ("instances/?createdTimeFrom=yesterday", "is not a valid date and time"),
+    ("entities?top=some", "'some' is not a valid value for top"),
+    ("entities/Counter?lastOperationTimeFrom=soon", "is not a valid date and time")])
+def test_query_and_entity_listing_with_bad_filters_are_400(three, path, message):
+    assert_argument_error(three.request("GET", f"{RPC}/{path}"), message)
 
 
-def test_query_with_a_bad_continuation_token_is_400(three):
-    response = three.request("GET", f"{RPC}/instances/", headers={"x-ms-continuation-token": "nonsense"})
+@pytest.mark.parametrize("path", ["instances/", "entities"])
+@pytest.mark.parametrize("token", ["nonsense", "%%%"])
+def test_query_and_entity_listing_with_a_bad_continuation_token_are_400(three, path, token):
+    response = three.request("GET", f"{RPC}/{path}", headers={"x-ms-continuation-token": token})
 
     assert_argument_error(response, "invalid continuation token")
 
@@ -569,6 +574,63 @@ def test_signal_entity_is_202_and_queues_the_operation(api, base):
     assert_empty(api.request("DELETE", f"{base}/entities/Counter/k"), 202)
 
     assert [e["Name"] for e in api.inbox("@counter@k")] == ["add", "delete"]
+
+
+@pytest.fixture
+def entities(api):
+    """Three counters and a cart with state, one counter without (deleted): as entity batches leave them."""
+    for offset, (entity_id, state) in enumerate([("@counter@b", "2"), ("@counter@a", "1"), ("@cart@x", '["pen"]'),
+                                                 ("@counter@gone", None), ("@counter@c", '{"n": 3}')]):
+        name = entity_id.split("@")[1]
+        at = T0.timestamp() + offset + 0.25
+        api.call(lambda: api.store.commit_entity(entity_id, name, state is not None, state, [], [], at))
+    api.start("counter-orchestration")  # orchestrations are not entities
+    return api
+
+
+@pytest.mark.parametrize("path", ["/entities", "/entities/"])
+def test_entity_listing_lists_every_entity_with_state(entities, base, path):
+    response = entities.request("GET", base + path)
+
+    assert response.status_code == 200
+    assert response.json() == [
+        {"entityId": {"name": "cart", "key": "x"}, "lastOperationTime": "2024-05-01T12:00:02.2500000Z", "state": None},
+        {"entityId": {"name": "counter", "key": "a"}, "lastOperationTime": "2024-05-01T12:00:01.2500000Z",
+         "state": None},
+        {"entityId": {"name": "counter", "key": "b"}, "lastOperationTime": "2024-05-01T12:00:00.2500000Z",
+         "state": None},
+        {"entityId": {"name": "counter", "key": "c"}, "lastOperationTime": "2024-05-01T12:00:04.2500000Z",
+         "state": None}]
+    assert "x-ms-continuation-token" not in response.headers
+
+
+def test_entity_listing_by_name_with_state(entities, base):
+    response = entities.request("GET", f"{base}/entities/Counter?fetchState=TRUE")
+
+    assert [(e["entityId"]["key"], e["state"]) for e in response.json()] == [("a", 1), ("b", 2), ("c", {"n": 3})]
+    assert entities.request("GET", f"{base}/entities/cart/?fetchState=true").json()[0]["state"] == ["pen"]
+    assert entities.request("GET", f"{base}/entities/nobody").json() == []
+
+
+def test_entity_listing_by_last_operation_time(entities, base):
+    response = entities.request("GET", f"{base}/entities?lastOperationTimeFrom=2024-05-01T12:00:01Z"
+                                       "&lastOperationTimeTo=2024-05-01T12:00:03Z")
+
+    assert [e["entityId"]["key"] for e in response.json()] == ["x", "a"]
+
+
+def test_entity_listing_pages_with_the_continuation_token_header(entities, base):
+    keys, token, pages = [], None, 0
+    while True:
+        response = entities.request("GET", f"{base}/entities?top=3",
+                                    headers={"x-ms-continuation-token": token} if token else {})
+        keys += [e["entityId"]["key"] for e in response.json()]
+        pages += 1
+        token = response.headers.get("x-ms-continuation-token")
+        if not token:
+            break
+
+    assert (keys, pages) == (["x", "a", "b", "c"], 2)
 
 
 # -- other routes -----------------------------------------------------------------------------------

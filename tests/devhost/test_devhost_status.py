@@ -89,12 +89,12 @@ def test_history_events_of_a_completed_chain():
     assert not {"OrchestrationInstance", "ParentInstance", "Version", "Tags"} & set(started)
     # inputs stay the stored JSON text: here the SDK client's double encoding of {"cities": 2}
     assert json.loads(json.loads(started["Input"])) == {"cities": 2}
-    assert started["Timestamp"] == "2024-05-01T12:00:00Z"
-    assert tokyo == {"EventType": "TaskCompleted", "Timestamp": "2024-05-01T12:00:01Z",
-                     "Result": "Hello Tokyo!", "FunctionName": "Hello", "ScheduledTime": "2024-05-01T12:00:01Z",
+    assert started["Timestamp"] == "2024-05-01T12:00:00.0000000Z"
+    assert tokyo == {"EventType": "TaskCompleted", "Timestamp": "2024-05-01T12:00:01.0000000Z",
+                     "Result": "Hello Tokyo!", "FunctionName": "Hello", "ScheduledTime": "2024-05-01T12:00:01.0000000Z",
                      "Input": '"Tokyo"'}
     assert (seattle["FunctionName"], seattle["ScheduledTime"], seattle["Result"]) == (
-        "Hello", "2024-05-01T12:00:03Z", "Hello Seattle!")
+        "Hello", "2024-05-01T12:00:03.0000000Z", "Hello Seattle!")
     assert completed["OrchestrationStatus"] == "Completed"
     assert completed["Result"] == ["Hello Tokyo!", "Hello Seattle!"]
 
@@ -118,10 +118,17 @@ def test_inputs_only_with_show_input():
     assert all("Input" not in e for e in shaped)
 
 
-def test_timestamps_have_seconds_and_no_fraction():
+def test_history_timestamps_keep_their_fraction_with_seven_digits():
+    """As the extension's (.NET ticks): durations between events are real, not rounded to seconds."""
     stamped = history_events([ev.event_raised(T0 + timedelta(seconds=1.9876), "go", "1")], True, True)
 
-    assert stamped[0]["Timestamp"] == "2024-05-01T12:00:01Z"
+    assert stamped[0]["Timestamp"] == "2024-05-01T12:00:01.9876000Z"
+
+
+def test_history_written_by_an_older_devhost_is_shown_with_seven_digits():
+    old = dict(ev.event_raised(T0, "go", "1"), Timestamp="2024-05-01T12:00:01.250000Z")
+
+    assert history_events([old], True, True)[0]["Timestamp"] == "2024-05-01T12:00:01.2500000Z"
 
 
 def test_a_failed_activity_keeps_its_reason_and_details():
@@ -131,9 +138,9 @@ def test_a_failed_activity_keeps_its_reason_and_details():
 
     (failed,) = history_events(history, show_output=True, show_input=False)
 
-    assert failed == {"EventType": "TaskFailed", "Timestamp": "2024-05-01T12:00:02Z",
+    assert failed == {"EventType": "TaskFailed", "Timestamp": "2024-05-01T12:00:02.0000000Z",
                       "Reason": "Activity function 'Hello' failed: ValueError: no", "Details": "Traceback ...",
-                      "FunctionName": "Hello", "ScheduledTime": "2024-05-01T12:00:00Z"}
+                      "FunctionName": "Hello", "ScheduledTime": "2024-05-01T12:00:00.0000000Z"}
 
 
 def test_a_task_still_running_shows_as_scheduled():
@@ -159,7 +166,7 @@ def test_a_sub_orchestration_is_folded_into_its_completion():
     assert [e["EventType"] for e in shaped] == ["ExecutionStarted", "SubOrchestrationInstanceCompleted",
                                                 "ExecutionCompleted"]
     assert (shaped[1]["FunctionName"], shaped[1]["Result"], shaped[1]["ScheduledTime"]) == (
-        "Child", "R", "2024-05-01T12:00:01Z")
+        "Child", "R", "2024-05-01T12:00:01.0000000Z")
 
 
 def test_timers_and_events_keep_their_fields():
@@ -178,7 +185,7 @@ def test_timers_and_events_keep_their_fields():
 
     kinds = [e["EventType"] for e in shaped]
     assert kinds == ["ExecutionStarted", "TimerCreated", "TimerFired", "EventRaised", "ExecutionCompleted"]
-    assert shaped[1]["FireAt"] == shaped[2]["FireAt"] == "2024-05-01T12:00:11.000000Z"
+    assert shaped[1]["FireAt"] == shaped[2]["FireAt"] == "2024-05-01T12:00:11.0000000Z"
     assert "TimerId" not in shaped[2]
     assert shaped[3]["Name"] == "Go"
     assert shaped[4]["Result"] == {"ok": True}

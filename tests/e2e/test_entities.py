@@ -4,6 +4,7 @@ operation errors caught by the caller, and entity state across kill -9."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -151,6 +152,24 @@ def test_delete_sends_the_delete_operation(host):
     wait_state(host, key, 4)
     assert host.http.delete(url, timeout=10).status_code == 202
     poll(lambda: host.http.get(url, timeout=10).status_code == 404, timeout=10, what="the deleted entity to be gone")
+
+
+def test_entity_listing_shows_state_and_last_operation_time_and_leaves_deleted_ones_out(host):
+    kept, deleted = new_key(), new_key()
+    for key in (kept, deleted):
+        assert host.http.post(entity_url(host, key), params={"op": "add"}, json="7", timeout=10).status_code == 202
+        wait_state(host, key, 7)
+    assert host.http.delete(entity_url(host, deleted), timeout=10).status_code == 202
+    poll(lambda: host.http.get(entity_url(host, deleted), timeout=10).status_code == 404, timeout=10,
+         what="the deleted entity to be gone")
+
+    listed = host.http.get(host.url(f"{ENTITIES}/Counter"), params={"fetchState": "true", "top": "1000"}, timeout=10)
+
+    assert listed.status_code == 200
+    mine = {e["entityId"]["key"]: e for e in listed.json() if e["entityId"]["key"] in (kept, deleted)}
+    assert list(mine) == [kept]
+    assert mine[kept]["entityId"]["name"] == "counter" and mine[kept]["state"] == 7
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z", mine[kept]["lastOperationTime"])
 
 
 # -- the batch protocol (PROTOCOL §5) --------------------------------------------------------------------------
