@@ -52,7 +52,8 @@ def files_on_disk():
     for folder, dirs, files in os.walk(ROOT):
         dirs[:] = [d for d in dirs if not (folder == str(ROOT) and d == ".git")]
         rel = Path(folder).relative_to(ROOT)
-        found |= {(rel / f).as_posix() for f in files}
+        # In a git worktree .git is a file (a link to the repository); it is version control either way.
+        found |= {(rel / f).as_posix() for f in files if not (folder == str(ROOT) and f == ".git")}
     return found
 
 
