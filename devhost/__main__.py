@@ -28,10 +28,20 @@ def parse_args(argv: list[str] | None = None) -> HostOptions:
     parser.add_argument("--in-process", action="store_true",
                         help="run the app's code in the host process instead of a separate worker process "
                              "(one process to debug; slower under load)")
+    parser.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                        help="also serve requests whose Host header is NAME (repeatable; '*' turns the check off); "
+                             "by default only localhost, 127.0.0.1, [::1] and the --host address are served")
+    parser.add_argument("--cors", action="append", default=[], metavar="ORIGINS",
+                        help="comma-separated origins (e.g. https://x.example) that get CORS headers and may make "
+                             "changes through the management API (repeatable; '*' for any); as `func start --cors`")
+    parser.add_argument("--cors-credentials", action="store_true",
+                        help="send Access-Control-Allow-Credentials: true to the --cors origins")
     args = parser.parse_args(argv)
     return HostOptions(script_root=args.script_root, port=args.port, host=args.host, store=args.store,
                        durability=args.durability, time_travel=args.time_travel, verbose=args.verbose,
-                       in_process=args.in_process)
+                       in_process=args.in_process, allow_hosts=tuple(args.allow_host),
+                       cors=tuple(o for value in args.cors for o in value.split(",") if o.strip()),
+                       cors_credentials=args.cors_credentials)
 
 
 def main(argv: list[str] | None = None) -> int:

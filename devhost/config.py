@@ -23,6 +23,8 @@ class HostConfig:
     log_level: str = "Information"
     values: dict[str, str] = field(default_factory=dict)
     local_http_port: int | None = None
+    cors: tuple[str, ...] = ()  # Host.CORS: origins, comma-separated, as Core Tools reads them
+    cors_credentials: bool = False  # Host.CORSCredentials
 
 
 def _read_json(path: Path, required: bool) -> dict[str, Any]:
@@ -77,6 +79,8 @@ def load_config(script_root: str | os.PathLike[str]) -> HostConfig:
         log_level=str(_ci_get(levels, "default", "Information")),
         values=values,
         local_http_port=int(port) if port not in (None, "") else None,
+        cors=tuple(o.strip() for o in str(_ci_get(host_section, "CORS") or "").split(",") if o.strip()),
+        cors_credentials=str(_ci_get(host_section, "CORSCredentials", False)).lower() == "true",
     )
 
 

@@ -20,6 +20,7 @@ from .clock import Clock
 from .config import apply_values, load_config, python_log_level
 from .dispatcher import Dispatcher
 from .admin import function_metadata, load_errors
+from .guard import Guard
 from .http import DASHBOARD_PATH, RPC, WEBHOOK, AdminApi, DurableApi, FunctionRoutes, make_app
 from .loader import load_functions, scan_specs
 from .model import INLINE_KINDS
@@ -46,6 +47,9 @@ class HostOptions:
     time_travel: bool = False
     verbose: bool = False
     in_process: bool = False  # run the app's code in the host process (simplest for a debugger) instead of a worker
+    allow_hosts: tuple[str, ...] = ()  # Host header names served besides local ones (docs/security.md)
+    cors: tuple[str, ...] = ()  # origins given CORS headers and let make management changes (`func start --cors`)
+    cors_credentials: bool = False
 
 
 class Host:
@@ -76,6 +80,14 @@ class Host:
             self.options.host
         return f"http://{shown}:{self.port}"
 
+    @property
+    def _rpc_address(self) -> str:
+        """Where the worker reaches the RPC API: loopback, unless devhost listens on one other address only."""
+        bind = self.options.host.strip()
+        if bind in ("", "0.0.0.0", "::", "localhost", "127.0.0.1"):
+            return "127.0.0.1"
+        return f"[{bind}]" if ":" in bind and not bind.startswith("[") else bind
+
     @functools.cached_property
     def _client_payload(self) -> str:
         return self._build_client_payload()
@@ -96,7 +108,7 @@ class Host:
                                                      f"&pollingInterval={{intervalInSeconds}}"},
             "managementUrls": management_urls(base, hub),
             "baseUrl": base, "requiredQueryStringParameters": "",
-            "rpcBaseUrl": f"http://127.0.0.1:{self.port}{RPC}/", "httpBaseUrl": None,
+            "rpcBaseUrl": f"http://{self._rpc_address}:{self.port}{RPC}/", "httpBaseUrl": None,
             "maxGrpcMessageSizeInBytes": None,
         }, separators=(",", ":"))
 
@@ -143,7 +155,8 @@ class Host:
         admin = AdminApi([function_metadata(s, self.public_origin, self.config.route_prefix) for s in specs],
                          load_errors(self.skipped))
         app = make_app(DurableApi(ops, self.config.hub_name),
-                       FunctionRoutes(self._http_functions(), self.client_payload), self.config.route_prefix, admin)
+                       FunctionRoutes(self._http_functions(), self.client_payload, self.guard()),
+                       self.config.route_prefix, admin)
         if self.options.time_travel:
             app.router.add_post("/admin/devhost/advance", self._advance)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -152,6 +165,13 @@ class Host:
         await site.start()
         await self.dispatcher.start()
         self._print_banner(time.perf_counter() - started)
+
+    def guard(self) -> Guard:
+        """The access policy from the command line and local.settings.json (Host.CORS, Host.CORSCredentials)."""
+        cors = {o.strip().rstrip("/") for o in (*self.options.cors, *self.config.cors) if o.strip()}
+        return Guard(bind=self.options.host, allow_hosts=frozenset(self.options.allow_hosts),
+                     cors_origins=frozenset(cors),
+                     cors_credentials=self.options.cors_credentials or self.config.cors_credentials)
 
     async def _advance(self, request: web.Request) -> web.Response:
         """POST /admin/devhost/advance?seconds=N (only with --time-travel): durable time skips ahead."""

@@ -17,6 +17,7 @@ from azure.functions import meta
 
 from .bindings import Invocation, http_datum, string_datum
 from .errors import BadRequest, Conflict, DevhostError, Gone, NotFound, PreconditionFailed
+from .guard import Guard, Refusal
 from .model import TERMINAL_STATUSES, EntityQuery, Query, RuntimeStatus
 from .operations import Operations, parse_time
 from .routes import RouteTemplate
@@ -280,9 +281,10 @@ class FunctionRoutes:
     """Dispatches /<routePrefix>/... to the app's httpTrigger functions."""
 
     def __init__(self, functions: list[tuple[RouteTemplate, frozenset[str], Invocation]],
-                 client_payload: Callable[[], str]) -> None:
+                 client_payload: Callable[[], str], guard: Guard | None = None) -> None:
         self.functions = functions
         self.client_payload = client_payload
+        self.guard = guard or Guard()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info.get("tail", "")
@@ -298,6 +300,11 @@ class FunctionRoutes:
         raise web.HTTPMethodNotAllowed(request.method, []) if allowed else web.HTTPNotFound()
 
     async def _invoke(self, request: web.Request, invocation: Invocation, params: dict[str, str]) -> web.Response:
+        spec = invocation.fn.spec
+        refusal = self.guard.function_access(spec.name, str(spec.trigger.raw.get("authLevel") or "function"),
+                                             request.headers, request.query)
+        if refusal is not None:
+            return _refused(refusal)
         body = await request.read()
         inputs: dict[str, meta.Datum] = {}
         for b in invocation.fn.spec.bindings:
@@ -383,11 +390,39 @@ class AdminApi:
                 web.get("/admin/functions/{name}", self.function)]
 
 
+def _refused(refusal: Refusal) -> web.Response:
+    return web.Response(status=refusal.status, text=refusal.message or None)
+
+
+def guard_middleware(guard: Guard) -> Any:
+    """Outermost: the access policy of guard.py (Host allowlist, same-origin changes, keys) before any handler;
+    CORS headers on the answers to origins named with --cors."""
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        refusal = guard.admit(request.method, request.scheme, request.path, request.headers, request.query,
+                              request.remote)
+        if refusal is not None:
+            return _refused(refusal)
+        preflight = guard.preflight(request.method, request.headers)
+        if preflight is not None:
+            return web.Response(status=204, headers=preflight)
+        cors = guard.cors_headers(request.headers)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            exc.headers.update(cors)
+            raise
+        response.headers.update(cors)
+        return response
+    return check
+
+
 def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str,
              admin: AdminApi | None = None) -> web.Application:
     """The aiohttp application: management API on both base paths, the admin API, the dashboard, then the app's
     functions."""
-    app = web.Application(middlewares=[errors_middleware, durable_middleware(api.ops), task_hub_middleware(api.hub)],
+    app = web.Application(middlewares=[guard_middleware(functions.guard), errors_middleware,
+                                       durable_middleware(api.ops), task_hub_middleware(api.hub)],
                           client_max_size=MAX_BODY)
     app.add_routes(api.routes(WEBHOOK) + api.routes(RPC))
     app.router.add_get("/", _home)
