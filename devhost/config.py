@@ -27,7 +27,8 @@ class HostConfig:
     cors_credentials: bool = False  # Host.CORSCredentials
 
 
-def _read_json(path: Path, required: bool) -> dict[str, Any]:
+def read_json(path: Path, required: bool) -> dict[str, Any]:
+    """A file holding one JSON object, as a dict ({} when it is missing and not required); else ConfigError."""
     if not path.exists():
         if required:
             raise ConfigError(f"{path.name} not found in {path.parent}: is this a Functions app?")
@@ -53,8 +54,8 @@ def _ci_get(mapping: dict[str, Any], key: str, default: Any = None) -> Any:
 def load_config(script_root: str | os.PathLike[str]) -> HostConfig:
     """Read host.json (required) and local.settings.json (optional) under script_root."""
     root = Path(script_root).resolve()
-    host = _read_json(root / "host.json", required=True)
-    settings = _read_json(root / "local.settings.json", required=False)
+    host = read_json(root / "host.json", required=True)
+    settings = read_json(root / "local.settings.json", required=False)
     extensions = _ci_get(host, "extensions", {}) or {}
     http = _ci_get(extensions, "http", {}) or {}
     durable = _ci_get(extensions, "durableTask", {}) or {}

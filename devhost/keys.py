@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .config import read_json
 from .errors import ConfigError
 
 SYSTEM_KEY_NAME = "durabletask_extension"  # the extension's system key, as Azure names it (App keys > System keys)
@@ -55,16 +56,6 @@ def _values(path: Path, items: Any) -> dict[str, str]:
     return out
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path} cannot be read as JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path} must hold a JSON object")
-    return data
-
-
 def _write_private(path: Path, data: dict[str, Any]) -> None:
     """Write a secrets file readable by its owner only."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -83,7 +74,7 @@ def load_keys(folder: Path, make_key: Callable[[], str] = new_key) -> HostKeys:
     """The keys in folder/host.json and folder/<function>.json. A missing host.json, master key or Durable system
     key is generated and written back (mode 600), as the host does on first use; `generated` is then True."""
     path = folder / HOST_SECRETS
-    data = _read(path) if path.exists() else {}
+    data = read_json(path, required=False)
     master = data.get("masterKey")
     if master is not None and not isinstance(master, dict):
         raise ConfigError(f"{path}: masterKey must be an object with a 'value'")
@@ -106,6 +97,7 @@ def load_keys(folder: Path, make_key: Callable[[], str] = new_key) -> HostKeys:
     per_function = {}
     for file in folder.glob("*.json"):
         if file.name.lower() != HOST_SECRETS and not file.name.startswith("."):
-            per_function[file.stem.lower()] = tuple(_values(file, _read(file).get("keys")).values())
+            keys = read_json(file, required=True).get("keys")
+            per_function[file.stem.lower()] = tuple(_values(file, keys).values())
     return HostKeys(master=master_value, system_key=system[SYSTEM_KEY_NAME], function_keys=tuple(functions.values()),
                     per_function=per_function, folder=folder, generated=generated)
