@@ -36,12 +36,15 @@ def parse_args(argv: list[str] | None = None) -> HostOptions:
                              "changes through the management API (repeatable; '*' for any); as `func start --cors`")
     parser.add_argument("--cors-credentials", action="store_true",
                         help="send Access-Control-Allow-Credentials: true to the --cors origins")
+    parser.add_argument("--require-key", action=argparse.BooleanOptionalAction, default=None,
+                        help="require keys (code= or x-functions-key) on the management API, the dashboard and HTTP "
+                             "functions by authLevel, as Azure does; default: on when --host is not loopback")
     args = parser.parse_args(argv)
     return HostOptions(script_root=args.script_root, port=args.port, host=args.host, store=args.store,
                        durability=args.durability, time_travel=args.time_travel, verbose=args.verbose,
                        in_process=args.in_process, allow_hosts=tuple(args.allow_host),
                        cors=tuple(o for value in args.cors for o in value.split(",") if o.strip()),
-                       cors_credentials=args.cors_credentials)
+                       cors_credentials=args.cors_credentials, require_key=args.require_key)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,19 +20,25 @@ from .clock import Clock
 from .config import apply_values, load_config, python_log_level
 from .dispatcher import Dispatcher
 from .admin import function_metadata, load_errors
-from .guard import Guard
+from .guard import Guard, is_loopback
 from .http import DASHBOARD_PATH, RPC, WEBHOOK, AdminApi, DurableApi, FunctionRoutes, make_app
+from .keys import HostKeys, load_keys, secrets_folder
 from .loader import load_functions, scan_specs
 from .model import INLINE_KINDS
 from .operations import Operations
 from .routes import compile_route
-from .status import management_urls
+from .status import code_parameter, management_urls
 from .store import Store
 from .worker import RemoteInvocation, WorkerProcess
 
 log = logging.getLogger("devhost")
 DEFAULT_PORT = 7071
 CLOCK_OFFSET = "time_travel_offset_seconds"
+
+
+def _bracketed(address: str) -> str:
+    """An address as it stands in a URL: IPv6 in brackets."""
+    return f"[{address}]" if ":" in address and not address.startswith("[") else address
 
 
 @dataclass
@@ -50,6 +56,7 @@ class HostOptions:
     allow_hosts: tuple[str, ...] = ()  # Host header names served besides local ones (docs/security.md)
     cors: tuple[str, ...] = ()  # origins given CORS headers and let make management changes (`func start --cors`)
     cors_credentials: bool = False
+    require_key: bool | None = None  # keys for management and HTTP functions; None: only when not bound to loopback
 
 
 class Host:
@@ -73,11 +80,13 @@ class Host:
         self.store: Store | None = None
         self.dispatcher: Dispatcher | None = None
         self.runner: web.AppRunner | None = None
+        self.key_required = options.require_key if options.require_key is not None else not is_loopback(options.host)
+        self.keys: HostKeys | None = None
 
     @property
     def public_origin(self) -> str:
         shown = "localhost" if self.options.host in ("127.0.0.1", "localhost", "0.0.0.0", "::") else \
-            self.options.host
+            _bracketed(self.options.host)
         return f"http://{shown}:{self.port}"
 
     @property
@@ -86,7 +95,7 @@ class Host:
         bind = self.options.host.strip()
         if bind in ("", "0.0.0.0", "::", "localhost", "127.0.0.1"):
             return "127.0.0.1"
-        return f"[{bind}]" if ":" in bind and not bind.startswith("[") else bind
+        return _bracketed(bind)
 
     @functools.cached_property
     def _client_payload(self) -> str:
@@ -99,15 +108,18 @@ class Host:
     def _build_client_payload(self) -> str:
         base = self.public_origin + WEBHOOK
         hub = self.config.hub_name
+        key = self.keys.system_key if self.keys else None
+        code = code_parameter(key)
         creation = f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]"
         return json.dumps({
             "taskHubName": hub, "connectionName": None,
             "creationUrls": {
-                "createNewInstancePostUri": creation,
+                "createNewInstancePostUri": creation + (f"?{code}" if code else ""),
                 "createAndWaitOnNewInstancePostUri": f"{creation}?timeout={{timeoutInSeconds}}"
-                                                     f"&pollingInterval={{intervalInSeconds}}"},
-            "managementUrls": management_urls(base, hub),
-            "baseUrl": base, "requiredQueryStringParameters": "",
+                                                     f"&pollingInterval={{intervalInSeconds}}"
+                                                     + (f"&{code}" if code else "")},
+            "managementUrls": management_urls(base, hub, key=key),
+            "baseUrl": base, "requiredQueryStringParameters": code,
             "rpcBaseUrl": f"http://{self._rpc_address}:{self.port}{RPC}/", "httpBaseUrl": None,
             "maxGrpcMessageSizeInBytes": None,
         }, separators=(",", ":"))
@@ -146,6 +158,8 @@ class Host:
         saved_offset = self.store.get_setting(CLOCK_OFFSET)
         if self.options.time_travel and saved_offset:
             self.clock.advance(max(0.0, float(saved_offset) - self.clock.offset))
+        if self.key_required:
+            self.keys = load_keys(secrets_folder(self.config.values, self.store_path.parent / "secrets"))
         await self._load()
         self.dispatcher = Dispatcher(self.store, self.invocations, self.clock)
         orchestrators = sorted(i.fn.spec.name for i in self.invocations.values() if i.fn.spec.kind == "orchestration")
@@ -154,7 +168,7 @@ class Host:
         specs = sorted((i.fn.spec for i in self.invocations.values()), key=lambda s: s.name.lower())
         admin = AdminApi([function_metadata(s, self.public_origin, self.config.route_prefix) for s in specs],
                          load_errors(self.skipped))
-        app = make_app(DurableApi(ops, self.config.hub_name),
+        app = make_app(DurableApi(ops, self.config.hub_name, self.keys.system_key if self.keys else None),
                        FunctionRoutes(self._http_functions(), self.client_payload, self.guard()),
                        self.config.route_prefix, admin)
         if self.options.time_travel:
@@ -171,7 +185,8 @@ class Host:
         cors = {o.strip().rstrip("/") for o in (*self.options.cors, *self.config.cors) if o.strip()}
         return Guard(bind=self.options.host, allow_hosts=frozenset(self.options.allow_hosts),
                      cors_origins=frozenset(cors),
-                     cors_credentials=self.options.cors_credentials or self.config.cors_credentials)
+                     cors_credentials=self.options.cors_credentials or self.config.cors_credentials,
+                     keys=self.keys)
 
     async def _advance(self, request: web.Request) -> web.Response:
         """POST /admin/devhost/advance?seconds=N (only with --time-travel): durable time skips ahead."""
@@ -201,6 +216,7 @@ class Host:
         for name, reason in self.skipped:
             lines.append(f"\t{name}: not loaded ({reason})")
             lines.append("")
+        lines += self._exposure_lines()
         if self.options.time_travel:
             lines.append("WARNING: time travel is ON: POST /admin/devhost/advance?seconds=N moves durable time "
                          f"forward (now {self.clock.offset:.0f} s ahead). Do not use this for real work.")
@@ -209,6 +225,26 @@ class Host:
         lines.append(f"devhost ready on http://{self.options.host}:{self.port} in {elapsed * 1000:.0f} ms "
                      f"(hub {self.config.hub_name}, store {self.store_path}, durability {self.options.durability})")
         print("\n".join(lines), flush=True)
+
+    def _exposure_lines(self) -> list[str]:
+        """The start-up warning when other machines can reach devhost, and where its keys are."""
+        lines = []
+        if not is_loopback(self.options.host):
+            lines.append(f"WARNING: devhost listens on {self.options.host}: other machines can reach it. "
+                         + ("The management API, the dashboard and HTTP functions (by authLevel) require keys."
+                            if self.keys else "--no-require-key: anyone who reaches it can drive every instance.")
+                         + " Use --host 127.0.0.1 to keep it to this machine.")
+        if self.keys is None:
+            return lines
+        secrets = self.keys.folder / "host.json"
+        if self.keys.generated:
+            lines += [f"Keys generated into {secrets} (shown only this once; pass one as code= or x-functions-key):",
+                      f"\tmaster (every request): {self.keys.master}",
+                      f"\tdurabletask_extension (management API and dashboard): {self.keys.system_key}",
+                      *(f"\tfunction key (authLevel function): {k}" for k in self.keys.function_keys[:1])]
+        else:
+            lines.append(f"Keys required (code= or x-functions-key): they are in {secrets}")
+        return lines
 
     async def stop(self) -> None:
         if self.runner is not None:

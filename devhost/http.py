@@ -123,13 +123,15 @@ async def _json_text(request: web.Request, require_json_type: bool = False) -> s
 class DurableApi:
     """Handlers of the management API (PROTOCOL §2, §3)."""
 
-    def __init__(self, ops: Operations, hub: str) -> None:
+    def __init__(self, ops: Operations, hub: str, system_key: str | None = None) -> None:
         self.ops = ops
         self.hub = hub
+        self.system_key = system_key  # when keys are required, the URLs handed out carry it as code=
 
     def check_status_body(self, request: web.Request, instance_id: str) -> dict[str, str]:
         """The start answer's body: the management URLs at the request's origin (the extension leaves out rewind)."""
-        urls = management_urls(f"{request.url.origin()}{WEBHOOK}", quote(self.hub), quote(instance_id, safe=""))
+        urls = management_urls(f"{request.url.origin()}{WEBHOOK}", quote(self.hub), quote(instance_id, safe=""),
+                               self.system_key)
         urls["id"] = instance_id
         del urls["rewindPostUri"]
         return urls

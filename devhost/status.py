@@ -4,15 +4,22 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from .model import EventType, Instance, history_timestamp, status_timestamp
 
 
-def management_urls(webhook_base: str, hub: str, instance_id: str = "INSTANCEID") -> dict[str, str]:
+def code_parameter(key: str | None) -> str:
+    """`code=<key>` as the host appends it to the URLs it hands out when keys are required; "" without a key."""
+    return f"code={quote(key, safe='')}" if key else ""
+
+
+def management_urls(webhook_base: str, hub: str, instance_id: str = "INSTANCEID",
+                    key: str | None = None) -> dict[str, str]:
     """The management URLs of an instance (PROTOCOL §1 managementUrls); with the default id they are the
-    durableClient binding's templates, which the SDK fills in."""
+    durableClient binding's templates, which the SDK fills in. With a key, each carries `&code=<key>`."""
     inst = f"{webhook_base}/instances/{instance_id}"
-    common = f"taskHub={hub}&connection=Storage"
+    common = f"taskHub={hub}&connection=Storage" + (f"&{code_parameter(key)}" if key else "")
     return {"id": instance_id,
             "statusQueryGetUri": f"{inst}?{common}",
             "sendEventPostUri": f"{inst}/raiseEvent/{{eventName}}?{common}",

@@ -2,7 +2,8 @@
 with a temporary store, helpers that poll with deadlines, and pytest fixtures over them.
 
 Use it from a conftest.py:  pytest_plugins = ["devhost.testing"]
-Set DEVHOST_E2E_BASE_URL=http://localhost:7071 to run the same tests against a running `func start` instead."""
+Set DEVHOST_E2E_BASE_URL=http://localhost:7071 to run the same tests against a running `func start` instead
+(and DEVHOST_E2E_KEY to a key when that host requires one)."""
 from __future__ import annotations
 
 import asyncio
@@ -20,12 +21,15 @@ from typing import Any, Awaitable, Callable, Iterator, TypeVar
 
 import requests
 
+from .keys import SECRETS_PATH_SETTING, HostKeys, load_keys
 from .status import management_urls
 
 T = TypeVar("T")
 TERMINAL = ("Completed", "Failed", "Terminated", "Canceled")
 BASE_URL_ENV = "DEVHOST_E2E_BASE_URL"
+KEY_ENV = "DEVHOST_E2E_KEY"
 WEBHOOK = "/runtime/webhooks/durabletask"
+RPC = "/durabletask"
 
 
 def free_port() -> int:
@@ -74,10 +78,20 @@ def poll(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.01
 class Client:
     """HTTP helpers over a running host (devhost or `func start`)."""
 
-    def __init__(self, base_url: str, hub: str = "TestHubName") -> None:
+    def __init__(self, base_url: str, hub: str = "TestHubName", key: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.hub = hub
         self.http = requests.Session()
+        self.key: str | None = None
+        self.use_key(key)
+
+    def use_key(self, key: str | None) -> None:
+        """Send `key` (as x-functions-key) with every request of self.http, for a host that requires keys."""
+        self.key = key
+        if key:
+            self.http.headers["x-functions-key"] = key
+        else:
+            self.http.headers.pop("x-functions-key", None)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -133,13 +147,14 @@ class Client:
         return self.http.post(self.url(f"{WEBHOOK}/instances/{instance_id}/{operation}"), params=query, timeout=30)
 
     def binding_payload(self) -> str:
-        """A durableClient binding payload pointing at this host (the webhook path serves the RPC API too)."""
+        """A durableClient binding payload pointing at this host (the webhook path serves the RPC API too). With a
+        key, the SDK (which sends no key) calls devhost's RPC path, served without one to this machine only."""
         base = self.url(WEBHOOK)
         return json.dumps({
             "taskHubName": self.hub,
             "creationUrls": {"createNewInstancePostUri": f"{base}/orchestrators/{{functionName}}[/{{instanceId}}]"},
-            "managementUrls": management_urls(base, self.hub),
-            "rpcBaseUrl": base + "/"})
+            "managementUrls": management_urls(base, self.hub, key=self.key),
+            "rpcBaseUrl": self.url(RPC + "/") if self.key else base + "/"})
 
     def sdk(self, call: Callable[[Any], Awaitable[T]]) -> T:
         """Run `call(client)` with the SDK's own DurableOrchestrationClient against this host, in a fresh loop."""
@@ -163,7 +178,7 @@ class DevhostProcess(Client):
 
     def __init__(self, script_root: str | os.PathLike[str], store: str | os.PathLike[str] | None = None,
                  port: int | None = None, time_travel: bool = False, extra_args: tuple[str, ...] = (),
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, require_key: bool = False) -> None:
         self.port = port or free_port()
         super().__init__(f"http://127.0.0.1:{self.port}")
         self.script_root = Path(script_root)
@@ -177,17 +192,23 @@ class DevhostProcess(Client):
         self.env = env
         self.process: subprocess.Popen[str] | None = None
         self.log_path = self.store.with_suffix(".log")
+        self.require_key = require_key
+        self.secrets_folder = Path((env or {}).get(SECRETS_PATH_SETTING) or self.store.parent / "secrets")
+        self.keys: HostKeys | None = None  # with require_key: the host's keys, read once it has started
 
     def command(self) -> list[str]:
         cmd = [sys.executable, "-m", "devhost", "--script-root", str(self.script_root), "--port", str(self.port),
                "--store", str(self.store)]
         if self.time_travel:
             cmd.append("--time-travel")
+        if self.require_key:
+            cmd.append("--require-key")
         return cmd + list(self.extra_args)
 
     def start(self, timeout: float = 15.0) -> "DevhostProcess":
         """Start the process and wait until it answers."""
         env = dict(os.environ, **(self.env or {}))
+        env[SECRETS_PATH_SETTING] = str(self.secrets_folder)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
                                                           env.get("PYTHONPATH")]))
         log = open(self.log_path, "a")
@@ -198,12 +219,15 @@ class DevhostProcess(Client):
         def ready() -> bool:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"devhost exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                return self.http.get(self.url("/admin/host/status"), timeout=1).status_code == 200
+            try:  # 401: up, and asking for the key
+                return self.http.get(self.url("/admin/host/status"), timeout=1).status_code in (200, 401)
             except requests.ConnectionError:
                 return False
 
         poll(ready, timeout, what="devhost to answer")
+        if (self.secrets_folder / "host.json").exists():
+            self.keys = load_keys(self.secrets_folder)  # written by the host before it listens
+            self.use_key(self.keys.master)
         return self
 
     def log(self) -> str:
@@ -267,7 +291,7 @@ if pytest is not None:
         """A running host for the app: devhost in its own process, or the host at $DEVHOST_E2E_BASE_URL."""
         remote = os.environ.get(BASE_URL_ENV)
         if remote:
-            yield Client(remote)
+            yield Client(remote, key=os.environ.get(KEY_ENV))
             return
         with DevhostProcess(app_root, time_travel=True) as host:
             yield host

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from devhost.guard import Guard, host_name, is_loopback, is_management
+from devhost.keys import HostKeys
 
 WEBHOOK = "/runtime/webhooks/durabletask"
 
@@ -62,3 +63,43 @@ def test_cors_origins_pass_and_get_headers():
     assert Guard(cors_origins=frozenset({"*"})).cors_headers({"Origin": "https://b.example"}) == {
         "Access-Control-Allow-Origin": "*"}
     assert Guard().cors_headers({"Origin": "https://a.example"}) == {}
+
+
+# -- keys ------------------------------------------------------------------------------------------------------
+KEYS = HostKeys(master="M", system_key="S", function_keys=("F",), per_function={"one": ("O",)})
+
+
+def test_management_takes_the_system_or_master_key_by_header_or_code():
+    guard = Guard(keys=KEYS)
+    assert admit(guard).status == 401 and admit(guard).message == ""
+    assert admit(guard, query={"code": "S"}) is None and admit(guard, query={"CODE": "M"}) is None
+    assert admit(guard, x_functions_key="S") is None
+    assert admit(guard, query={"code": "F"}).status == 401
+    assert admit(guard, path="/admin/host/status", query={"code": "S"}).status == 401
+    assert admit(guard, path="/admin/host/status", query={"code": "M"}) is None
+    assert admit(guard, path="/admin/devhost/advance", x_functions_key="S") is None
+    assert admit(guard, path="/devhost/", query={"code": "S"}) is None and admit(guard, path="/devhost/").status == 401
+    assert admit(guard, path="/api/anything") is None  # functions are checked by their authLevel
+
+
+def test_the_rpc_path_needs_no_key_from_this_machine_only():
+    guard = Guard(bind="0.0.0.0", keys=KEYS)
+    assert admit(guard, path="/durabletask/instances/", peer="127.0.0.1") is None
+    assert admit(guard, path="/durabletask/instances/", peer="::1") is None
+    assert admit(guard, path="/durabletask/instances/", peer="192.168.1.20").status == 401
+    assert admit(guard, path="/durabletask/instances/", peer="192.168.1.20", query={"code": "S"}) is None
+    assert admit(guard, path=f"{WEBHOOK}/instances", peer="127.0.0.1").status == 401
+
+
+def test_function_levels():
+    guard = Guard(keys=KEYS)
+    allowed = {("function", "one", k) for k in ("O", "F", "M")} | {("admin", f, "M") for f in ("one", "two")} | \
+        {("anonymous", f, k) for f in ("one", "two") for k in ("", "O", "F", "M", "S", "x")} | \
+        {("function", "two", k) for k in ("F", "M")}
+    for level in ("function", "admin", "anonymous"):
+        for function in ("one", "two"):
+            for key in ("", "O", "F", "M", "S", "x"):
+                refusal = guard.function_access(function, level, {}, {"code": key} if key else {})
+                assert (refusal is None) == ((level, function, key) in allowed), (level, function, key)
+    assert Guard().function_access("one", "admin", {}, {}) is None  # no keys required: as `func start`
+    assert guard.function_access("One", "", {"x-functions-key": "O"}, {}) is None  # default level: function

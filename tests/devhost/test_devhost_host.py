@@ -17,6 +17,7 @@ import requests
 from devhost.__main__ import parse_args
 from devhost.errors import StoreError
 from devhost.host import DEFAULT_PORT, Host, HostOptions
+from devhost.keys import load_keys
 from devhost.testing import Client, free_port
 
 pytestmark = [pytest.mark.usefixtures("isolated_imports", "process_state"),
@@ -109,6 +110,58 @@ def test_the_sdk_check_status_response_from_the_payload(tmp_path):
             "suspendPostUri", "resumePostUri"} <= set(body)
 
 
+def test_with_keys_every_url_carries_the_system_key_as_protocol_1_shows(tmp_path):
+    host = Host(HostOptions(script_root=str(write_app(tmp_path)), port=7071, require_key=True))
+    host.keys = load_keys(tmp_path / "secrets", lambda: "KEY")
+    payload = json.loads(host.client_payload())
+
+    assert payload["requiredQueryStringParameters"] == "code=KEY"
+    assert payload["creationUrls"] == {
+        "createNewInstancePostUri": "http://localhost:7071/runtime/webhooks/durabletask/orchestrators/"
+                                    "{functionName}[/{instanceId}]?code=KEY",
+        "createAndWaitOnNewInstancePostUri": "http://localhost:7071/runtime/webhooks/durabletask/orchestrators/"
+                                             "{functionName}[/{instanceId}]?timeout={timeoutInSeconds}"
+                                             "&pollingInterval={intervalInSeconds}&code=KEY"}
+    assert payload["managementUrls"]["terminatePostUri"] == (
+        "http://localhost:7071/runtime/webhooks/durabletask/instances/INSTANCEID/terminate?reason={text}"
+        "&taskHub=TestHubName&connection=Storage&code=KEY")
+    assert all(url.endswith("&code=KEY") for name, url in payload["managementUrls"].items() if name != "id")
+    response = df.DurableOrchestrationClient(json.dumps(payload)).create_check_status_response(
+        func.HttpRequest("POST", "http://127.0.0.1:9999/api/x", body=b""), "abc")
+    assert json.loads(response.get_body())["statusQueryGetUri"].endswith("/instances/abc?taskHub=TestHubName"
+                                                                         "&connection=Storage&code=KEY")
+
+
+def test_keys_are_required_when_not_bound_to_loopback_unless_told(tmp_path):
+    app = str(write_app(tmp_path))
+
+    assert not Host(HostOptions(script_root=app)).key_required
+    assert not Host(HostOptions(script_root=app, host="::1")).key_required
+    assert Host(HostOptions(script_root=app, host="0.0.0.0")).key_required
+    assert not Host(HostOptions(script_root=app, host="0.0.0.0", require_key=False)).key_required
+    assert Host(HostOptions(script_root=app, require_key=True)).key_required
+
+
+def test_the_worker_reaches_the_rpc_api_where_devhost_listens(tmp_path):
+    app = str(write_app(tmp_path))
+
+    def rpc(bind: str) -> str:
+        return json.loads(Host(HostOptions(script_root=app, port=1, host=bind)).client_payload())["rpcBaseUrl"]
+
+    assert rpc("127.0.0.1") == rpc("0.0.0.0") == "http://127.0.0.1:1/durabletask/"
+    assert rpc("127.0.0.2") == "http://127.0.0.2:1/durabletask/"
+    assert rpc("::1") == "http://[::1]:1/durabletask/"
+
+
+def test_cors_comes_from_flags_and_local_settings_host_section(tmp_path):
+    app = str(write_app(tmp_path, settings={"Host": {"CORS": "https://a.example, https://b.example/",
+                                                     "CORSCredentials": True}}))
+    guard = Host(HostOptions(script_root=app, cors=("https://c.example",))).guard()
+
+    assert guard.cors_origins == {"https://a.example", "https://b.example", "https://c.example"}
+    assert guard.cors_credentials
+
+
 # -- options ----------------------------------------------------------------------------------------
 def test_command_line_defaults_are_those_of_func_start():
     options = parse_args([])
@@ -124,6 +177,11 @@ def test_command_line_flags():
     assert (options.script_root, options.port, options.host, options.store) == ("app", 7099, "0.0.0.0", "s.sqlite")
     assert (options.durability, options.time_travel, options.verbose) == ("full", True, True)
     assert parse_args(["-p", "8000"]).port == 8000
+    secured = parse_args(["--allow-host", "a.local", "--allow-host", "b.local", "--cors", "https://x,https://y",
+                          "--cors", "https://z", "--cors-credentials", "--require-key"])
+    assert secured.allow_hosts == ("a.local", "b.local") and secured.cors == ("https://x", "https://y", "https://z")
+    assert secured.cors_credentials and secured.require_key is True
+    assert parse_args([]).require_key is None and parse_args(["--no-require-key"]).require_key is False
 
 
 def test_the_port_comes_from_the_flag_then_local_settings_then_7071(tmp_path):
