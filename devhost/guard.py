@@ -17,7 +17,8 @@ STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # The management API (webhook and RPC paths), the dashboard, and the host's and devhost's admin endpoints.
 MANAGEMENT = ("/runtime/webhooks/durabletask", "/durabletask", "/devhost", "/admin")
 RPC_PATH = "/durabletask"
-ADMIN_HOST = "/admin/host"
+ADMIN = "/admin"
+ADMIN_DEVHOST = "/admin/devhost"  # devhost's own admin (time travel, the dashboard's): management, not the host's
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -152,7 +153,7 @@ class Guard:
     # -- 3. Keys ---------------------------------------------------------------------------------------------------
     def _management_keys(self, path: str) -> list[str]:
         assert self.keys is not None
-        if _under(path, ADMIN_HOST):  # the host's admin API takes only the master key, as in Azure
+        if _under(path, ADMIN) and not _under(path, ADMIN_DEVHOST):  # the host's admin API: master only, as Azure
             return [self.keys.master]
         return [self.keys.master, self.keys.system_key]
 

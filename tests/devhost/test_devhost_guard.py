@@ -77,6 +77,7 @@ def test_management_takes_the_system_or_master_key_by_header_or_code():
     assert admit(guard, query={"code": "F"}).status == 401
     assert admit(guard, path="/admin/host/status", query={"code": "S"}).status == 401
     assert admit(guard, path="/admin/host/status", query={"code": "M"}) is None
+    assert admit(guard, path="/admin/functions", query={"code": "S"}).status == 401
     assert admit(guard, path="/admin/devhost/advance", x_functions_key="S") is None
     assert admit(guard, path="/devhost/", query={"code": "S"}) is None and admit(guard, path="/devhost/").status == 401
     assert admit(guard, path="/api/anything") is None  # functions are checked by their authLevel
