@@ -14,8 +14,20 @@ class StoreError(DevhostError):
     """The store file cannot be opened: locked by another host, corrupt, or not a devhost store."""
 
 
+ARGUMENT_ERROR = "One or more of the arguments submitted is incorrect"
+
+
 class BadRequest(DevhostError):
-    """An argument of a management call is wrong (the host's ArgumentException: 400)."""
+    """An argument of a management call is wrong: 400, with the body the extension gives. By default its
+    ArgumentException answer (Message, ExceptionMessage, ExceptionType, StackTrace); `message` and `exception_type`
+    name another exception's answer; `bare` is an answer without an exception: {"Message": text} alone."""
+
+    def __init__(self, text: str, message: str = ARGUMENT_ERROR, exception_type: str = "System.ArgumentException",
+                 bare: bool = False) -> None:
+        super().__init__(text)
+        self.message = message
+        self.exception_type = exception_type
+        self.bare = bare
 
 
 class NotFound(DevhostError):

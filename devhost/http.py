@@ -15,6 +15,7 @@ from urllib.parse import quote
 from aiohttp import web
 from azure.functions import meta
 
+from . import jsontext
 from .bindings import Invocation, http_datum, string_datum
 from .errors import BadRequest, Conflict, DevhostError, Gone, NotFound, PreconditionFailed
 from .guard import Guard, Refusal
@@ -29,6 +30,8 @@ RPC = "/durabletask"
 DASHBOARD_PATH = "/devhost/"
 DASHBOARD_FILES = Path(__file__).resolve().parent / "dashboard"
 MAX_BODY = 100 * 1024 * 1024  # the Functions host's request size limit
+JSON_READER_EXCEPTION = "Newtonsoft.Json.JsonReaderException"
+MAX_TOP = 2**31 - 1  # top is an Int32 in the extension
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 RUNNING_STATUSES = {RuntimeStatus.Pending, RuntimeStatus.Running, RuntimeStatus.ContinuedAsNew,
                     RuntimeStatus.Suspended}
@@ -50,8 +53,9 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except web.HTTPException:
         raise
     except BadRequest as exc:
-        return web.json_response(_error_body("One or more of the arguments submitted is incorrect", exc,
-                                             "System.ArgumentException"), status=400)
+        if exc.bare:
+            return web.json_response({"Message": str(exc)}, status=400)
+        return web.json_response(_error_body(exc.message, exc, exc.exception_type), status=400)
     except NotFound:
         return web.Response(status=404)
     except Gone:
@@ -96,12 +100,16 @@ def _seconds(request: web.Request, name: str) -> float | None:
 
 
 def _top(request: web.Request) -> int | None:
-    """The page size `top`; None when absent. BadRequest when it is not an integer."""
+    """The page size `top`; None when absent. BadRequest when it is not an Int32, as the extension's is."""
     top = _param(request, "top")
     try:
-        return int(top) if top else None
-    except ValueError as exc:
-        raise BadRequest(f"'{top}' is not a valid value for top.") from exc
+        value = int(top) if top else None
+    except ValueError:
+        value = MAX_TOP + 1
+    if value is not None and not -MAX_TOP - 1 <= value <= MAX_TOP:
+        raise BadRequest(f"'{top}' is not a valid value for top: a whole number up to {MAX_TOP} is expected "
+                         f"(0 or less: the default page of 100).")
+    return value
 
 
 async def _json_text(request: web.Request, require_json_type: bool = False) -> str | None:
@@ -109,15 +117,20 @@ async def _json_text(request: web.Request, require_json_type: bool = False) -> s
     the body must be application/json and JSON even when empty, as the extension checks it."""
     body = await request.read()
     if require_json_type and request.content_type.lower() != "application/json":
-        raise BadRequest("Only application/json request content is supported")
+        raise BadRequest("Only application/json request content is supported", bare=True)
     if not body.strip() and not require_json_type:
         return None
     try:
         text = body.decode("utf-8-sig")
-        json.loads(text)
+        jsontext.parse(text)
     except ValueError as exc:
-        raise BadRequest("Invalid JSON content") from exc
+        raise BadRequest(_reader_error(exc), "Invalid JSON content", JSON_READER_EXCEPTION) from exc
     return text
+
+
+def _reader_error(exc: ValueError) -> str:
+    """Why a body is not JSON, in a sentence (the decoder's own text for bytes that are not UTF-8)."""
+    return str(exc) if not isinstance(exc, UnicodeDecodeError) else f"The body is not UTF-8 text: {exc.reason}."
 
 
 class DurableApi:
@@ -252,7 +265,10 @@ class DurableApi:
             raise web.HTTPNotFound()
         operation = "delete" if request.method == "DELETE" else (_param(request, "op") or "")
         if request.content_type.lower() == "application/json":
-            input_text = await _json_text(request)
+            try:
+                input_text = await _json_text(request)
+            except BadRequest as exc:  # the extension answers this one with a message alone
+                raise BadRequest(f"Could not parse JSON content: {exc}", bare=True) from exc
         else:  # the extension passes any other content as a plain string
             body = await request.read()
             input_text = json.dumps(body.decode("utf-8", errors="replace")) if body else None

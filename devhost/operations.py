@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from . import events as ev
+from . import jsontext
 from .clock import Clock, new_id
 from .errors import BadRequest, Gone, InvalidOperation, NotFound, PreconditionFailed
 from .model import (TERMINAL_STATUSES, ActivityWork, EntityQuery, EventType, Instance, Message, NewInstance,
@@ -41,12 +42,7 @@ def orchestrator_input(stored: str | None) -> Any:
     """The `input` of the orchestration context: the stored JSON parsed, as the extension passes it. The SDK
     client's double-encoded input is a JSON string here, which get_input() decodes; an object arrives as an object.
     (A bare number or list started through the webhook cannot be decoded by get_input(), in Azure as here.)"""
-    if stored is None:
-        return None
-    try:
-        return json.loads(stored)
-    except ValueError:
-        return stored
+    return jsontext.shown(stored)
 
 
 class Operations:
@@ -116,10 +112,7 @@ class Operations:
 
     def query(self, query: Query, show_input: bool = False) -> tuple[list[dict[str, Any]], str | None]:
         """One page of status payloads and the continuation token of the next page (None at the end)."""
-        try:
-            instances, token = self.store.query(query)
-        except ValueError as exc:
-            raise BadRequest(str(exc)) from exc
+        instances, token = self.store.query(query)
         return [status_payload(i, show_input) for i in instances], token
 
     def accepts_events(self, instance_id: str) -> None:
@@ -246,7 +239,8 @@ def parse_time(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "+"))
+        return utc(datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "+")))
     except ValueError as exc:
         raise BadRequest(f"'{text}' is not a valid date and time.") from exc
-    return utc(value)
+    except OverflowError as exc:  # in UTC it falls before year 1 or after year 9999
+        raise BadRequest(f"'{text}' is out of range: in UTC it must fall within the years 1 to 9999.") from exc

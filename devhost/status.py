@@ -1,11 +1,11 @@
 """The JSON payloads of the management API: instance status and historyEvents, shaped as the extension shapes them."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+from .jsontext import shown
 from .model import EventType, Instance, history_timestamp, status_timestamp
 
 
@@ -31,16 +31,6 @@ def management_urls(webhook_base: str, hub: str, instance_id: str = "INSTANCEID"
             "resumePostUri": f"{inst}/resume?reason={{text}}&{common}"}
 
 
-def parse_json_text(text: str | None) -> Any:
-    """Stored JSON text as a value; text that is not JSON stays a plain string; None stays None."""
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
 def status_payload(instance: Instance, show_input: bool = True,
                    history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """DurableOrchestrationStatus as the webhook returns it."""
@@ -48,9 +38,9 @@ def status_payload(instance: Instance, show_input: bool = True,
         "name": instance.name,
         "instanceId": instance.instance_id,
         "runtimeStatus": instance.status.value,
-        "input": parse_json_text(instance.input) if show_input else None,
-        "customStatus": parse_json_text(instance.custom_status),
-        "output": parse_json_text(instance.output),
+        "input": shown(instance.input) if show_input else None,
+        "customStatus": shown(instance.custom_status),
+        "output": shown(instance.output),
         "createdTime": status_timestamp(instance.created_at),
         "lastUpdatedTime": status_timestamp(instance.updated_at),
     }
@@ -64,7 +54,7 @@ def entity_status(instance: Instance, fetch_state: bool) -> dict[str, Any]:
     time with its fraction, the state parsed (null unless fetchState)."""
     _, name, key = instance.instance_id.split("@", 2)
     return {"entityId": {"name": name, "key": key}, "lastOperationTime": history_timestamp(instance.updated_at),
-            "state": parse_json_text(instance.output) if fetch_state else None}
+            "state": shown(instance.output) if fetch_state else None}
 
 
 def _stamp(text: str) -> str:
@@ -118,7 +108,7 @@ def history_events(events: list[dict[str, Any]], show_output: bool, show_input: 
                 item["Input"] = origin.get("Input")
         if "Result" in item:
             if show_output:
-                item["Result"] = parse_json_text(item["Result"])
+                item["Result"] = shown(item["Result"])
             else:
                 del item["Result"]
         if not show_input:  # with showInput, inputs stay the JSON text the host stored, as the extension shows them

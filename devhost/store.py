@@ -7,13 +7,14 @@ import base64
 import contextlib
 import fcntl
 import json
+import math
 import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .errors import Conflict, StoreError
+from .errors import BadRequest, Conflict, StoreError
 from .model import (TERMINAL_STATUSES, ActivityWork, EntityQuery, EpisodeOutcome, EventType, Instance, Message,
                     NewInstance, OutgoingMessage, Query, RuntimeStatus, ScheduledActivity)
 
@@ -84,6 +85,18 @@ def _time_range(where: list[str], args: list[Any], column: str, start: datetime 
     if end:
         where.append(f"{column} <= ?")
         args.append(end.timestamp())
+
+
+def _position(token: str) -> tuple[float, str]:
+    """The (created_at, instance_id) a continuation token continues after; BadRequest for any other token."""
+    try:
+        created, last_id = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
+    except (ValueError, TypeError) as exc:
+        raise BadRequest("The continuation token is not one this host gave out.") from exc
+    if isinstance(created, bool) or not isinstance(created, (int, float)) or not math.isfinite(created) \
+            or not isinstance(last_id, str):
+        raise BadRequest("The continuation token is not one this host gave out.")
+    return float(created), last_id
 
 
 def _dumps(event: dict[str, Any]) -> str:
@@ -259,10 +272,7 @@ class Store:
         """Orchestration instances (not entities) matching q, oldest first, one page; and the next page's token."""
         where, args = self._where(q)
         if q.continuation:
-            try:
-                created, last_id = json.loads(base64.urlsafe_b64decode(q.continuation.encode()).decode())
-            except Exception as exc:
-                raise ValueError("invalid continuation token") from exc
+            created, last_id = _position(q.continuation)
             where.append("(created_at > ? OR (created_at = ? AND instance_id > ?))")
             args += [created, created, last_id]
         rows, last = self._page(f"SELECT {_INSTANCE_COLUMNS}, created_at FROM instances WHERE {' AND '.join(where)} "

@@ -146,6 +146,15 @@ def assert_argument_error(response: requests.Response, message: str) -> None:
     assert message in body["ExceptionMessage"]
 
 
+def assert_json_reader_error(response: requests.Response) -> None:
+    """The extension's 400 for a body its JSON reader refuses: Newtonsoft's JsonReaderException."""
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert list(body) == ERROR_KEYS
+    assert body["Message"] == "Invalid JSON content"
+    assert body["ExceptionType"] == "Newtonsoft.Json.JsonReaderException" and body["ExceptionMessage"]
+
+
 def assert_empty(response: requests.Response, status: int) -> None:
     assert response.status_code == status, response.text
     assert response.content == b""
@@ -225,7 +234,7 @@ def test_start_with_a_body_that_is_not_json_is_400(api, base):
     response = api.request("POST", f"{base}/orchestrators/HelloOrchestrator", data=b"{not json",
                            headers={"Content-Type": "application/json"})
 
-    assert_argument_error(response, "Invalid JSON content")
+    assert_json_reader_error(response)
 
 
 def test_start_and_wait_returns_the_output_when_the_instance_finishes_in_time(api, base):
@@ -384,7 +393,7 @@ def test_query_and_entity_listing_with_bad_filters_are_400(three, path, message)
 def test_query_and_entity_listing_with_a_bad_continuation_token_are_400(three, path, token):
     response = three.request("GET", f"{RPC}/{path}", headers={"x-ms-continuation-token": token})
 
-    assert_argument_error(response, "invalid continuation token")
+    assert_argument_error(response, "The continuation token is not one this host gave out.")
 
 
 # -- purge ------------------------------------------------------------------------------------------

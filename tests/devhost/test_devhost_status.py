@@ -8,8 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from devhost import events as ev
+from devhost.jsontext import MAX_DEPTH, shown
 from devhost.model import Instance, RuntimeStatus
-from devhost.status import history_events, parse_json_text, status_payload
+from devhost.status import history_events, status_payload
 
 from orchestration_driver import T0, Driver
 
@@ -60,8 +61,23 @@ def test_the_double_encoded_input_of_an_sdk_start_shows_as_a_string():
 @pytest.mark.parametrize(("text", "value"), [(None, None), ("null", None), ("5", 5), ('"s"', "s"),
                                              ("not json", "not json"), ('{"a": [1]}', {"a": [1]})])
 def test_stored_text_is_parsed_json_or_a_plain_string(text, value):
-    assert parse_json_text(text) == value
+    assert shown(text) == value
     assert status_payload(instance(output=text))["output"] == value
+
+
+@pytest.mark.parametrize("levels", [MAX_DEPTH + 1, 990, 5000])
+def test_stored_text_nested_too_deeply_shows_as_its_text_and_serializes(levels):
+    """A user function's output can nest deeper than a request may; reading it must never fail (it did with
+    RecursionError at about 1,000 levels)."""
+    text = "[" * levels + "]" * levels
+    body = status_payload(instance(input=text, output=text, custom_status=text))
+    assert body["output"] == body["input"] == body["customStatus"] == text
+    assert json.loads(json.dumps(body))["output"] == text
+
+
+def test_stored_text_at_the_depth_limit_is_a_value():
+    text = "[" * MAX_DEPTH + "]" * MAX_DEPTH
+    assert isinstance(shown(text), list)
 
 
 def test_input_is_left_out_when_not_asked_for():

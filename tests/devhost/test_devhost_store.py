@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from devhost import events as ev
-from devhost.errors import Conflict, StoreError
+from devhost.errors import BadRequest, Conflict, StoreError
 from devhost.model import (ActivityWork, EpisodeOutcome, EventType, Instance, NewInstance, OutgoingMessage, Query,
                            RuntimeStatus, ScheduledActivity)
 from devhost.store import APPLICATION_ID, SCHEMA_VERSION, Store
@@ -431,9 +431,15 @@ def test_the_default_page_is_100(store):
     assert ids(store.query(Query(continuation=token))) == ["i100"]
 
 
-@pytest.mark.parametrize("token", ["garbage", base64.urlsafe_b64encode(b"[1]").decode(), "!!"])
-def test_a_bad_continuation_token_is_a_value_error(many, token):
-    with pytest.raises(ValueError, match="invalid continuation token"):
+def _token(payload: bytes) -> str:
+    return base64.urlsafe_b64encode(payload).decode()
+
+
+@pytest.mark.parametrize("token", ["garbage", _token(b"[1]"), "!!", _token(b"\xff"), _token(b'{"a": 1, "b": 2}'),
+                                   _token(b'[[1], ["x"]]'), _token(b'["x", 5]'), _token(b'[1, {"a": 1}]'),
+                                   _token(b"[NaN, \"x\"]"), _token(b'[true, "x"]'), _token(b"[1e999, \"x\"]")])
+def test_a_bad_continuation_token_is_a_bad_request(many, token):
+    with pytest.raises(BadRequest, match="The continuation token is not one this host gave out."):
         many.query(Query(continuation=token))
 
 
