@@ -199,10 +199,7 @@ class Operations:
 
     def list_entities(self, query: EntityQuery, fetch_state: bool = False) -> tuple[list[dict[str, Any]], str | None]:
         """One page of entities that have state (DurableEntityStatus payloads) and the next page's token."""
-        try:
-            entities, token = self.store.query_entities(query)
-        except ValueError as exc:
-            raise BadRequest(str(exc)) from exc
+        entities, token = self.store.query_entities(query)
         return [entity_status(e, fetch_state) for e in entities], token
 
     def read_entity(self, name: str, key: str) -> str:

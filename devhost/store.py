@@ -87,16 +87,24 @@ def _time_range(where: list[str], args: list[Any], column: str, start: datetime 
         args.append(end.timestamp())
 
 
-def _position(token: str) -> tuple[float, str]:
-    """The (created_at, instance_id) a continuation token continues after; BadRequest for any other token."""
+def _token(position: list[Any]) -> str:
+    """The continuation token of a page that ends at `position` (the sort key of its last row)."""
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+
+
+def _position(token: str, *kinds: type) -> list[Any]:
+    """The sort key a continuation token continues after, checked against the kinds it must have (a float is also
+    taken as an int, never a bool or NaN); BadRequest for a token this store did not make."""
     try:
-        created, last_id = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
+        position = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
     except (ValueError, TypeError) as exc:
         raise BadRequest("The continuation token is not one this host gave out.") from exc
-    if isinstance(created, bool) or not isinstance(created, (int, float)) or not math.isfinite(created) \
-            or not isinstance(last_id, str):
+    if not isinstance(position, list) or len(position) != len(kinds) or not all(
+            isinstance(v, str) if k is str else
+            not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
+            for v, k in zip(position, kinds)):
         raise BadRequest("The continuation token is not one this host gave out.")
-    return float(created), last_id
+    return position
 
 
 def _dumps(event: dict[str, Any]) -> str:
@@ -272,12 +280,12 @@ class Store:
         """Orchestration instances (not entities) matching q, oldest first, one page; and the next page's token."""
         where, args = self._where(q)
         if q.continuation:
-            created, last_id = _position(q.continuation)
+            created, last_id = _position(q.continuation, float, str)
             where.append("(created_at > ? OR (created_at = ? AND instance_id > ?))")
             args += [created, created, last_id]
         rows, last = self._page(f"SELECT {_INSTANCE_COLUMNS}, created_at FROM instances WHERE {' AND '.join(where)} "
                                 "ORDER BY created_at, instance_id", args, q.top)
-        token = None if last is None else base64.urlsafe_b64encode(json.dumps([last[-1], last[0]]).encode()).decode()
+        token = None if last is None else _token([last[-1], last[0]])
         return [_instance(r[:-1]) for r in rows], token
 
     def _page(self, sql: str, args: list[Any], top: int | None) -> tuple[list[tuple[Any, ...]], tuple[Any, ...] | None]:
@@ -468,7 +476,7 @@ class Store:
 
     def query_entities(self, q: EntityQuery) -> tuple[list[Instance], str | None]:
         """Entities that have state (state in `output`, last operation time in `updated_at`), by id, one page; and
-        the next page's token (None at the end). ValueError for a token this store did not make."""
+        the next page's token (None at the end). BadRequest for a token this store did not make."""
         where, args = ["is_entity=1", "output IS NOT NULL"], []
         if q.name:
             where.append("substr(instance_id, 1, ?) = ?")
@@ -476,17 +484,12 @@ class Store:
             args += [len(prefix), prefix]
         _time_range(where, args, "updated_at", q.last_operation_from, q.last_operation_to)
         if q.continuation:
-            try:
-                (after,) = json.loads(base64.urlsafe_b64decode(q.continuation.encode()).decode())
-            except Exception as exc:
-                raise ValueError("invalid continuation token") from exc
-            if not isinstance(after, str):
-                raise ValueError("invalid continuation token")
+            (after,) = _position(q.continuation, str)
             where.append("instance_id > ?")
             args.append(after)
         rows, last = self._page(f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE {' AND '.join(where)} "
                                 "ORDER BY instance_id", args, q.top)
-        token = None if last is None else base64.urlsafe_b64encode(json.dumps([last[0]]).encode()).decode()
+        token = None if last is None else _token([last[0]])
         return [_instance(r) for r in rows], token
 
     def commit_entity(self, entity_id: str, name: str, exists: bool, state: str | None, consumed: list[int],
