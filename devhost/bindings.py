@@ -87,12 +87,12 @@ def string_datum(text: str | None) -> meta.Datum:
 
 
 class Invocation:
-    """One call of an entry point: decodes inputs, runs the code (event loop or thread pool), encodes outputs."""
+    """One call of an entry point: decodes inputs, runs the code (`async def` on the event loop, `def` in the
+    thread pool, whatever the trigger, as the Python worker does), encodes outputs."""
 
-    def __init__(self, fn: LoadedFunction, executor: Executor | None = None, inline: bool = False) -> None:
+    def __init__(self, fn: LoadedFunction, executor: Executor | None = None) -> None:
         self.fn = fn
         self.executor = executor
-        self.inline = inline  # run a plain function on the event loop (orchestrators: pure, never blocking)
         self.params = inspect.signature(fn.main).parameters
         self.is_async = inspect.iscoroutinefunction(fn.main)
 
@@ -131,9 +131,7 @@ class Invocation:
         return self._encode(self.fn.main(**args), outs)
 
     async def call(self, inputs: dict[str, meta.Datum]) -> dict[str, meta.Datum]:
-        """Run the function: async ones on the event loop, plain ones in the thread pool (or inline)."""
-        if self.inline and not self.is_async:
-            return self.call_sync(inputs)
+        """Run the function: async ones on the event loop, plain ones in the thread pool."""
         if self.is_async:
             args, outs = self._arguments(inputs)
             return self._encode(await self.fn.main(**args), outs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,11 @@ from typing import Any
 from .errors import ConfigError
 
 DEFAULT_HUB = "TestHubName"
+# The host's default functionTimeout outside the Consumption plan, which is what Core Tools runs locally
+# (ScriptJobHostOptionsSetup.DefaultFunctionTimeout); 5 minutes applies only on the Consumption plan.
+DEFAULT_FUNCTION_TIMEOUT = 30 * 60.0
+MIN_FUNCTION_TIMEOUT = 1.0
+MAX_WORKER_PROCESSES = 10
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,7 @@ class HostConfig:
     local_http_port: int | None = None
     cors: tuple[str, ...] = ()  # Host.CORS: origins, comma-separated, as Core Tools reads them
     cors_credentials: bool = False  # Host.CORSCredentials
+    function_timeout: float | None = DEFAULT_FUNCTION_TIMEOUT  # seconds; None: no limit ("-1")
 
 
 def read_json(path: Path, required: bool) -> dict[str, Any]:
@@ -82,6 +89,7 @@ def load_config(script_root: str | os.PathLike[str]) -> HostConfig:
         local_http_port=int(port) if port not in (None, "") else None,
         cors=tuple(o.strip() for o in str(_ci_get(host_section, "CORS") or "").split(",") if o.strip()),
         cors_credentials=str(_ci_get(host_section, "CORSCredentials", False)).lower() == "true",
+        function_timeout=function_timeout(_ci_get(host, "functionTimeout")),
     )
 
 
@@ -107,3 +115,96 @@ def apply_values(config: HostConfig) -> None:
     """Put local.settings.json Values into the environment, without overriding what is already set."""
     for key, value in config.values.items():
         os.environ.setdefault(key, value)
+
+
+_TIMESPAN = re.compile(r"^\s*(-)?(?:(\d+)\.)?(\d+):(\d+)(?::(\d+)(?:\.(\d{1,7}))?)?\s*$")
+_DAYS = re.compile(r"^\s*(-)?(\d+)\s*$")
+
+
+def function_timeout(value: Any) -> float | None:
+    """host.json functionTimeout in seconds, as the host reads it (a .NET TimeSpan: "hh:mm:ss", "d.hh:mm:ss",
+    or a bare number of days): absent gives 30 minutes, "-1" (minus one day) means no limit; anything under one
+    second is refused, as the host refuses to start with it."""
+    if value is None:
+        return DEFAULT_FUNCTION_TIMEOUT
+    text = str(value)
+    seconds = _timespan_seconds(text)
+    if seconds is None:
+        raise ConfigError(f"host.json: functionTimeout {text!r} is not a time span (use hh:mm:ss, or -1 for no limit)")
+    if seconds == -86400.0:
+        return None
+    if seconds < MIN_FUNCTION_TIMEOUT:
+        raise ConfigError("host.json: FunctionTimeout must be greater than 00:00:01 and less than "
+                          "10675199.02:48:05.4775807.")
+    return seconds
+
+
+def _timespan_seconds(text: str) -> float | None:
+    days = _DAYS.match(text)
+    if days:
+        return (-1 if days.group(1) else 1) * int(days.group(2)) * 86400.0
+    m = _TIMESPAN.match(text)
+    if not m:
+        return None
+    sign, d, h, mi, s, frac = m.groups()
+    if int(h) > 23 or int(mi) > 59 or int(s or 0) > 59:
+        return None
+    total = int(d or 0) * 86400 + int(h) * 3600 + int(mi) * 60 + int(s or 0) + float(f"0.{frac or 0}")
+    return -total if sign else total
+
+
+def format_timespan(seconds: float) -> str:
+    """A duration as .NET prints a TimeSpan ("00:00:05", "1.02:00:00", "00:00:01.5000000"), as in the host's
+    timeout message."""
+    ticks = round(seconds * 10_000_000)
+    days, rest = divmod(ticks, 86400 * 10_000_000)
+    hours, rest = divmod(rest, 3600 * 10_000_000)
+    minutes, rest = divmod(rest, 60 * 10_000_000)
+    secs, fraction = divmod(rest, 10_000_000)
+    text = f"{hours:02d}:{minutes:02d}:{secs:02d}"
+    if days:
+        text = f"{days}.{text}"
+    if fraction:
+        text += f".{fraction:07d}"
+    return text
+
+
+def _setting(name: str) -> str | None:
+    """An app setting as the worker and host see it: the environment (local.settings.json Values are applied to
+    it at start)."""
+    value = os.environ.get(name)
+    return value.strip() if value is not None and value.strip() else None
+
+
+def worker_process_count() -> int:
+    """FUNCTIONS_WORKER_PROCESS_COUNT: how many worker processes run the app (default 1; 0 or less is 1, as the
+    host reads it; more than the host's maximum of 10 is 10)."""
+    raw = _setting("FUNCTIONS_WORKER_PROCESS_COUNT")
+    try:
+        count = int(raw) if raw is not None else 1
+    except ValueError:
+        logging.getLogger("devhost").warning("FUNCTIONS_WORKER_PROCESS_COUNT must be an integer, not %r; using 1", raw)
+        return 1
+    if count > MAX_WORKER_PROCESSES:
+        logging.getLogger("devhost").warning("FUNCTIONS_WORKER_PROCESS_COUNT is at most %d; using %d",
+                                             MAX_WORKER_PROCESSES, MAX_WORKER_PROCESSES)
+    return min(max(count, 1), MAX_WORKER_PROCESSES)
+
+
+def threadpool_size() -> int | None:
+    """PYTHON_THREADPOOL_THREAD_COUNT as the Python worker reads it: an integer of at least 1 sizes the pool that
+    runs `def` functions; unset or invalid (with a warning) gives None, ThreadPoolExecutor's own default
+    (min(32, cores + 4))."""
+    raw = _setting("PYTHON_THREADPOOL_THREAD_COUNT")
+    if raw is None:
+        return None
+    try:
+        count = int(raw)
+    except ValueError:
+        logging.getLogger("devhost").warning("PYTHON_THREADPOOL_THREAD_COUNT must be an integer")
+        return None
+    if count < 1:
+        logging.getLogger("devhost").warning("PYTHON_THREADPOOL_THREAD_COUNT must be set to a value between 1 and "
+                                             "sys.maxint. Reverting to default value for max_workers")
+        return None
+    return count

@@ -17,7 +17,7 @@ from . import engine
 from . import events as ev
 from .bindings import Invocation, returned, string_datum
 from .clock import Clock, new_id
-from .errors import WorkerCrashed
+from .errors import FunctionTimeoutException, WorkerCrashed
 from .model import (TERMINAL_STATUSES, ActivityWork, EpisodeOutcome, HTTP_ACTIVITY_NAME, Message, NewInstance,
                     OutgoingMessage)
 from .operations import orchestrator_input
@@ -170,6 +170,9 @@ class Dispatcher:
                     await self._run_entity(instance_id)
                 else:
                     await self._run_episode(instance_id)
+            except WorkerCrashed as exc:  # its worker died under it: nothing was recorded
+                log.warning("devhost: %s The episode of %s runs again.", exc, instance_id)
+                asyncio.get_running_loop().call_later(1.0, self._enqueue, instance_id)
             except Exception:
                 log.exception("devhost: episode of %s failed; it will be retried", instance_id)
                 asyncio.get_running_loop().call_later(1.0, self._enqueue, instance_id)
@@ -296,9 +299,12 @@ class Dispatcher:
                 event = await self._run_activity(work)
                 message = self.store.complete_activity(work, event)
                 self._activity_recorded(work.instance_id, message is not None)
-            except Exception:
-                log.exception("devhost: activity %s of %s could not be recorded; retrying", work.name,
-                              work.instance_id)
+            except Exception as exc:
+                if isinstance(exc, WorkerCrashed):  # its worker died under it: it runs again (at least once)
+                    log.warning("devhost: %s Activity %s of %s runs again.", exc, work.name, work.instance_id)
+                else:
+                    log.exception("devhost: activity %s of %s could not be recorded; retrying", work.name,
+                                  work.instance_id)
                 asyncio.get_running_loop().call_later(1.0, self.activities.put_nowait, work)
 
     async def _run_activity(self, work: ActivityWork) -> dict[str, Any]:
@@ -322,7 +328,9 @@ class Dispatcher:
         except Exception as exc:
             # A FunctionError from the worker process carries the user exception's own type name and traceback.
             type_name = getattr(exc, "type_name", type(exc).__name__)
-            reason = f"Activity function '{work.name}' failed: {type_name}: {exc}"
+            # The host's own timeout reaches the orchestration in its words alone, as the extension reports it.
+            cause = str(exc) if isinstance(exc, FunctionTimeoutException) else f"{type_name}: {exc}"
+            reason = f"Activity function '{work.name}' failed: {cause}"
             details = getattr(exc, "traceback_text", "") or traceback.format_exc()
             log.info("Executed 'Functions.%s' (Failed, %s: %s)", work.name, type_name, exc)
             return ev.task_failed(self.clock.now(), work.task_id, reason, details)

@@ -52,3 +52,15 @@ class InvalidOperation(DevhostError):
 
 class WorkerCrashed(DevhostError):
     """The worker process died while running a function: not the function's failure; the work is retried."""
+
+
+class WorkerUnavailable(WorkerCrashed):
+    """No worker process is up (each one died while starting and the next try is backing off)."""
+
+
+class FunctionTimeoutException(DevhostError):
+    """An invocation ran past host.json's functionTimeout; named and worded as the host's exception."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.traceback_text = f"Microsoft.Azure.WebJobs.Host.FunctionTimeoutException: {message}"

@@ -5,7 +5,6 @@ import asyncio
 import functools
 import json
 import logging
-import os
 import signal
 import sys
 import time
@@ -17,19 +16,19 @@ from aiohttp import web
 
 from .bindings import Invocation, memoize_sdk_timestamp_parsing
 from .clock import Clock
-from .config import apply_values, load_config, python_log_level
+from .config import apply_values, load_config, python_log_level, threadpool_size, worker_process_count
 from .dispatcher import Dispatcher
 from .admin import function_metadata, load_errors
 from .guard import Guard, is_loopback
 from .http import DASHBOARD_PATH, RPC, WEBHOOK, AdminApi, DurableApi, FunctionRoutes, make_app
 from .keys import HostKeys, load_keys, secrets_folder
 from .loader import load_functions, scan_specs
-from .model import INLINE_KINDS
 from .operations import Operations
 from .routes import compile_route
 from .status import code_parameter, management_urls
 from .store import Store
-from .worker import RemoteInvocation, WorkerProcess
+from .supervisor import WorkerPool
+from .worker import RemoteInvocation
 
 log = logging.getLogger("devhost")
 DEFAULT_PORT = 7071
@@ -74,9 +73,8 @@ class Host:
         self.store_path = Path(options.store) if options.store else root / ".devhost" / "store.sqlite"
         self.invocations: dict[str, Invocation | RemoteInvocation] = {}
         self.skipped: list[tuple[str, str]] = []
-        self.worker: WorkerProcess | None = None
-        self.executor = ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 2) * 4 + 4),
-                                           thread_name_prefix="devhost-fn")
+        self.workers: WorkerPool | None = None
+        self.executor = ThreadPoolExecutor(max_workers=threadpool_size(), thread_name_prefix="devhost-fn")
         self.store: Store | None = None
         self.dispatcher: Dispatcher | None = None
         self.runner: web.AppRunner | None = None
@@ -142,14 +140,16 @@ class Host:
             memoize_sdk_timestamp_parsing()
             report = load_functions(root)
             self.skipped = report.skipped
-            self.invocations = {name: Invocation(fn, self.executor, inline=fn.spec.kind in INLINE_KINDS)
-                                for name, fn in report.functions.items()}
+            self.invocations = {name: Invocation(fn, self.executor) for name, fn in report.functions.items()}
             return
         specs, self.skipped = scan_specs(root)
-        self.worker = WorkerProcess(str(root))
-        hello = await self.worker.start()
+        self.workers = WorkerPool(str(root), worker_process_count(), self.config.function_timeout)
+        hello = await self.workers.start()
+        if hello is None:  # the pool keeps starting workers; serve meanwhile every function the folders declare
+            self.invocations = {s.name: RemoteInvocation(self.workers, s) for s in specs}
+            return
         self.skipped += [s for s in hello.skipped if s[0] not in {n for n, _ in self.skipped}]
-        self.invocations = {s.name: RemoteInvocation(self.worker, s) for s in specs if s.name in hello.loaded}
+        self.invocations = {s.name: RemoteInvocation(self.workers, s) for s in specs if s.name in hello.loaded}
 
     async def start(self) -> None:
         started = time.perf_counter()
@@ -220,6 +220,8 @@ class Host:
         if self.options.time_travel:
             lines.append("WARNING: time travel is ON: POST /admin/devhost/advance?seconds=N moves durable time "
                          f"forward (now {self.clock.offset:.0f} s ahead). Do not use this for real work.")
+        if self.workers is not None:
+            lines.append(f"Workers: {self.workers.summary()}")
         lines.append(f"Dashboard: {self.public_origin}{DASHBOARD_PATH}")
         lines.append("")
         lines.append(f"devhost ready on http://{self.options.host}:{self.port} in {elapsed * 1000:.0f} ms "
@@ -251,8 +253,8 @@ class Host:
             await self.runner.cleanup()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
-        if self.worker is not None:
-            await self.worker.stop()
+        if self.workers is not None:
+            await self.workers.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
         if self.store is not None:
             self.store.close()

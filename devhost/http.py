@@ -17,7 +17,7 @@ from azure.functions import meta
 
 from . import jsontext
 from .bindings import Invocation, http_datum, string_datum
-from .errors import BadRequest, Conflict, DevhostError, Gone, NotFound, PreconditionFailed
+from .errors import BadRequest, Conflict, DevhostError, Gone, NotFound, PreconditionFailed, WorkerUnavailable
 from .guard import Guard, Refusal
 from .model import TERMINAL_STATUSES, EntityQuery, Query, RuntimeStatus
 from .operations import Operations, parse_time
@@ -333,6 +333,9 @@ class FunctionRoutes:
                 inputs[b.name] = string_datum(self.client_payload())
         try:
             outputs = await invocation.call(inputs)
+        except WorkerUnavailable as exc:  # say why, rather than hang while no worker process can start
+            log.error("Executed 'Functions.%s' (Failed, %s)", invocation.fn.spec.name, exc)
+            return web.Response(status=500, text=str(exc))
         except Exception:
             log.exception("Executed 'Functions.%s' (Failed)", invocation.fn.spec.name)
             return web.Response(status=500)

@@ -79,9 +79,6 @@ TRIGGER_KINDS = {
 }
 CLIENT_BINDINGS = frozenset({"durableClient", "orchestrationClient"})
 SUPPORTED_BINDINGS = frozenset(TRIGGER_KINDS) | CLIENT_BINDINGS | {"http"}
-# Orchestrator and entity code replays deterministically and must not block (no I/O), so it runs on the event
-# loop: a thread hop per episode would cost more than the replay itself.
-INLINE_KINDS = frozenset({"orchestration", "entity"})
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The language worker: a separate process that imports the app and runs its functions, as the Python worker does
 for the Functions host. The host talks to it over a socket pair in length-prefixed pickled frames; a crash of user
-code (even os._exit) takes down only the worker, which the host restarts."""
+code (even os._exit) takes down only the worker, which the pool (supervisor.py) replaces."""
 from __future__ import annotations
 
 import asyncio
@@ -18,9 +18,9 @@ from typing import Any
 from azure.functions import meta
 
 from .bindings import Invocation, memoize_sdk_timestamp_parsing
-from .errors import WorkerCrashed
+from .errors import FunctionTimeoutException, WorkerCrashed
 from .loader import LoadedFunction
-from .model import INLINE_KINDS, FunctionSpec
+from .model import FunctionSpec
 
 log = logging.getLogger("devhost")
 _HEADER = struct.Struct("!I")
@@ -52,31 +52,50 @@ class WorkerHello:
     skipped: list[tuple[str, str]]
 
 
-class WorkerProcess:
-    """The host's handle on the worker process: call(name, inputs) -> outputs, or FunctionError."""
+class WorkerStartFailed(Exception):
+    """The worker process died (or could not be spawned) before it said hello."""
 
-    def __init__(self, script_root: str) -> None:
+
+class WorkerProcess:
+    """One life of one worker process: start() until its hello, call() sends an invocation and returns its future,
+    closed() waits for the pipe to end. Replacing a dead one is the pool's job (supervisor.py)."""
+
+    def __init__(self, script_root: str, index: int = 0) -> None:
         self.script_root = script_root
+        self.index = index
         self.pending: dict[int, asyncio.Future[Any]] = {}
         self.next_id = 0
         self.process: asyncio.subprocess.Process | None = None
         self.writer: asyncio.StreamWriter | None = None
         self.reader_task: asyncio.Task[None] | None = None
-        self.stopping = False
         self.hello: WorkerHello | None = None
-        self.ready = asyncio.Event()  # cleared while a crashed worker is being replaced
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
 
     async def start(self) -> WorkerHello:
+        """Spawn the process and wait for its hello; WorkerStartFailed if it dies first."""
         ours, theirs = socket.socketpair()
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "devhost.worker", str(theirs.fileno()), self.script_root, pass_fds=(theirs.fileno(),))
-        theirs.close()
-        reader, self.writer = await asyncio.open_connection(sock=ours)
-        kind, loaded, skipped = await _read(reader)
+        try:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "devhost.worker", str(theirs.fileno()), self.script_root,
+                pass_fds=(theirs.fileno(),))
+        except OSError as exc:
+            ours.close()
+            raise WorkerStartFailed(f"cannot start a worker process: {exc}") from exc
+        finally:
+            theirs.close()
+        try:
+            reader, self.writer = await asyncio.open_connection(sock=ours)
+            kind, loaded, skipped = await _read(reader)
+        except (asyncio.IncompleteReadError, ConnectionError, EOFError, pickle.UnpicklingError, ValueError) as exc:
+            self.kill()
+            code = await self.process.wait()
+            raise WorkerStartFailed(f"the worker process exited with code {code} while starting") from exc
         assert kind == "hello", kind
         self.hello = WorkerHello(loaded, skipped)
         self.reader_task = asyncio.get_running_loop().create_task(self._read_loop(reader))
-        self.ready.set()
         return self.hello
 
     async def _read_loop(self, reader: asyncio.StreamReader) -> None:
@@ -90,54 +109,72 @@ class WorkerProcess:
                     future.set_result(frame[2])
                 else:
                     future.set_exception(FunctionError(frame[2], frame[3], frame[4]))
-        except (asyncio.IncompleteReadError, ConnectionError, EOFError):
+        except (asyncio.IncompleteReadError, ConnectionError, EOFError, pickle.UnpicklingError):
             pass
-        self.ready.clear()
-        if self.stopping:
-            return
-        code = await self.process.wait() if self.process else None
-        log.error("devhost: the worker process exited (code %s); failing its %d calls and starting a new one",
-                  code, len(self.pending))
-        for future in self.pending.values():
-            if not future.done():
-                future.set_exception(WorkerCrashed(f"The worker process exited with code {code}."))
-        self.pending.clear()
-        await self.start()
 
-    async def call(self, name: str, inputs: dict[str, meta.Datum]) -> dict[str, meta.Datum]:
-        if not self.ready.is_set():
-            await self.ready.wait()
+    async def closed(self) -> int | None:
+        """Wait until the worker's pipe ends; its exit code."""
+        if self.reader_task is not None:
+            await asyncio.shield(self.reader_task)
+        if self.writer is not None:
+            self.writer.close()
+        return await self.process.wait() if self.process else None
+
+    def call(self, name: str, inputs: dict[str, meta.Datum]) -> tuple[int, asyncio.Future[Any]]:
+        """Send one invocation; its id and the future of its outputs (or FunctionError)."""
         call_id = self.next_id
         self.next_id += 1
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.pending[call_id] = future
         assert self.writer is not None
         _write(self.writer, ("call", call_id, name, inputs))
-        return await future
+        return call_id, future
+
+    def fail_pending(self, error: Exception) -> int:
+        """Fail every call still waiting on this worker (it died); how many there were."""
+        futures = [f for f in self.pending.values() if not f.done()]
+        for future in futures:
+            future.set_exception(error)
+        self.pending.clear()
+        return len(futures)
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            try:
+                self.process.kill()
+            except ProcessLookupError:
+                pass
 
     async def stop(self) -> None:
-        self.stopping = True
+        """Close the pipe (the worker exits when it ends) and wait a little; kill it if it does not go."""
         if self.writer is not None:
             self.writer.close()
         if self.process is not None and self.process.returncode is None:
             try:
                 await asyncio.wait_for(self.process.wait(), 5)
             except asyncio.TimeoutError:
-                self.process.kill()
+                self.kill()
                 await self.process.wait()
         if self.reader_task is not None:
             self.reader_task.cancel()
 
 
 class RemoteInvocation:
-    """Invocation's interface (fn, call), carried out by the worker process."""
+    """Invocation's interface (fn, call), carried out by a worker process of the pool."""
 
-    def __init__(self, worker: WorkerProcess, spec: FunctionSpec) -> None:
-        self.worker = worker
+    def __init__(self, pool: Any, spec: FunctionSpec) -> None:
+        self.pool = pool
         self.fn = LoadedFunction(spec, main=_not_here)
+        # The host has no retry for an HTTP request: it answers at once when no worker can start.
+        self.wait = spec.kind != "http"
 
     async def call(self, inputs: dict[str, meta.Datum]) -> dict[str, meta.Datum]:
-        return await self.worker.call(self.fn.spec.name, inputs)
+        try:
+            return await self.pool.call(self.fn.spec.name, inputs, wait=self.wait)
+        except FunctionTimeoutException as exc:
+            if self.fn.spec.kind == "orchestration":  # the extension aborts the episode and runs it again
+                raise WorkerCrashed(str(exc)) from exc
+            raise
 
 
 def _not_here(*_args: Any, **_kwargs: Any) -> Any:
@@ -146,21 +183,24 @@ def _not_here(*_args: Any, **_kwargs: Any) -> Any:
 
 # -- worker side --------------------------------------------------------------------------------
 async def _serve(fd: int, script_root: str) -> None:
-    from .config import load_config, python_log_level
+    from .config import load_config, python_log_level, threadpool_size
     from .loader import load_functions
 
     memoize_sdk_timestamp_parsing()
     report = load_functions(script_root)
     logging.getLogger().setLevel(python_log_level(load_config(script_root).log_level))
-    executor = ThreadPoolExecutor(max_workers=min(32, (os.cpu_count() or 2) * 4 + 4), thread_name_prefix="fn")
-    invocations = {name: Invocation(fn, executor, inline=fn.spec.kind in INLINE_KINDS)
-                   for name, fn in report.functions.items()}
+    # As the Python worker runs them: `def` functions of every trigger in this pool, `async def` ones on the loop.
+    executor = ThreadPoolExecutor(max_workers=threadpool_size(), thread_name_prefix="fn")
+    invocations = {name: Invocation(fn, executor) for name, fn in report.functions.items()}
     reader, writer = await asyncio.open_connection(sock=socket.socket(fileno=fd))
     _write(writer, ("hello", sorted(invocations), report.skipped))
 
     async def run(call_id: int, name: str, inputs: dict[str, meta.Datum]) -> None:
         try:
-            outputs = await invocations[name].call(inputs)
+            invocation = invocations.get(name)
+            if invocation is None:
+                raise LookupError(f"The function '{name}' is not loaded in this worker process.")
+            outputs = await invocation.call(inputs)
             _write(writer, ("result", call_id, outputs))
         except Exception as exc:
             _write(writer, ("error", call_id, type(exc).__name__, str(exc), traceback.format_exc()))

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from devhost.config import DEFAULT_HUB, apply_values, load_config
+from devhost.config import (DEFAULT_HUB, apply_values, format_timespan, load_config, threadpool_size,
+                            worker_process_count)
 from devhost.errors import ConfigError
 
 
@@ -195,3 +196,39 @@ def test_values_that_are_not_an_object_are_a_config_error(tmp_path):
 
     with pytest.raises(ConfigError, match="'Values' must be an object"):
         load_config(app)
+
+
+@pytest.mark.parametrize("value, seconds", [
+    (None, 1800.0),  # the host's default off the Consumption plan, which is what Core Tools runs
+    ("00:00:05", 5.0), ("00:02:00", 120.0), ("1.02:00:00", 93600.0), ("00:00:01.5", 1.5), ("2", 172800.0),
+    ("-1", None), (-1, None),  # no limit
+])
+def test_function_timeout_is_read_as_a_dotnet_time_span(tmp_path, value, seconds):
+    host = {"version": "2.0"} if value is None else {"version": "2.0", "functionTimeout": value}
+    assert load_config(write_app(tmp_path, host)).function_timeout == seconds
+
+
+@pytest.mark.parametrize("value", ["00:00:00", "00:00:00.5", "-00:00:05", "five minutes", "00:61:00"])
+def test_a_function_timeout_the_host_refuses_is_a_config_error(tmp_path, value):
+    with pytest.raises(ConfigError) as failure:
+        load_config(write_app(tmp_path, {"version": "2.0", "functionTimeout": value}))
+    assert "functionTimeout" in str(failure.value) or "FunctionTimeout" in str(failure.value)
+
+
+def test_timeouts_print_as_dotnet_prints_a_time_span():
+    assert [format_timespan(s) for s in (5, 120, 93600, 1.5)] == ["00:00:05", "00:02:00", "1.02:00:00",
+                                                                 "00:00:01.5000000"]
+
+
+@pytest.mark.parametrize("value, count", [(None, 1), ("2", 2), ("0", 1), ("-1", 1), ("12", 10), ("two", 1)])
+def test_worker_process_count_as_the_host_reads_it(monkeypatch, value, count):
+    if value is not None:
+        monkeypatch.setenv("FUNCTIONS_WORKER_PROCESS_COUNT", value)
+    assert worker_process_count() == count
+
+
+@pytest.mark.parametrize("value, size", [(None, None), ("1", 1), ("64", 64), ("0", None), ("x", None)])
+def test_thread_pool_size_as_the_python_worker_reads_it(monkeypatch, value, size):
+    if value is not None:
+        monkeypatch.setenv("PYTHON_THREADPOOL_THREAD_COUNT", value)
+    assert threadpool_size() == size

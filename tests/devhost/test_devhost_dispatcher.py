@@ -30,8 +30,7 @@ class Running(LoopThread):
         report = load_functions(root)
         assert report.skipped == []
         self.executor = ThreadPoolExecutor(4)
-        invocations = {name: Invocation(fn, self.executor, inline=fn.spec.kind == "orchestration")
-                       for name, fn in report.functions.items()}
+        invocations = {name: Invocation(fn, self.executor) for name, fn in report.functions.items()}
         orchestrators = sorted(n for n, f in report.functions.items() if f.spec.kind == "orchestration")
         self.clock = clock
         super().__init__()

@@ -1,6 +1,7 @@
-"""devhost.worker: the worker process imports the app and runs its functions for the host: results and user
-failures come back over the socket pair, and a worker that dies is replaced while its calls fail as
-WorkerCrashed (retried by the dispatcher, never recorded as the function's failure)."""
+"""devhost.worker and devhost.supervisor: a worker process imports the app and runs its functions for the host:
+results and user failures come back over the socket pair; a worker that dies is replaced while its calls fail as
+WorkerCrashed (retried by the dispatcher, never recorded as the function's failure); an invocation past
+functionTimeout fails alone with the host's message; several processes share the calls."""
 from __future__ import annotations
 
 import asyncio
@@ -8,9 +9,10 @@ import asyncio
 import pytest
 from azure.functions import meta
 
-from devhost.errors import WorkerCrashed
+from devhost.errors import FunctionTimeoutException, WorkerCrashed
 from devhost.loader import scan_specs
-from devhost.worker import FunctionError, RemoteInvocation, WorkerProcess
+from devhost.supervisor import WorkerPool, backoff
+from devhost.worker import FunctionError, RemoteInvocation
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -19,19 +21,19 @@ def activity_input(text: str) -> dict[str, meta.Datum]:
     return {"value": meta.Datum(type="string", value=text)}
 
 
-def run(fixture_apps, scenario):
-    """Start a worker on the fixture app, run scenario(worker, invocations), stop the worker."""
+def run(fixture_apps, scenario, count=1, function_timeout=None):
+    """Start a pool of workers on the fixture app, run scenario(pool, invocations), stop the pool."""
     root = fixture_apps / "worker_app"
 
     async def main():
-        worker = WorkerProcess(str(root))
-        hello = await worker.start()
+        pool = WorkerPool(str(root), count, function_timeout)
+        hello = await pool.start()
         specs, _ = scan_specs(root)
-        invocations = {s.name: RemoteInvocation(worker, s) for s in specs}
+        invocations = {s.name: RemoteInvocation(pool, s) for s in specs}
         try:
-            return hello, await scenario(worker, invocations)
+            return hello, await scenario(pool, invocations)
         finally:
-            await worker.stop()
+            await pool.stop()
 
     return asyncio.run(main())
 
@@ -43,7 +45,7 @@ def test_the_worker_says_what_it_loaded_and_runs_functions_through_the_converter
 
     hello, returned = run(fixture_apps, scenario)
 
-    assert hello.loaded == ["Die", "Echo", "Explode"] and hello.skipped == []
+    assert hello.loaded == ["Die", "Echo", "Explode", "Sleep"] and hello.skipped == []
     assert returned.type == "json" and returned.value == '{"a": [1, 2]}'  # ActivityTriggerConverter.encode
 
 
@@ -71,15 +73,49 @@ def test_calls_run_concurrently(fixture_apps):
 
 
 def test_a_dying_worker_fails_its_calls_as_crashed_and_a_new_one_takes_over(fixture_apps):
-    async def scenario(worker, invocations):
-        first_pid = worker.process.pid
+    async def scenario(pool, invocations):
+        first_pid = pool.pids[0]
         with pytest.raises(WorkerCrashed) as crash:
             await invocations["Die"].call(activity_input('"x"'))
         outputs = await invocations["Echo"].call(activity_input('"after"'))  # waits for the new worker
-        return first_pid, worker.process.pid, str(crash.value), outputs["value"].value
+        return first_pid, pool.pids[0], str(crash.value), outputs["value"].value
 
     _, (first_pid, second_pid, message, value) = run(fixture_apps, scenario)
 
     assert "exited with code 7" in message
     assert second_pid != first_pid
     assert value == '"after"'
+
+
+def test_an_invocation_past_the_timeout_fails_alone_and_its_worker_is_replaced(fixture_apps):
+    async def scenario(pool, invocations):
+        first_pid = pool.pids[0]
+        slow = asyncio.ensure_future(invocations["Sleep"].call(activity_input("60")))
+        await asyncio.sleep(0.3)  # lets the slow call reach the worker first, so it is the one that times out
+        other = asyncio.ensure_future(invocations["Sleep"].call(activity_input("60")))
+        results = await asyncio.gather(slow, other, return_exceptions=True)
+        after = await invocations["Sleep"].call(activity_input("0"))
+        return first_pid, results, after["value"].value
+
+    _, (first_pid, (slow, other), after_pid) = run(fixture_apps, scenario, function_timeout=1.0)
+
+    assert isinstance(slow, FunctionTimeoutException)
+    assert str(slow) == "Timeout value of 00:00:01 was exceeded by function: Functions.Sleep"
+    assert isinstance(other, WorkerCrashed)  # not failed: the dispatcher runs it again
+    assert int(after_pid) != first_pid
+
+
+def test_two_worker_processes_share_the_calls(fixture_apps):
+    async def scenario(pool, invocations):
+        while len(pool.pids) < 2:  # the second process may still be importing the app
+            await asyncio.sleep(0.01)
+        outputs = await asyncio.gather(*(invocations["Sleep"].call(activity_input("0.2")) for _ in range(4)))
+        return set(pool.pids), {int(o["value"].value) for o in outputs}
+
+    _, (pids, used) = run(fixture_apps, scenario, count=2)
+
+    assert len(pids) == 2 and used == pids
+
+
+def test_start_up_deaths_back_off_up_to_a_cap():
+    assert [backoff(n) for n in range(0, 8)] == [0.0, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0]
