@@ -150,7 +150,8 @@ def test_terminate_a_suspended_instance(host):
 
 @pytest.mark.usefixtures("local_only")
 def test_terminate_a_pending_instance(devhost_factory, tmp_path):
-    own = devhost_factory(APP).start()
+    # One pool thread in the worker: while Blocker's code holds it, no other orchestrator code can run.
+    own = devhost_factory(APP, env={"PYTHON_THREADPOOL_THREAD_COUNT": "1"}).start()
     gate = tmp_path / "gate"
     blocker = start(own, "Blocker", {"gate": str(gate)})
     try:

@@ -54,9 +54,9 @@ def test_a_worker_killed_again_and_again_while_starting_is_still_replaced(devhos
 
 @pytest.mark.usefixtures("local_only")
 def test_a_worker_that_cannot_start_leaves_http_functions_answering_500_until_one_does(devhost_factory, tmp_path):
-    deaths = tmp_path / "deaths"
-    deaths.write_text("1000000")  # every start dies while importing the app, the very first one included
-    host = devhost_factory(CRASH_APP, env={"DEVHOST_TEST_IMPORT_DEATHS": str(deaths)}).start(timeout=30)
+    die = tmp_path / "die"
+    die.touch()  # while it exists, every start dies while importing the app, the very first one included
+    host = devhost_factory(CRASH_APP, env={"DEVHOST_TEST_DIE_AT_IMPORT": str(die)}).start(timeout=30)
     marker = tmp_path / "ran-once"
     marker.touch()
 
@@ -68,7 +68,7 @@ def test_a_worker_that_cannot_start_leaves_http_functions_answering_500_until_on
     assert started.status_code == 202  # the management API keeps working; the work waits in the store
     assert "exited with code 3 while starting" in host.log()
 
-    deaths.write_text("0")  # the next start lives
+    die.unlink()  # the next start lives
     final = host.wait(started.json()["id"], timeout=30)
     assert final["runtimeStatus"] == "Completed" and final["output"] == "survived", final
     assert poll(lambda: host.http_start("Survive", {"marker": str(marker)}).status_code == 202, timeout=10,

@@ -1,6 +1,6 @@
-"""A test hook, not a pattern to copy: orchestrator code must never block. This one holds the app's
-orchestrator code until the file named by its input ("gate") exists (marking gate.held first), so that
-instances started meanwhile stay Pending."""
+"""A test hook, not a pattern to copy: orchestrator code must never block. This one holds its thread until the
+file named by its input ("gate") exists (marking gate.held first); with PYTHON_THREADPOOL_THREAD_COUNT=1 that is
+the worker's only thread for `def` functions, so instances started meanwhile stay Pending."""
 import os
 import time
 from pathlib import Path
