@@ -1,5 +1,6 @@
 # Two commands on a fresh clone: `make run` starts the app locally, `make test` runs every test.
 # Both create .venv (with the app's and the tests' requirements) when it is missing or stale.
+# `make PYTHON=python3.12 ...` rebuilds .venv when it was made by another interpreter.
 
 PYTHON ?= python3
 VENV := .venv
@@ -7,21 +8,43 @@ VENV_PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: venv run test bench
+# The interpreter asked for, as "<version> <real path>"; the stamp's first line records the one .venv was made with.
+WANTED := $(shell $(PYTHON) -c 'import os, sys; print(sys.version.split()[0], os.path.realpath(sys.executable))' 2>/dev/null)
+BUILT := $(shell sed -n 1p $(STAMP) 2>/dev/null)
+
+.PHONY: venv run test test-fast bench
+
+# PYTHON given on the command line or in the environment and .venv made by another one: rebuild it.
+ifneq ($(origin PYTHON),file)
+ifeq ($(WANTED),)
+$(error PYTHON=$(PYTHON) does not run; pass a Python 3.10+ interpreter)
+endif
+ifneq ($(WANTED),$(BUILT))
+REBUILD := yes
+.PHONY: $(STAMP)
+endif
+endif
 
 venv: $(STAMP)
 
 # The stamp depends on both requirements files, so editing either re-runs pip.
 $(STAMP): requirements.txt tests/requirements.txt
+	@test -n "$(WANTED)" || { echo "make: $(PYTHON) does not run; pass PYTHON=<a Python 3.10+ interpreter>" >&2; exit 1; }
+	$(if $(REBUILD),rm -rf $(VENV))
 	test -x $(VENV_PYTHON) || $(PYTHON) -m venv $(VENV)
 	$(VENV_PYTHON) -m pip install --disable-pip-version-check -q -r requirements.txt -r tests/requirements.txt
-	touch $(STAMP)
+	$(VENV_PYTHON) -c 'import os, sys; print(sys.version.split()[0], os.path.realpath(sys.executable))' > $(STAMP)
 
 run: venv
 	$(VENV_PYTHON) -m devhost
 
+# Every test.
 test: venv
 	$(VENV_PYTHON) -m pytest -q $(PYTEST_ARGS) tests
+
+# Everything but the end-to-end tests (marker e2e: tests that start devhost processes), in seconds.
+test-fast: venv
+	$(VENV_PYTHON) -m pytest -q -m "not e2e" $(PYTEST_ARGS) tests
 
 bench: venv
 	$(VENV_PYTHON) -m devhost.bench
