@@ -1,5 +1,5 @@
-"""devhost.host and the command line: the durableClient payload of PROTOCOL §1 (checked through the SDK's own client),
-the options as `func start` names them, and a whole host started in this process on a free port."""
+"""devhost.host and the command line: the durableClient payload of docs/protocol.md §1 (checked through the SDK's
+own client), the options as `func start` names them, and a whole host started in this process on a free port."""
 from __future__ import annotations
 
 import asyncio
@@ -197,6 +197,17 @@ def test_the_default_store_is_under_dot_devhost_in_the_script_root(tmp_path):
     host = Host(HostOptions(script_root=str(write_app(tmp_path))))
 
     assert host.store_path == tmp_path.resolve() / ".devhost" / "store.sqlite"
+
+
+def test_a_started_host_makes_its_dot_devhost_folder_and_store(tmp_path):
+    app = write_app(tmp_path / "app")
+    assert not (app / ".devhost").exists()
+    server = InProcessHost(HostOptions(script_root=str(app), port=free_port(), in_process=True))
+    try:
+        server.run(server.host.start())
+        assert (app / ".devhost").is_dir() and (app / ".devhost" / "store.sqlite").is_file()
+    finally:
+        server.close()
 
 
 def test_a_public_address_shows_in_urls_and_loopback_as_localhost(tmp_path):

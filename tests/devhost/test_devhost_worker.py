@@ -45,7 +45,7 @@ def test_the_worker_says_what_it_loaded_and_runs_functions_through_the_converter
 
     hello, returned = run(fixture_apps, scenario)
 
-    assert hello.loaded == ["Die", "Echo", "Explode", "Sleep"] and hello.skipped == []
+    assert hello.loaded == ["Die", "Echo", "Explode", "Rendezvous", "Sleep"] and hello.skipped == []
     assert returned.type == "json" and returned.value == '{"a": [1, 2]}'  # ActivityTriggerConverter.encode
 
 
@@ -63,6 +63,18 @@ def test_a_user_exception_comes_back_with_its_type_and_traceback(fixture_apps):
 
 
 def test_calls_run_concurrently(fixture_apps):
+    """Rendezvous answers only once all 20 calls are inside it together; run one after another, they fail."""
+    async def scenario(worker, invocations):
+        calls = [invocations["Rendezvous"].call({"parties": meta.Datum(type="string", value="20")})
+                 for _ in range(20)]
+        return [o["parties"].value for o in await asyncio.gather(*calls)]
+
+    _, values = run(fixture_apps, scenario)
+
+    assert values == ["20"] * 20
+
+
+def test_concurrent_calls_each_get_their_own_result(fixture_apps):
     async def scenario(worker, invocations):
         calls = [invocations["Echo"].call(activity_input(str(i))) for i in range(50)]
         return [o["value"].value for o in await asyncio.gather(*calls)]

@@ -1,9 +1,15 @@
 """The quickstart flow end to end over real HTTP, against devhost in its own process (or $DEVHOST_E2E_BASE_URL)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import requests
 
+from devhost.testing import app_host
+
 GREETINGS = ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
+WAITER = Path(__file__).resolve().parents[2] / "tests" / "apps" / "waiter"
+waiter = app_host(WAITER)
 MANAGEMENT_KEYS = {"id", "statusQueryGetUri", "sendEventPostUri", "terminatePostUri", "rewindPostUri",
                    "purgeHistoryDeleteUri", "restartPostUri", "suspendPostUri", "resumePostUri"}
 
@@ -33,15 +39,23 @@ def test_get_start_works_too(devhost):
     assert devhost.wait(response.json()["id"])["output"] == GREETINGS
 
 
-def test_running_instance_answers_202_with_location(devhost):
-    instance_id = devhost.start_instance()
-    first = devhost.status(instance_id)
-    assert first.status_code in (200, 202)
-    if first.status_code == 202:
-        assert first.json()["runtimeStatus"] in ("Pending", "Running")
-        assert first.headers["Retry-After"] == "5"
-        assert instance_id in first.headers["Location"]
-    devhost.wait(instance_id)
+def test_running_instance_answers_202_with_location(waiter):
+    """Hello finishes too fast to be seen running, so this uses the Waiter app, whose orchestrator is Running
+    until it receives the event "go"."""
+    instance_id = waiter.start_instance("Waiter", {"n": 1})
+    waiter.wait(instance_id, statuses=("Running",))
+
+    running = waiter.status(instance_id)
+
+    assert running.status_code == 202
+    assert (running.json()["runtimeStatus"], running.json()["customStatus"]) == ("Running", "waiting")
+    assert running.headers["Retry-After"] == "5"
+    assert running.headers["Location"] == running.url  # the URL that was polled, query string included
+    assert waiter.raise_event(instance_id, "go", "now").status_code == 202
+    waiter.wait(instance_id)
+    done = waiter.status(instance_id)
+    assert (done.status_code, done.json()["output"]) == (200, {"input": {"n": 1}, "event": "now"})
+    assert "Location" not in done.headers and "Retry-After" not in done.headers
 
 
 def test_show_history(devhost):
