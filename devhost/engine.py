@@ -42,7 +42,7 @@ class Episode:
     terminated_reason: str | None = None
 
     def context_json(self, input_: str | None, parent_instance_id: str | None) -> str:
-        """The orchestration trigger's context JSON (PROTOCOL §4.1)."""
+        """The orchestration trigger's context JSON (docs/protocol.md §4.1)."""
         old = [dict(e, IsPlayed=True) for e in self.history]
         new = [dict(e, IsPlayed=False) for e in self.new_events]
         return json.dumps({"history": old + new, "input": input_, "instanceId": self.instance_id,
@@ -152,14 +152,14 @@ def _json_text(value: Any) -> str | None:
 
 def _stored_input(action_input: str | None) -> str | None:
     """The input of a new execution (sub-orchestration, continue-as-new) as the extension stores it: the action's
-    `input` is JSON text, which the shim takes as a string and serializes again (the double encoding of PROTOCOL
-    §2.1); the context's `input` decodes it once, so the SDK's get_input gets the JSON text back."""
+    `input` is JSON text, which the shim takes as a string and serializes again (the double encoding of
+    docs/protocol.md §2.1); the context's `input` decodes it once, so the SDK's get_input gets the JSON text back."""
     return None if action_input is None else json.dumps(action_input)
 
 
 def decide(episode: Episode, result: dict[str, Any] | None, error: str | None,
            parent: dict[str, Any] | None, activities: frozenset[str] | None = None) -> Decision:
-    """Apply an OrchestratorState (or an orchestrator failure) to the episode: PROTOCOL §4.3.
+    """Apply an OrchestratorState (or an orchestrator failure) to the episode: docs/protocol.md §4.3.
     `activities` names the app's activity functions (None: don't check)."""
     now = episode.now
     history = list(episode.new_events)

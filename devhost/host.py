@@ -100,7 +100,7 @@ class Host:
         return self._build_client_payload()
 
     def client_payload(self) -> str:
-        """The durableClient binding's JSON (PROTOCOL §1); the same for every invocation."""
+        """The durableClient binding's JSON (docs/protocol.md §1); the same for every invocation."""
         return self._client_payload
 
     def _build_client_payload(self) -> str:

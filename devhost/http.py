@@ -134,7 +134,7 @@ def _reader_error(exc: ValueError) -> str:
 
 
 class DurableApi:
-    """Handlers of the management API (PROTOCOL §2, §3)."""
+    """Handlers of the management API (docs/protocol.md §2, §3)."""
 
     def __init__(self, ops: Operations, hub: str, system_key: str | None = None) -> None:
         self.ops = ops

@@ -46,7 +46,7 @@ def orchestrator_input(stored: str | None) -> Any:
 
 
 class Operations:
-    """The management operations of PROTOCOL §2–3 over the store."""
+    """The management operations of docs/protocol.md §2–3 over the store."""
 
     def __init__(self, store: Store, orchestrators: Callable[[], list[str]], clock: Clock, hand_on: HandOn,
                  ids: Callable[[], str] = new_id) -> None:

@@ -16,8 +16,8 @@ def code_parameter(key: str | None) -> str:
 
 def management_urls(webhook_base: str, hub: str, instance_id: str = "INSTANCEID",
                     key: str | None = None) -> dict[str, str]:
-    """The management URLs of an instance (PROTOCOL §1 managementUrls); with the default id they are the
-    durableClient binding's templates, which the SDK fills in. With a key, each carries `&code=<key>`."""
+    """The management URLs of an instance (docs/protocol.md §1 managementUrls); with the default id they are
+    the durableClient binding's templates, which the SDK fills in. With a key, each carries `&code=<key>`."""
     inst = f"{webhook_base}/instances/{instance_id}"
     common = f"taskHub={hub}&connection=Storage" + (f"&{code_parameter(key)}" if key else "")
     return {"id": instance_id,

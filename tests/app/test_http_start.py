@@ -15,7 +15,7 @@ INSTANCE_ID = "3f0c6a3f5d7e4b0f9b1a2c3d4e5f6a7b"
 BASE = "http://localhost:7071/runtime/webhooks/durabletask"
 QUERY = "taskHub=TestHubName&connection=Storage&code=KEY"
 
-# What the management URLs of the durableClient binding look like (PROTOCOL.md §1).
+# What the management URLs of the durableClient binding look like (docs/protocol.md §1).
 MANAGEMENT_URLS = {
     "id": "INSTANCEID",
     "statusQueryGetUri": f"{BASE}/instances/INSTANCEID?{QUERY}",

@@ -33,7 +33,7 @@ REPRESENTATIVE = {
     "HelloOrchestrator/__init__.pyc", ".pytest_cache/v/cache/nodeids",
     ".git/HEAD", ".gitignore", ".github/workflows/ci.yml", ".funcignore",
     ".vscode/launch.json", "local.settings.json",
-    ".ci/run", "Makefile", "README.md", "pytest.ini",
+    ".ci/run", "Makefile", "README.md", "pytest.ini", "docs/devhost.md",
 }
 
 # Core Tools never packages these, whatever .funcignore says.

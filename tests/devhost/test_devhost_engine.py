@@ -1,6 +1,6 @@
 """devhost.engine: prepare/decide as pure functions over realistic histories. The OrchestratorStates come from real
 SDK orchestrators (df.Orchestrator.create) run on Episode.context_json, episode by episode (orchestration_driver),
-so each test replays what the extension and the SDK would exchange (PROTOCOL §4)."""
+so each test replays what the extension and the SDK would exchange (docs/protocol.md §4)."""
 from __future__ import annotations
 
 import json

@@ -73,7 +73,7 @@ def test_task_all_fails_on_the_first_failure_and_completes_once_the_others_finis
     failed = d.episode()
     assert d.state["isDone"] is True
     assert d.state["output"] == "caught: Activity function 'Hello' failed: ValueError: no "
-    assert failed.status == RuntimeStatus.Running  # activities 0 and 2 are still open (PROTOCOL §4.3)
+    assert failed.status == RuntimeStatus.Running  # activities 0 and 2 are still open (docs/protocol.md §4.3)
 
     d.complete(0, "T")
     d.complete(2, "L")
@@ -93,7 +93,7 @@ def test_task_any_returns_but_the_instance_stays_open_until_its_activities_finis
 
     first = d.episode()
     assert d.state["isDone"] is True and d.state["output"] == "B"
-    assert first.status == RuntimeStatus.Running  # activity 0 is still open (PROTOCOL §4.3)
+    assert first.status == RuntimeStatus.Running  # activity 0 is still open (docs/protocol.md §4.3)
 
     d.complete(0, "A")
     assert d.episode().status == RuntimeStatus.Completed

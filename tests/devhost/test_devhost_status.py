@@ -1,5 +1,5 @@
 """devhost.status: the status payload and its historyEvents, shaped as the extension's webhook shapes them
-(PROTOCOL §3). Histories are the ones the engine writes for real SDK orchestrators."""
+(docs/protocol.md §3). Histories are the ones the engine writes for real SDK orchestrators."""
 from __future__ import annotations
 
 import json
@@ -54,7 +54,7 @@ def test_status_payload_has_the_webhook_keys_in_order():
 
 
 def test_the_double_encoded_input_of_an_sdk_start_shows_as_a_string():
-    """start_new("O", None, {"a": 1}) stores the JSON text of a JSON string (PROTOCOL §2.1)."""
+    """start_new("O", None, {"a": 1}) stores the JSON text of a JSON string (docs/protocol.md §2.1)."""
     assert status_payload(instance(input=json.dumps('{"a": 1}')))["input"] == '{"a": 1}'
 
 

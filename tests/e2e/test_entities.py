@@ -1,6 +1,6 @@
 """Durable entities end to end (tests/apps/counter_entity): signal_entity and call_entity from an orchestrator,
-signal_entity and read_entity_state from the SDK client and over the webhook, the batch protocol of PROTOCOL §5,
-operation errors caught by the caller, and entity state across kill -9."""
+signal_entity and read_entity_state from the SDK client and over the webhook, the batch protocol of
+docs/protocol.md §5.2, operation errors caught by the caller, and entity state across kill -9."""
 from __future__ import annotations
 
 import json
@@ -172,7 +172,7 @@ def test_entity_listing_shows_state_and_last_operation_time_and_leaves_deleted_o
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z", mine[kept]["lastOperationTime"])
 
 
-# -- the batch protocol (PROTOCOL §5) --------------------------------------------------------------------------
+# -- the batch protocol (docs/protocol.md §5.2) ----------------------------------------------------------------
 def test_batch_protocol_seen_by_a_raw_entity(host):
     key = new_key()
     instance_id = host.start_instance("CounterOrchestrator",

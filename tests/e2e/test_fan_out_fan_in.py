@@ -43,7 +43,7 @@ def test_fan_out_through_the_sdk_client(host):
 
     assert status.runtime_status == OrchestrationRuntimeStatus.Completed
     assert status.output == {"count": 3, "sum": 9 + 16 + 144}
-    # The SDK sends its input JSON-encoded twice (PROTOCOL §2.1): the status shows the JSON text as a string.
+    # The SDK sends its input JSON-encoded twice (docs/protocol.md §2.1): the status shows the JSON text as a string.
     assert status.input_ == '{"numbers": [3, 4, 12]}'
 
 

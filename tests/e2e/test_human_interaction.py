@@ -53,7 +53,7 @@ def test_approval_raised_through_the_sdk_client_arrives_double_encoded(host):
     status = host.sdk(lambda client: client.get_status(instance_id))
 
     assert status.runtime_status == OrchestrationRuntimeStatus.Completed
-    # PROTOCOL §2.1 (SDK issue #295): the SDK client encodes event data twice, so True arrives as 'true'.
+    # docs/protocol.md §2.1 (SDK issue #295): the SDK client encodes event data twice, so True arrives as 'true'.
     assert status.output == {"ticket": "Please approve: desk", "decision": "true"}
 
 

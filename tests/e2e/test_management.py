@@ -1,6 +1,6 @@
 """Instance management end to end (tests/apps/waiter), through the SDK's DurableOrchestrationClient and over the
 webhook: start with an explicit id, terminate, suspend/resume, rewind, restart, and the SDK client's wire habits
-(PROTOCOL §2)."""
+(docs/protocol.md §2)."""
 from __future__ import annotations
 
 import uuid
@@ -100,7 +100,7 @@ def test_an_id_of_256_characters_is_fine(host):
     assert host.wait(instance_id)["output"] == {"long": True}
 
 
-# -- the SDK client's double encoding (PROTOCOL §2.1) ----------------------------------------------------------
+# -- the SDK client's double encoding (docs/protocol.md §2.1) --------------------------------------------------
 def test_sdk_started_input_shows_as_json_text_and_the_orchestrator_gets_the_value(host):
     instance_id = host.sdk(lambda c: c.start_new("Waiter", None, {"a": 1}))
     host.wait(instance_id, statuses=("Running",))

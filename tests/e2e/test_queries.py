@@ -1,5 +1,5 @@
 """Status, history, queries, purge and create-and-wait end to end (tests/apps/waiter), over the webhook and through
-the SDK's DurableOrchestrationClient (PROTOCOL §2-3)."""
+the SDK's DurableOrchestrationClient (docs/protocol.md §2-3)."""
 from __future__ import annotations
 
 import time

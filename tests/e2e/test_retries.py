@@ -1,6 +1,6 @@
 """Retries end to end against devhost running tests/apps/retries: call_activity_with_retry and
 call_sub_orchestrator_with_retry over an activity that fails its first attempts, the retry timers in history
-(PROTOCOL §4.3), exhausted retries failing the orchestration, and a retry interval honoured in durable time."""
+(docs/protocol.md §4.3), exhausted retries failing the orchestration, and a retry interval honoured in durable time."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -41,7 +41,7 @@ def test_exhausted_retries_fail_the_orchestration_after_one_extra_timer(host, tm
     assert final["runtimeStatus"] == "Failed"
     assert final["output"].startswith("Orchestrator function 'RetryActivity' failed: Activity function 'Flaky' "
                                       "failed: ValueError: attempt 3 failed")
-    # PROTOCOL §4.3: three attempts, each followed by a timer (ids 0 task, 1 timer, ..., 5 timer).
+    # docs/protocol.md §4.3: three attempts, each followed by a timer (ids 0 task, 1 timer, ..., 5 timer).
     assert host.event_kinds(instance_id) == ["ExecutionStarted"] + ["TaskFailed", "TimerCreated", "TimerFired"] * 3 + [
         "ExecutionCompleted"]
     assert (tmp_path / instance_id).read_text() == "3"

@@ -101,7 +101,7 @@ def test_approval_through_the_sdk_client(host):
     status = host.sdk(lambda client: client.get_status(instance_id))
 
     assert status.runtime_status == OrchestrationRuntimeStatus.Completed
-    # The SDK client JSON-encodes event data twice (PROTOCOL §2.1): "yes" arrives as the text '"yes"'.
+    # The SDK client JSON-encodes event data twice (docs/protocol.md §2.1): "yes" arrives as the text '"yes"'.
     assert status.output == {"approved": '"yes"'}
 
 

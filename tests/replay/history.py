@@ -1,7 +1,7 @@
 """Builders for Durable Task history events and the orchestration-context JSON an orchestrator receives.
 
 Each builder is named after the event it makes and returns it in the host's wire shape
-(PascalCase fields, integer EventType; ../shared/PROTOCOL.md §4.1). `orchestration_context`
+(PascalCase fields, integer EventType; docs/protocol.md §4.1). `orchestration_context`
 marks which events were already played and wraps them as the orchestration trigger's JSON text.
 """
 

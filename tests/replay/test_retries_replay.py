@@ -1,5 +1,5 @@
 """Replays the retries example's orchestrators through the real SDK with the history the host writes for a
-retry policy (PROTOCOL §4.3): every attempt and every retry timer takes the next event id, so max=3 gives
+retry policy (docs/protocol.md §4.3): every attempt and every retry timer takes the next event id, so max=3 gives
 0 task, 1 timer, 2 task, 3 timer, 4 task, 5 timer; the action list never changes."""
 from __future__ import annotations
 
