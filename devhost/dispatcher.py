@@ -13,13 +13,12 @@ from typing import Any, Callable
 
 import aiohttp
 
-from . import engine
+from . import engine, entities
 from . import events as ev
 from .bindings import Invocation, returned, string_datum
 from .clock import Clock, new_id
 from .errors import FunctionTimeoutException, WorkerCrashed
-from .model import (TERMINAL_STATUSES, ActivityWork, EpisodeOutcome, HTTP_ACTIVITY_NAME, Message, NewInstance,
-                    OutgoingMessage)
+from .model import TERMINAL_STATUSES, ActivityWork, EpisodeOutcome, HTTP_ACTIVITY_NAME, Message, NewInstance
 from .operations import orchestrator_input
 from .store import Store
 
@@ -244,51 +243,31 @@ class Dispatcher:
             return state, error
 
     async def _run_entity(self, entity_id: str) -> None:
+        """Run the entity's inbox as one batch (entities.py decides what it means) and commit the outcome."""
         messages, _ = self.store.inbox(entity_id, None, self.clock.time())
         if not messages:
             return
-        _, name, key = entity_id.split("@", 2)
-        invocation = self.by_kind["entity"].get(name)
-        requests = [(msg_id, json.loads(event.get("Input") or "{}")) for msg_id, event in messages]
-        exists, state = self.store.load_entity(entity_id)
-        # A request without input reaches the entity as "input": null, as the extension sends it.
-        batch = [{"name": r.get("op"), "input": json.dumps(r["input"]) if "input" in r else None,
-                  "isSignal": bool(r.get("signal"))} for _, r in requests]
-        results: list[dict[str, Any]]
+        batch = entities.prepare_batch(entity_id, messages, *self.store.load_entity(entity_id))
+        invocation = self.by_kind["entity"].get(batch.name)
+        reply, error = None, None
         if invocation is None:
-            error = f"The function '{name}' doesn't exist, is disabled, or is not an entity function."
+            error = f"The function '{batch.name}' doesn't exist, is disabled, or is not an entity function."
             log.warning("devhost: %s", error)
-            results = [{"isError": True, "result": json.dumps(error)} for _ in requests]
         else:
-            context = json.dumps({"self": {"name": name, "key": key}, "exists": exists, "state": state,
-                                  "batch": batch})
             try:
-                outputs = await invocation.call({invocation.fn.spec.trigger.name: string_datum(context)})
+                outputs = await invocation.call({invocation.fn.spec.trigger.name: string_datum(batch.context_json())})
                 datum = returned(invocation.fn, outputs)
                 reply = json.loads(datum.value) if datum is not None else {}
-                results = reply.get("results") or []
-                exists = bool(reply.get("entityExists"))
-                state = reply.get("entityState") if exists else None
             except WorkerCrashed:
                 raise  # nothing is recorded; the batch runs again on the new worker
-            except Exception as exc:  # a crash of the whole batch fails its calls; state stays as it was
-                results = [{"isError": True, "result": json.dumps(f"{type(exc).__name__}: {exc}")}
-                           for _ in requests]
+            except Exception as exc:  # a crash of the whole batch fails its operations; state stays as it was
+                error = f"{type(exc).__name__}: {exc}"
         now = self.clock.now()
-        replies = []
-        for (_, request), outcome in zip(requests, results):
-            if outcome.get("isError"):  # as the host logs it; a failed signal has no caller to tell
-                log.warning("Error in operation '%s' of entity %s: %s", request.get("op"), entity_id,
-                            outcome.get("result"))
-            if request.get("signal") or not request.get("parent"):
-                continue
-            response = {"result": outcome.get("result")}
-            if outcome.get("isError"):
-                response["exceptionType"] = "Error"  # what the extension sets for out-of-proc entities
-            replies.append(OutgoingMessage(request["parent"], dict(
-                ev.event_raised(now, request["id"], json.dumps(response)), ExecutionId=request.get("parentExecution"))))
-        sent = self.store.commit_entity(entity_id, name, exists, state, [m for m, _ in messages], replies,
-                                        now.timestamp())
+        outcome = entities.fail_batch(batch, error, now) if reply is None else entities.apply_reply(batch, reply, now)
+        for failure in outcome.failures:  # as the host logs them; a failed signal has no caller to tell
+            log.warning("Error in operation '%s' of entity %s: %s", failure.operation, entity_id, failure.result)
+        sent = self.store.commit_entity(entity_id, batch.name, outcome.exists, outcome.state, batch.message_ids,
+                                        list(outcome.replies), now.timestamp())
         self.hand_on([], sent)
 
     # -- activities -------------------------------------------------------------------------
