@@ -12,9 +12,9 @@ from typing import Any
 from azure.functions import meta
 
 from .loader import LoadedFunction
+from .model import CLIENT_BINDINGS
 
 _REGISTRY = meta.get_binding_registry()
-_ALIASES = {"orchestrationClient": "durableClient"}
 
 
 def memoize_sdk_timestamp_parsing() -> None:
@@ -28,12 +28,39 @@ def memoize_sdk_timestamp_parsing() -> None:
         module.dt_parse = functools.lru_cache(maxsize=1 << 16)(parse)
 
 
+class GenericConverter:
+    """What the Python worker uses for a binding type azure.functions has no converter for (twilioSms, sendGrid,
+    the legacy orchestrationClient on azure-functions 1.6...): strings, bytes and JSON pass through as they are."""
+
+    @staticmethod
+    def decode(data: meta.Datum | None, *, trigger_metadata: Any) -> Any:
+        if data is None or data.type is None:
+            return None
+        if data.type in ("string", "bytes", "json"):
+            return data.value
+        raise ValueError(f"unexpected type of data received for the \"generic\" binding: {data.type!r}")
+
+    @staticmethod
+    def encode(obj: Any, *, expected_type: Any) -> meta.Datum:
+        if obj is None or isinstance(obj, (str, dict, list)):
+            kind = {str: "string", dict: "dict", list: "list"}.get(type(obj))
+            return meta.Datum(type=kind, value=obj)
+        if isinstance(obj, (bytes, bytearray)):
+            return meta.Datum(type="bytes", value=bytes(obj))
+        if isinstance(obj, bool):
+            return meta.Datum(type="bool", value=obj)
+        if isinstance(obj, (int, float)):
+            return meta.Datum(type="int" if isinstance(obj, int) else "double", value=obj)
+        raise NotImplementedError(f"the generic binding cannot encode {type(obj).__name__}")
+
+    @staticmethod
+    def has_implicit_output() -> bool:
+        return False
+
+
 def converter(binding_type: str) -> Any:
-    """The azure.functions converter registered for a binding type."""
-    conv = _REGISTRY.get(_ALIASES.get(binding_type, binding_type))
-    if conv is None:
-        raise LookupError(f"no azure.functions converter for binding type '{binding_type}'")
-    return conv
+    """The azure.functions converter registered for a binding type, else the generic one (as in the worker)."""
+    return _REGISTRY.get(binding_type) or GenericConverter
 
 
 class Out:
@@ -86,6 +113,11 @@ def string_datum(text: str | None) -> meta.Datum:
     return meta.Datum(type="string", value=text)
 
 
+def client_inputs(spec: Any, client_payload: str) -> dict[str, meta.Datum]:
+    """The Durable client payload for each durableClient/orchestrationClient binding of a function."""
+    return {b.name: string_datum(client_payload) for b in spec.bindings if b.type in CLIENT_BINDINGS}
+
+
 class Invocation:
     """One call of an entry point: decodes inputs, runs the code (`async def` on the event loop, `def` in the
     thread pool, whatever the trigger, as the Python worker does), encodes outputs."""
@@ -106,6 +138,8 @@ class Invocation:
                 outs[b.name] = args[b.name] = Out()
             elif b.name in inputs:
                 args[b.name] = converter(b.type).decode(inputs[b.name], trigger_metadata={})
+            else:
+                args[b.name] = None  # an input devhost has no data for (a blob, a table row...)
         if "context" in self.params and "context" not in args:
             args["context"] = Context(self.fn)
         return args, outs

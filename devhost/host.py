@@ -21,8 +21,9 @@ from .dispatcher import Dispatcher
 from .admin import function_metadata, load_errors
 from .guard import Guard, is_loopback
 from .http import DASHBOARD_PATH, RPC, WEBHOOK, AdminApi, DurableApi, FunctionRoutes, make_app
+from .indexing import nothing_loaded, script_file_name
 from .keys import HostKeys, load_keys, secrets_folder
-from .loader import load_functions, scan_specs
+from .loader import binding_notes, load_functions, scan_specs
 from .operations import Operations
 from .routes import compile_route
 from .status import code_parameter, management_urls
@@ -142,14 +143,15 @@ class Host:
             self.skipped = report.skipped
             self.invocations = {name: Invocation(fn, self.executor) for name, fn in report.functions.items()}
             return
-        specs, self.skipped = scan_specs(root)
         self.workers = WorkerPool(str(root), worker_process_count(), self.config.function_timeout)
         hello = await self.workers.start()
         if hello is None:  # the pool keeps starting workers; serve meanwhile every function the folders declare
+            # (a v2 app's functions are known only once a worker has imported function_app.py)
+            specs, self.skipped = ([], []) if (root / script_file_name()).is_file() else scan_specs(root)
             self.invocations = {s.name: RemoteInvocation(self.workers, s) for s in specs}
             return
-        self.skipped += [s for s in hello.skipped if s[0] not in {n for n, _ in self.skipped}]
-        self.invocations = {s.name: RemoteInvocation(self.workers, s) for s in specs if s.name in hello.loaded}
+        self.skipped = hello.skipped
+        self.invocations = {s.name: RemoteInvocation(self.workers, s) for s in hello.specs}
 
     async def start(self) -> None:
         started = time.perf_counter()
@@ -212,10 +214,13 @@ class Host:
                 lines.append(f"\t{fn.spec.name}: [{methods}] {self.public_origin}{prefix}/{route}")
             else:
                 lines.append(f"\t{fn.spec.name}: {trigger.type}")
+            lines.extend(f"\t\t{note}" for note in binding_notes(fn.spec))
             lines.append("")
         for name, reason in self.skipped:
             lines.append(f"\t{name}: not loaded ({reason})")
             lines.append("")
+        if not self.invocations:
+            lines += [f"No functions loaded: {nothing_loaded(self.config.script_root, self.skipped)}", ""]
         lines += self._exposure_lines()
         if self.options.time_travel:
             lines.append("WARNING: time travel is ON: POST /admin/devhost/advance?seconds=N moves durable time "

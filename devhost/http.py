@@ -16,7 +16,7 @@ from aiohttp import web
 from azure.functions import meta
 
 from . import jsontext
-from .bindings import Invocation, http_datum, string_datum
+from .bindings import Invocation, client_inputs, http_datum
 from .errors import BadRequest, Conflict, DevhostError, Gone, NotFound, PreconditionFailed, WorkerUnavailable
 from .guard import Guard, Refusal
 from .model import TERMINAL_STATUSES, EntityQuery, Query, RuntimeStatus
@@ -324,13 +324,11 @@ class FunctionRoutes:
         if refusal is not None:
             return _refused(refusal)
         body = await request.read()
-        inputs: dict[str, meta.Datum] = {}
+        inputs = client_inputs(invocation.fn.spec, self.client_payload())
         for b in invocation.fn.spec.bindings:
             if b.type == "httpTrigger":
                 inputs[b.name] = http_datum(request.method, str(request.url), dict(request.headers),
                                             dict(request.query), params, body, request.content_type)
-            elif b.type in ("durableClient", "orchestrationClient"):
-                inputs[b.name] = string_datum(self.client_payload())
         try:
             outputs = await invocation.call(inputs)
         except WorkerUnavailable as exc:  # say why, rather than hang while no worker process can start

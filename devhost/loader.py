@@ -31,6 +31,17 @@ class LoadReport:
     skipped: list[tuple[str, str]]  # (function name, reason)
 
 
+def read_bindings(raw: list[Any], where: str) -> tuple[Binding, ...]:
+    """function.json-shaped binding dicts as Bindings (direction lower-cased: the host reads it either way)."""
+    bindings = []
+    for b in raw:
+        if not isinstance(b, dict) or not b.get("type") or not b.get("name"):
+            raise ConfigError(f"{where}: every binding needs 'type' and 'name'")
+        bindings.append(Binding(name=str(b["name"]), type=str(b["type"]),
+                                direction=str(b.get("direction") or "in").lower(), raw=b))
+    return tuple(bindings)
+
+
 def read_spec(folder: Path) -> FunctionSpec:
     """Parse <folder>/function.json into a FunctionSpec."""
     path = folder / "function.json"
@@ -40,18 +51,12 @@ def read_spec(folder: Path) -> FunctionSpec:
         raise ConfigError(f"{path}: {exc}") from exc
     if not isinstance(raw, dict) or not isinstance(raw.get("bindings"), list):
         raise ConfigError(f"{path}: 'bindings' must be a list")
-    bindings = []
-    for b in raw["bindings"]:
-        if not isinstance(b, dict) or not b.get("type") or not b.get("name"):
-            raise ConfigError(f"{path}: every binding needs 'type' and 'name'")
-        bindings.append(Binding(name=str(b["name"]), type=str(b["type"]),
-                                direction=str(b.get("direction", "in")), raw=b))
     return FunctionSpec(
         name=folder.name,
         directory=str(folder),
         script_file=str(raw.get("scriptFile") or "__init__.py"),
         entry_point=str(raw.get("entryPoint") or "main"),
-        bindings=tuple(bindings),
+        bindings=read_bindings(raw["bindings"], str(path)),
         disabled=bool(raw.get("disabled", False)),
     )
 
@@ -100,18 +105,27 @@ def scan_specs(script_root: str | Path) -> tuple[list[FunctionSpec], list[tuple[
         if spec.disabled:
             skipped.append((spec.name, "disabled"))
             continue
-        unsupported = spec.unsupported
-        if unsupported or spec.kind is None:
-            kinds = ", ".join(sorted({b.type for b in unsupported})) or "no trigger"
-            skipped.append((spec.name, f"unsupported binding type: {kinds}"))
+        if spec.unfireable:
+            skipped.append((spec.name, spec.unfireable))
             continue
         specs.append(spec)
     return specs, skipped
 
 
 def load_functions(script_root: str | Path) -> LoadReport:
-    """Load every <folder>/function.json under script_root and import its entry point; report unsupported or
-    broken functions instead of failing."""
+    """Load the app as the Python worker does: index function_app.py (or the PYTHON_SCRIPT_FILE_NAME script) when
+    it exists and declares functions, else every <folder>/function.json; report functions devhost cannot run or
+    that fail to import instead of failing."""
+    from .indexing import index_app  # imports loader's helpers
+
+    indexed = index_app(script_root)
+    if indexed is not None:
+        return indexed
+    return load_folders(script_root)
+
+
+def load_folders(script_root: str | Path) -> LoadReport:
+    """Load every <folder>/function.json under script_root and import its entry point (the folder model)."""
     root = Path(script_root).resolve()
     _ensure_app_package(root)
     specs, skipped = scan_specs(root)
@@ -124,3 +138,12 @@ def load_functions(script_root: str | Path) -> LoadReport:
             continue
         functions[spec.name] = LoadedFunction(spec, main)
     return LoadReport(functions=functions, skipped=skipped)
+
+
+def binding_notes(spec: FunctionSpec) -> list[str]:
+    """One warning per binding devhost accepts without serving it: outputs it drops, inputs it feeds None."""
+    notes = [f"WARNING: output binding '{b.name}' ({b.type}) is accepted and dropped: devhost cannot deliver it"
+             for b in spec.dropped_outputs]
+    notes += [f"WARNING: input binding '{b.name}' ({b.type}) gets None: devhost has no data for it"
+              for b in spec.unfed_inputs]
+    return notes

@@ -70,15 +70,18 @@ class ActionType(enum.IntEnum):
 
 HTTP_ACTIVITY_NAME = "BuiltIn::HttpActivity"
 
-# Binding types devhost knows how to feed; anything else is reported at start.
+# Triggers devhost can fire; a function with any other trigger is listed as not loaded.
 TRIGGER_KINDS = {
     "httpTrigger": "http",
     "orchestrationTrigger": "orchestration",
     "activityTrigger": "activity",
     "entityTrigger": "entity",
+    "timerTrigger": "timer",
 }
+# Input bindings devhost feeds besides the trigger (the Durable client payload), and outputs it delivers (the
+# HTTP response). Other bindings pass through generically as in the worker: inputs get None, outputs are dropped.
 CLIENT_BINDINGS = frozenset({"durableClient", "orchestrationClient"})
-SUPPORTED_BINDINGS = frozenset(TRIGGER_KINDS) | CLIENT_BINDINGS | {"http"}
+DELIVERED_OUTPUTS = frozenset({"http"})
 
 
 @dataclass(frozen=True)
@@ -113,8 +116,23 @@ class FunctionSpec:
         return TRIGGER_KINDS.get(trigger.type) if trigger else None
 
     @property
-    def unsupported(self) -> list[Binding]:
-        return [b for b in self.bindings if b.type not in SUPPORTED_BINDINGS]
+    def unfireable(self) -> str | None:
+        """Why devhost cannot run this function (no trigger, or one it cannot fire), or None."""
+        trigger = self.trigger
+        if trigger is None:
+            return "no trigger binding"
+        return None if trigger.type in TRIGGER_KINDS else f"devhost cannot fire {trigger.type} triggers"
+
+    @property
+    def dropped_outputs(self) -> list[Binding]:
+        """Output bindings devhost accepts from the function but cannot deliver (queue, blob, twilioSms...)."""
+        return [b for b in self.bindings if b.direction == "out" and b.type not in DELIVERED_OUTPUTS]
+
+    @property
+    def unfed_inputs(self) -> list[Binding]:
+        """Input bindings (not the trigger) devhost has no data for: the function gets None for them."""
+        return [b for b in self.bindings if b.direction == "in" and b is not self.trigger
+                and b.type not in CLIENT_BINDINGS]
 
 
 @dataclass(frozen=True)

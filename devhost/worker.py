@@ -50,6 +50,7 @@ def _write(writer: asyncio.StreamWriter, obj: Any) -> None:
 class WorkerHello:
     loaded: list[str]
     skipped: list[tuple[str, str]]
+    specs: list[FunctionSpec]  # of the loaded functions: the host learns a v2 app's functions only from the worker
 
 
 class WorkerStartFailed(Exception):
@@ -88,13 +89,13 @@ class WorkerProcess:
             theirs.close()
         try:
             reader, self.writer = await asyncio.open_connection(sock=ours)
-            kind, loaded, skipped = await _read(reader)
+            kind, specs, skipped = await _read(reader)
         except (asyncio.IncompleteReadError, ConnectionError, EOFError, pickle.UnpicklingError, ValueError) as exc:
             self.kill()
             code = await self.process.wait()
             raise WorkerStartFailed(f"the worker process exited with code {code} while starting") from exc
         assert kind == "hello", kind
-        self.hello = WorkerHello(loaded, skipped)
+        self.hello = WorkerHello(sorted(s.name for s in specs), skipped, specs)
         self.reader_task = asyncio.get_running_loop().create_task(self._read_loop(reader))
         return self.hello
 
@@ -193,7 +194,7 @@ async def _serve(fd: int, script_root: str) -> None:
     executor = ThreadPoolExecutor(max_workers=threadpool_size(), thread_name_prefix="fn")
     invocations = {name: Invocation(fn, executor) for name, fn in report.functions.items()}
     reader, writer = await asyncio.open_connection(sock=socket.socket(fileno=fd))
-    _write(writer, ("hello", sorted(invocations), report.skipped))
+    _write(writer, ("hello", [fn.spec for fn in report.functions.values()], report.skipped))
 
     async def run(call_id: int, name: str, inputs: dict[str, meta.Datum]) -> None:
         try:

@@ -13,7 +13,8 @@ import azure.functions as func
 import pytest
 from azure.functions import meta
 
-from devhost.bindings import Context, Invocation, converter, http_datum, returned, string_datum
+from devhost.bindings import (Context, GenericConverter, Invocation, client_inputs, converter, http_datum, returned,
+                              string_datum)
 from devhost.loader import LoadedFunction
 from devhost.model import Binding, FunctionSpec
 
@@ -60,13 +61,58 @@ def test_converters_come_from_the_azure_functions_registry():
         assert converter(binding_type) is registry.get(binding_type)
 
 
-def test_orchestration_client_is_the_legacy_name_of_durable_client():
-    assert converter("orchestrationClient") is converter("durableClient")
+def test_a_type_without_converter_gets_the_generic_one_as_in_the_worker():
+    for binding_type in ("orchestrationClient", "twilioSms", "sendGrid"):
+        assert meta.get_binding_registry().get(binding_type) is None
+        assert converter(binding_type) is GenericConverter
 
 
-def test_an_unknown_binding_type_has_no_converter():
-    with pytest.raises(LookupError, match="queueTriggerX"):
-        converter("queueTriggerX")
+@pytest.mark.parametrize(("datum", "value"), [(meta.Datum('{"a": 1}', "json"), '{"a": 1}'),
+                                               (meta.Datum("text", "string"), "text"),
+                                               (meta.Datum(b"\x00", "bytes"), b"\x00"),
+                                               (None, None)])
+def test_the_generic_converter_passes_strings_bytes_and_json_through(datum, value):
+    assert GenericConverter.decode(datum, trigger_metadata={}) == value
+
+
+@pytest.mark.parametrize(("value", "datum"), [("s", meta.Datum("s", "string")), (b"b", meta.Datum(b"b", "bytes")),
+                                               ({"to": "+1"}, meta.Datum({"to": "+1"}, "dict")),
+                                               ([1], meta.Datum([1], "list")), (3, meta.Datum(3, "int")),
+                                               (2.5, meta.Datum(2.5, "double")), (True, meta.Datum(True, "bool"))])
+def test_the_generic_converter_encodes_plain_values(value, datum):
+    assert GenericConverter.encode(value, expected_type=None) == datum
+
+
+def test_the_legacy_orchestration_client_gets_the_payload_string_generically():
+    seen = {}
+
+    def main(req: func.HttpRequest, starter: str) -> func.HttpResponse:
+        seen["client"] = df.DurableOrchestrationClient(starter)
+        return func.HttpResponse("ok")
+
+    fn = loaded(main, *HTTP_FUNCTION, ("starter", "orchestrationClient", "in"))
+    payload = json.dumps({"taskHubName": "Hub", "creationUrls": {}, "managementUrls": {}, "baseUrl": "http://x",
+                          "rpcBaseUrl": "http://x/"})
+
+    call(fn, {"req": request_datum(), **client_inputs(fn.spec, payload)})
+
+    assert seen["client"]._orchestration_bindings.task_hub_name == "Hub"
+
+
+def test_outputs_devhost_drops_are_still_encoded_and_inputs_it_cannot_feed_are_none():
+    seen = {}
+
+    def main(req: func.HttpRequest, doc, sms: func.Out[dict]) -> func.HttpResponse:
+        seen["doc"] = doc
+        sms.set({"body": "hi"})
+        return func.HttpResponse("ok")
+
+    fn = loaded(main, *HTTP_FUNCTION, ("doc", "cosmosDB", "in"), ("sms", "twilioSms", "out"))
+
+    outputs = call(fn, {"req": request_datum()})
+
+    assert seen == {"doc": None}
+    assert outputs["sms"] == meta.Datum({"body": "hi"}, "dict")
 
 
 # -- httpTrigger in -------------------------------------------------------------------------------

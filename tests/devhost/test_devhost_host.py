@@ -261,7 +261,9 @@ def test_the_banner_lists_functions_reported_ones_and_a_ready_line(running, caps
     assert f"\tGreeter: [GET] http://localhost:{port}/api/greet/{{name}}" in out
     assert f"\tStarter: [ALL] http://localhost:{port}/api/start/{{functionName}}" in out
     assert "\tActivity: activityTrigger" in out and "\tOrchestrator: orchestrationTrigger" in out
-    assert "\tQueueWorker: not loaded (unsupported binding type: queueTrigger)" in out
+    assert "\tQueueWorker: not loaded (devhost cannot fire queueTrigger triggers)" in out
+    assert ("\tBlobWriter: [ALL] http://localhost:%d/api/BlobWriter\n\t\tWARNING: output binding 'outblob' (blob) "
+            "is accepted and dropped: devhost cannot deliver it" % port) in out
     assert "\tBroken: not loaded (failed to load: ModuleNotFoundError" in out
     assert f"Dashboard: http://localhost:{port}/devhost/" in out
     assert f"devhost ready on http://127.0.0.1:{port} in " in out

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from devhost.errors import ConfigError
-from devhost.loader import APP_PACKAGE, import_entry_point, load_functions, read_spec, scan_specs
+from devhost.loader import APP_PACKAGE, binding_notes, import_entry_point, load_functions, read_spec, scan_specs
 from devhost.model import Binding
 
 pytestmark = pytest.mark.usefixtures("isolated_imports")
@@ -43,7 +43,7 @@ def test_read_spec_takes_script_file_entry_point_and_bindings(loader_app):
                                                                       ("$return", "http", "out")]
     assert spec.bindings[0].raw["route"] == "greet/{name}"
     assert spec.kind == "http" and spec.trigger == spec.bindings[0]
-    assert not spec.disabled and spec.unsupported == []
+    assert not spec.disabled and spec.unfireable is None and spec.dropped_outputs == []
 
 
 def test_read_spec_defaults_to_init_and_main(loader_app):
@@ -88,7 +88,7 @@ def test_function_json_that_is_not_json_is_a_config_error_naming_the_file(loader
 
 @pytest.mark.parametrize(("trigger", "kind"), [("httpTrigger", "http"), ("orchestrationTrigger", "orchestration"),
                                                ("activityTrigger", "activity"), ("entityTrigger", "entity"),
-                                               ("timerTrigger", None), ("queueTrigger", None)])
+                                               ("timerTrigger", "timer"), ("queueTrigger", None)])
 def test_the_trigger_type_decides_the_kind(tmp_path, trigger, kind):
     write_function(tmp_path, "F", {"bindings": [{"name": "x", "type": trigger, "direction": "in"}]})
 
@@ -96,17 +96,37 @@ def test_the_trigger_type_decides_the_kind(tmp_path, trigger, kind):
 
 
 # -- loading an app -----------------------------------------------------------------------------
-def test_supported_functions_load_and_the_others_are_reported(report):
-    assert sorted(report.functions) == ["Activity", "Greeter", "Orchestrator", "Starter"]
-    assert sorted(name for name, _ in report.skipped) == ["BadJson", "BlobWriter", "Broken", "Disabled",
-                                                          "NoEntry", "QueueWorker"]
+def test_runnable_functions_load_and_the_others_are_reported(report):
+    assert sorted(report.functions) == ["Activity", "BlobWriter", "Greeter", "Orchestrator", "Starter"]
+    assert sorted(name for name, _ in report.skipped) == ["BadJson", "Broken", "Disabled", "NoEntry", "QueueWorker"]
 
 
-def test_unsupported_binding_types_are_reported_with_function_name_and_type(report):
-    reasons = dict(report.skipped)
+def test_a_trigger_devhost_cannot_fire_is_reported_with_its_type(report):
+    assert dict(report.skipped)["QueueWorker"] == "devhost cannot fire queueTrigger triggers"
 
-    assert reasons["QueueWorker"] == "unsupported binding type: queueTrigger"
-    assert reasons["BlobWriter"] == "unsupported binding type: blob"
+
+def test_an_output_devhost_cannot_deliver_loads_with_one_warning_naming_it(report):
+    spec = report.functions["BlobWriter"].spec
+
+    assert [b.name for b in spec.dropped_outputs] == ["outblob"]
+    assert binding_notes(spec) == ["WARNING: output binding 'outblob' (blob) is accepted and dropped: "
+                                   "devhost cannot deliver it"]
+
+
+def test_an_input_devhost_has_no_data_for_is_fed_none_with_a_warning(tmp_path):
+    write_function(tmp_path, "F", {"bindings": [{"name": "x", "type": "activityTrigger"},
+                                                {"name": "doc", "type": "cosmosDB", "direction": "in"}]})
+
+    spec = read_spec(tmp_path / "F")
+
+    assert [b.name for b in spec.unfed_inputs] == ["doc"]
+    assert binding_notes(spec) == ["WARNING: input binding 'doc' (cosmosDB) gets None: devhost has no data for it"]
+
+
+def test_a_function_without_trigger_is_reported(tmp_path):
+    write_function(tmp_path, "F", {"bindings": [{"name": "x", "type": "blob", "direction": "in"}]})
+
+    assert scan_specs(tmp_path)[1] == [("F", "no trigger binding")]
 
 
 def test_import_errors_are_reported_with_the_exception(report):
@@ -139,7 +159,7 @@ def test_the_legacy_orchestration_client_binding_is_supported(report):
     starter = report.functions["Starter"]
 
     assert [b.type for b in starter.spec.bindings] == ["httpTrigger", "http", "orchestrationClient"]
-    assert starter.spec.unsupported == []
+    assert binding_notes(starter.spec) == []
 
 
 def test_scan_specs_reads_every_function_json_without_importing_anything(loader_app):
@@ -147,8 +167,9 @@ def test_scan_specs_reads_every_function_json_without_importing_anything(loader_
 
     specs, skipped = scan_specs(loader_app)
 
-    assert [s.name for s in specs] == ["Activity", "Broken", "Greeter", "NoEntry", "Orchestrator", "Starter"]
-    assert sorted(name for name, _ in skipped) == ["BadJson", "BlobWriter", "Disabled", "QueueWorker"]
+    assert [s.name for s in specs] == ["Activity", "BlobWriter", "Broken", "Greeter", "NoEntry", "Orchestrator",
+                                       "Starter"]
+    assert sorted(name for name, _ in skipped) == ["BadJson", "Disabled", "QueueWorker"]
     assert set(sys.modules) == modules_before
 
 
