@@ -29,6 +29,7 @@ from .routes import compile_route
 from .status import code_parameter, management_urls
 from .store import Store
 from .supervisor import WorkerPool
+from .timers import TimerTriggers
 from .worker import RemoteInvocation
 
 log = logging.getLogger("devhost")
@@ -78,6 +79,7 @@ class Host:
         self.executor = ThreadPoolExecutor(max_workers=threadpool_size(), thread_name_prefix="devhost-fn")
         self.store: Store | None = None
         self.dispatcher: Dispatcher | None = None
+        self.timers: TimerTriggers | None = None
         self.runner: web.AppRunner | None = None
         self.key_required = options.require_key if options.require_key is not None else not is_loopback(options.host)
         self.keys: HostKeys | None = None
@@ -163,6 +165,11 @@ class Host:
         if self.key_required:
             self.keys = load_keys(secrets_folder(self.config.values, self.store_path.parent / "secrets"))
         await self._load()
+        self.timers = TimerTriggers(self.invocations, self.clock, self.store, self.client_payload)
+        self.timers.schedule_all()
+        self.skipped += self.timers.skipped
+        for name, _ in self.timers.skipped:
+            del self.invocations[name]
         self.dispatcher = Dispatcher(self.store, self.invocations, self.clock)
         orchestrators = sorted(i.fn.spec.name for i in self.invocations.values() if i.fn.spec.kind == "orchestration")
         ops = Operations(self.store, lambda: orchestrators, self.clock, self.dispatcher.hand_on)
@@ -181,6 +188,7 @@ class Host:
         await site.start()
         await self.dispatcher.start()
         self._print_banner(time.perf_counter() - started)
+        await self.timers.start()  # after the banner: a past-due or runOnStartup run comes after "ready"
 
     def guard(self) -> Guard:
         """The access policy from the command line and local.settings.json (Host.CORS, Host.CORSCredentials)."""
@@ -201,6 +209,7 @@ class Host:
         # Durable time is part of the data: after a restart, timers stay due and history timestamps never go back.
         self.store.put_setting(CLOCK_OFFSET, repr(self.clock.offset))
         self.dispatcher.rescan()
+        self.timers.rescan()
         return web.json_response({"now": self.clock.now().isoformat(), "offsetSeconds": self.clock.offset})
 
     def _print_banner(self, elapsed: float) -> None:
@@ -212,6 +221,8 @@ class Host:
                 methods = ",".join(m.upper() for m in trigger.raw.get("methods") or []) or "ALL"
                 route = trigger.raw.get("route") or fn.spec.name
                 lines.append(f"\t{fn.spec.name}: [{methods}] {self.public_origin}{prefix}/{route}")
+            elif fn.spec.kind == "timer":
+                lines.append(f"\t{fn.spec.name}: {self.timers.listing(fn.spec.name)}")
             else:
                 lines.append(f"\t{fn.spec.name}: {trigger.type}")
             lines.extend(f"\t\t{note}" for note in binding_notes(fn.spec))
@@ -254,6 +265,8 @@ class Host:
         return lines
 
     async def stop(self) -> None:
+        if self.timers is not None:
+            await self.timers.stop()
         if self.runner is not None:
             await self.runner.cleanup()
         if self.dispatcher is not None:
