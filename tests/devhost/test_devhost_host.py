@@ -276,7 +276,7 @@ def test_the_admin_api_lists_the_functions_as_the_banner_does_and_what_was_not_l
     functions = {f["name"]: f for f in requests.get(f"{base}/admin/functions", timeout=10).json()}
     status = requests.get(f"{base}/admin/host/status", timeout=10).json()
 
-    assert set(functions) == {"Activity", "Greeter", "Orchestrator", "Starter"}
+    assert set(functions) == {"Activity", "BlobWriter", "Greeter", "Orchestrator", "Starter"}
     greeter = functions["Greeter"]
     assert greeter["invoke_url_template"] == f"http://localhost:{port}/api/greet/{{name}}"
     assert (greeter["language"], greeter["isDisabled"]) == ("python", False)
@@ -286,7 +286,7 @@ def test_the_admin_api_lists_the_functions_as_the_banner_does_and_what_was_not_l
     assert requests.get(f"{base}/admin/functions/greeter", timeout=10).json() == greeter
     assert requests.get(f"{base}/admin/functions/Nobody", timeout=10).status_code == 404
     assert status["state"] == "Running"
-    assert "QueueWorker: not loaded (unsupported binding type: queueTrigger)" in status["errors"]
+    assert "QueueWorker: not loaded (devhost cannot fire queueTrigger triggers)" in status["errors"]
     assert any(e.startswith("Broken: not loaded (failed to load: ModuleNotFoundError") for e in status["errors"])
     assert requests.post(f"{base}/admin/functions", timeout=10).status_code in (404, 405)  # read-only
 
