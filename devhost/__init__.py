@@ -1,1 +1,1 @@
-"""devhost: a local Azure Functions host with the Durable extension, for folder-per-function Python apps."""
+"""devhost: a local Azure Functions host with the Durable extension, for Python apps (folder-per-function and v2)."""

@@ -281,20 +281,31 @@ except ImportError:  # the harness works without pytest too
 
 if pytest is not None:
 
-    @pytest.fixture(scope="session")
+    @pytest.fixture
     def app_root() -> Path:
-        """The script root of the app under test (override this fixture in your conftest.py); default: cwd."""
+        """The script root of the app under test (override this fixture, in any scope, in your conftest.py);
+        default: $DEVHOST_SCRIPT_ROOT, else the current directory."""
         return Path(os.environ.get("DEVHOST_SCRIPT_ROOT", ".")).resolve()
 
-    @pytest.fixture(scope="module")
-    def devhost(app_root: Path) -> Iterator[Client]:
-        """A running host for the app: devhost in its own process, or the host at $DEVHOST_E2E_BASE_URL."""
+    @pytest.fixture(scope="session")
+    def devhost_pool() -> Iterator[dict[Path, DevhostProcess]]:
+        """The devhost processes `devhost` started, one per app root, shared by the session's tests."""
+        pool: dict[Path, DevhostProcess] = {}
+        yield pool
+        for host in pool.values():
+            host.close()
+
+    @pytest.fixture
+    def devhost(app_root: str | os.PathLike[str], devhost_pool: dict[Path, DevhostProcess]) -> Client:
+        """A running host for the app at app_root: devhost in its own process (time travel on; started once per
+        app root and session), or the host at $DEVHOST_E2E_BASE_URL."""
         remote = os.environ.get(BASE_URL_ENV)
         if remote:
-            yield Client(remote, key=os.environ.get(KEY_ENV))
-            return
-        with DevhostProcess(app_root, time_travel=True) as host:
-            yield host
+            return Client(remote, key=os.environ.get(KEY_ENV))
+        root = Path(app_root).resolve()
+        if root not in devhost_pool:
+            devhost_pool[root] = DevhostProcess(root, time_travel=True).start()
+        return devhost_pool[root]
 
     @pytest.fixture
     def devhost_factory(tmp_path: Path) -> Iterator[Callable[..., DevhostProcess]]:

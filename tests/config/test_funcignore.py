@@ -33,7 +33,10 @@ REPRESENTATIVE = {
     "HelloOrchestrator/__init__.pyc", ".pytest_cache/v/cache/nodeids",
     ".git/HEAD", ".gitignore", ".github/workflows/ci.yml", ".funcignore",
     ".vscode/launch.json", "local.settings.json",
-    ".ci/run", "Makefile", "README.md", "pytest.ini", "docs/devhost.md",
+    ".ci/run", "Makefile", "README.md", "pytest.ini", "docs/devhost.md", "docs/harness.md",
+    # devhost's packaging, and what `pip install .` or `python -m build` leave in the project
+    "pyproject.toml", "build/lib/devhost/host.py", "dist/devhost-0.1.0-py3-none-any.whl",
+    "devhost.egg-info/PKG-INFO",
 }
 
 # Core Tools never packages these, whatever .funcignore says.
