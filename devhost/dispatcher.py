@@ -42,8 +42,8 @@ class Dispatcher:
         self.by_kind: dict[str, dict[str, Invocation]] = {"orchestration": {}, "activity": {}, "entity": {}}
         for invocation in invocations.values():
             if invocation.fn.spec.kind in self.by_kind:
-                self.by_kind[invocation.fn.spec.kind][invocation.fn.spec.name.lower()] = invocation
-        self.activity_names = frozenset(i.fn.spec.name for i in self.by_kind["activity"].values())
+                self.by_kind[invocation.fn.spec.kind][invocation.fn.spec.durable_name.lower()] = invocation
+        self.activity_names = frozenset(i.fn.spec.durable_name for i in self.by_kind["activity"].values())
         self.ready: asyncio.Queue[str] = asyncio.Queue()
         self.activities: asyncio.Queue[ActivityWork] = asyncio.Queue()
         self.queued: set[str] = set()

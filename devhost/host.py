@@ -171,7 +171,8 @@ class Host:
         for name, _ in self.timers.skipped:
             del self.invocations[name]
         self.dispatcher = Dispatcher(self.store, self.invocations, self.clock)
-        orchestrators = sorted(i.fn.spec.name for i in self.invocations.values() if i.fn.spec.kind == "orchestration")
+        orchestrators = sorted(i.fn.spec.durable_name for i in self.invocations.values()
+                               if i.fn.spec.kind == "orchestration")
         ops = Operations(self.store, lambda: orchestrators, self.clock, self.dispatcher.hand_on)
         self.ops = ops
         specs = sorted((i.fn.spec for i in self.invocations.values()), key=lambda s: s.name.lower())

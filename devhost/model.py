@@ -81,6 +81,10 @@ TRIGGER_KINDS = {
 # Input bindings devhost feeds besides the trigger (the Durable client payload), and outputs it delivers (the
 # HTTP response). Other bindings pass through generically as in the worker: inputs get None, outputs are dropped.
 CLIENT_BINDINGS = frozenset({"durableClient", "orchestrationClient"})
+# The trigger property that names an orchestrator, activity or entity apart from its function (the extension reads
+# it before the function name; DFApp's orchestration=, activity= and entity_name= write it).
+DURABLE_NAME_PROPERTIES = {"orchestrationTrigger": "orchestration", "activityTrigger": "activity",
+                           "entityTrigger": "entityName"}
 DELIVERED_OUTPUTS = frozenset({"http"})
 
 
@@ -114,6 +118,13 @@ class FunctionSpec:
         """'http', 'orchestration', 'activity', 'entity', or None when the trigger is unsupported."""
         trigger = self.trigger
         return TRIGGER_KINDS.get(trigger.type) if trigger else None
+
+    @property
+    def durable_name(self) -> str:
+        """The name an orchestrator, activity or entity is called by: its trigger's name property, else its name."""
+        trigger = self.trigger
+        prop = DURABLE_NAME_PROPERTIES.get(trigger.type) if trigger else None
+        return str(trigger.raw.get(prop) or self.name) if prop else self.name
 
     @property
     def unfireable(self) -> str | None:

@@ -228,3 +228,36 @@ def test_an_empty_start_says_why(tmp_path):
     assert nothing_loaded(tmp_path, []).startswith("function_app.py declares no function")
     assert nothing_loaded(tmp_path, [("function_app.py", "failed")]) == (
         "every function found is listed as not loaded above")
+
+
+def test_a_triggers_own_name_property_names_the_orchestrator_activity_or_entity(tmp_path):
+    write_app(tmp_path, '''
+        import azure.durable_functions as df
+
+        app = df.DFApp()
+
+
+        @app.orchestration_trigger(context_name="context", orchestration="Planner")
+        def plan(context):
+            return None
+
+
+        @app.activity_trigger(input_name="x", activity="Worker")
+        def work(x):
+            return x
+
+
+        @app.entity_trigger(context_name="context", entity_name="Tally")
+        def tally(context):
+            pass
+
+
+        @app.activity_trigger(input_name="x")
+        def plain(x):
+            return x
+    ''')
+
+    specs = {name: fn.spec for name, fn in index_app(tmp_path).functions.items()}
+
+    assert {name: spec.durable_name for name, spec in specs.items()} == {
+        "plan": "Planner", "work": "Worker", "tally": "Tally", "plain": "plain"}
