@@ -7,17 +7,17 @@ import asyncio
 import json
 import logging
 import time
-import traceback
 from collections import Counter
+from dataclasses import replace
 from typing import Any, Callable
-
-import aiohttp
 
 from . import engine, entities
 from . import events as ev
 from .bindings import Invocation, returned, string_datum
 from .clock import Clock, new_id
-from .errors import FunctionTimeoutException, WorkerCrashed
+from .errors import WorkerCrashed
+from .failures import guarded
+from .http_activity import HttpActivity
 from .model import TERMINAL_STATUSES, ActivityWork, EpisodeOutcome, HTTP_ACTIVITY_NAME, Message, NewInstance
 from .operations import orchestrator_input
 from .store import Store
@@ -53,7 +53,7 @@ class Dispatcher:
         self.tasks: list[asyncio.Task[None]] = []
         self.n_activity_workers = activity_workers
         self.n_orchestration_workers = orchestration_workers
-        self._http: aiohttp.ClientSession | None = None
+        self.http_activity = HttpActivity()
         self.in_flight: Counter[str] = Counter()  # activities handed on and not yet recorded, per instance
         self.held: dict[str, asyncio.TimerHandle] = {}  # fan-in wakes waiting for their siblings
 
@@ -79,8 +79,7 @@ class Dispatcher:
             handle.cancel()
         for handle in self.held.values():
             handle.cancel()
-        if self._http is not None:
-            await self._http.close()
+        await self.http_activity.close()
 
     # -- hand-on ----------------------------------------------------------------------------
     def hand_on(self, works: list[ActivityWork], messages: list[Message]) -> None:
@@ -230,17 +229,19 @@ class Dispatcher:
             return None, (f"The function '{instance.name}' doesn't exist, is disabled, or is not an orchestrator "
                           f"function.")
         context = episode.context_json(orchestrator_input(instance.input), instance.parent_instance_id)
-        trigger = invocation.fn.spec.trigger
-        try:
-            outputs = await invocation.call({trigger.name: string_datum(context)})
-            datum = returned(invocation.fn, outputs)
-            text = datum.value if datum is not None else None
-            return (json.loads(text) if isinstance(text, str) else text), None
-        except WorkerCrashed:
-            raise  # nothing is recorded; the episode runs again on the new worker
-        except Exception as exc:
-            error, state = engine.failure_details(str(exc))
+        datum, failure = await guarded(self._call(invocation, context))
+        if failure is not None:  # the SDK's exception carries the OrchestratorState after $OutOfProcData$
+            error, state = engine.failure_details(failure.message)
             return state, error
+        text = datum.value if datum is not None else None
+        return (json.loads(text) if isinstance(text, str) else text), None
+
+    @staticmethod
+    async def _call(invocation: Invocation, trigger_input: str | None) -> Any:
+        """Call a function with its trigger's string datum; the datum it returns (implicit output or $return).
+        A dead worker raises WorkerCrashed: nothing is recorded, and the work runs again on the new worker."""
+        outputs = await invocation.call({invocation.fn.spec.trigger.name: string_datum(trigger_input)})
+        return returned(invocation.fn, outputs)
 
     async def _run_entity(self, entity_id: str) -> None:
         """Run the entity's inbox as one batch (entities.py decides what it means) and commit the outcome."""
@@ -254,14 +255,11 @@ class Dispatcher:
             error = f"The function '{batch.name}' doesn't exist, is disabled, or is not an entity function."
             log.warning("devhost: %s", error)
         else:
-            try:
-                outputs = await invocation.call({invocation.fn.spec.trigger.name: string_datum(batch.context_json())})
-                datum = returned(invocation.fn, outputs)
+            datum, failure = await guarded(self._call(invocation, batch.context_json()))
+            if failure is not None:  # a crash of the whole batch fails its operations; state stays as it was
+                error = failure.cause
+            else:
                 reply = json.loads(datum.value) if datum is not None else {}
-            except WorkerCrashed:
-                raise  # nothing is recorded; the batch runs again on the new worker
-            except Exception as exc:  # a crash of the whole batch fails its operations; state stays as it was
-                error = f"{type(exc).__name__}: {exc}"
         now = self.clock.now()
         outcome = entities.fail_batch(batch, error, now) if reply is None else entities.apply_reply(batch, reply, now)
         for failure in outcome.failures:  # as the host logs them; a failed signal has no caller to tell
@@ -287,74 +285,26 @@ class Dispatcher:
                 asyncio.get_running_loop().call_later(1.0, self.activities.put_nowait, work)
 
     async def _run_activity(self, work: ActivityWork) -> dict[str, Any]:
-        """Run one activity; its exception becomes a TaskFailed event."""
-        if work.name == HTTP_ACTIVITY_NAME:
-            return await self._call_http(work)
-        invocation = self.by_kind["activity"].get(work.name.lower())
+        """Run one activity (or the built-in HTTP activity); its failure becomes a TaskFailed event."""
         started = time.perf_counter()
-        try:
-            if invocation is None:
-                raise LookupError(f"The function '{work.name}' doesn't exist, is disabled, or is not an activity "
-                                  f"function.")
-            outputs = await invocation.call({invocation.fn.spec.trigger.name: string_datum(work.input)})
-            datum = returned(invocation.fn, outputs)
-            result = datum.value if datum is not None else None
-            log.debug("Executed 'Functions.%s' (Succeeded, Duration=%.0fms)", work.name,
-                      (time.perf_counter() - started) * 1000)
-            return ev.task_completed(self.clock.now(), work.task_id, result)
-        except WorkerCrashed:
-            raise  # not the activity's failure: it runs again (activities run at least once)
-        except Exception as exc:
-            # A FunctionError from the worker process carries the user exception's own type name and traceback.
-            type_name = getattr(exc, "type_name", type(exc).__name__)
-            # The host's own timeout reaches the orchestration in its words alone, as the extension reports it.
-            cause = str(exc) if isinstance(exc, FunctionTimeoutException) else f"{type_name}: {exc}"
-            reason = f"Activity function '{work.name}' failed: {cause}"
-            details = getattr(exc, "traceback_text", "") or traceback.format_exc()
-            log.info("Executed 'Functions.%s' (Failed, %s: %s)", work.name, type_name, exc)
-            return ev.task_failed(self.clock.now(), work.task_id, reason, details)
-
-    async def _call_http(self, work: ActivityWork) -> dict[str, Any]:
-        """The built-in HTTP activity behind call_http, as the extension's TaskHttpActivityShim runs it: content
-        without a Content-Type goes as text/plain; the result is a DurableHttpResponse."""
-        request = json.loads(work.input or "{}")
-        if self._http is None:
-            self._http = aiohttp.ClientSession()
-        headers = [(name, value) for name, values in (request.get("headers") or {}).items()
-                   for value in (values if isinstance(values, list) else [values])]
-        content = request.get("content")
-        if content is not None and not any(name.lower() == "content-type" for name, _ in headers):
-            headers.append(("Content-Type", "text/plain"))
-        try:
-            async with self._http.request(request.get("method", "GET"), request["uri"], data=content,
-                                          headers=headers) as response:
-                body = await response.read()
-                result = {"statusCode": response.status, "headers": _durable_http_headers(response.headers),
-                          "content": body.decode(response.charset or "utf-8", errors="replace")}
-            return ev.task_completed(self.clock.now(), work.task_id, json.dumps(result))
-        except Exception as exc:
-            reason = f"Activity function '{HTTP_ACTIVITY_NAME}' failed: {type(exc).__name__}: {exc}"
-            return ev.task_failed(self.clock.now(), work.task_id, reason, "")  # devhost's stack would say nothing
-
-
-# .NET keeps these on HttpContent, not in HttpResponseMessage.Headers, so a DurableHttpResponse never shows them.
-_CONTENT_HEADERS = frozenset({"allow", "content-disposition", "content-encoding", "content-language", "content-length",
-                              "content-location", "content-md5", "content-range", "content-type", "expires",
-                              "last-modified"})
-
-
-def _durable_http_headers(headers: Any) -> dict[str, str | list[str]]:
-    """DurableHttpResponse.headers as the extension serializes them (HttpHeadersConverter): a header that came
-    once is a string, one that came more than once a list of strings; content headers left out."""
-    out: dict[str, str | list[str]] = {}
-    names: dict[str, str] = {}
-    for name, value in headers.items():
-        if name.lower() in _CONTENT_HEADERS:
-            continue
-        key = names.setdefault(name.lower(), name)
-        if key not in out:
-            out[key] = value
+        if work.name == HTTP_ACTIVITY_NAME:
+            result, failure = await guarded(self.http_activity.run(work.input))
+            if failure is not None:  # devhost's own stack would tell the orchestration nothing
+                failure = replace(failure, stack_trace="")
         else:
-            previous = out[key]
-            out[key] = (previous if isinstance(previous, list) else [previous]) + [value]
-    return out
+            datum, failure = await guarded(self._activity(work))
+            result = datum.value if datum is not None else None
+        if failure is not None:
+            log.info("Executed 'Functions.%s' (Failed, %s: %s)", work.name, failure.error_type, failure.message)
+            return ev.task_failed(self.clock.now(), work.task_id, failure.activity_reason(work.name),
+                                  failure.stack_trace)
+        log.debug("Executed 'Functions.%s' (Succeeded, Duration=%.0fms)", work.name,
+                  (time.perf_counter() - started) * 1000)
+        return ev.task_completed(self.clock.now(), work.task_id, result)
+
+    async def _activity(self, work: ActivityWork) -> Any:
+        invocation = self.by_kind["activity"].get(work.name.lower())
+        if invocation is None:
+            raise LookupError(f"The function '{work.name}' doesn't exist, is disabled, or is not an activity "
+                              f"function.")
+        return await self._call(invocation, work.input)
