@@ -36,9 +36,11 @@ def parse_args(argv: list[str] | None = None) -> HostOptions:
                              "changes through the management API (repeatable; '*' for any); as `func start --cors`")
     parser.add_argument("--cors-credentials", action="store_true",
                         help="send Access-Control-Allow-Credentials: true to the --cors origins")
-    parser.add_argument("--require-key", action=argparse.BooleanOptionalAction, default=None,
+    parser.add_argument("--require-key", "--enableAuth", dest="require_key", action=argparse.BooleanOptionalAction,
+                        default=None,
                         help="require keys (code= or x-functions-key) on the management API, the dashboard and HTTP "
-                             "functions by authLevel, as Azure does; default: on when --host is not loopback")
+                             "functions by authLevel, as Azure does (`func start --enableAuth`); default: on when "
+                             "--host is not loopback")
     args = parser.parse_args(argv)
     return HostOptions(script_root=args.script_root, port=args.port, host=args.host, store=args.store,
                        durability=args.durability, time_travel=args.time_travel, verbose=args.verbose,

@@ -182,6 +182,7 @@ def test_command_line_flags():
     assert secured.allow_hosts == ("a.local", "b.local") and secured.cors == ("https://x", "https://y", "https://z")
     assert secured.cors_credentials and secured.require_key is True
     assert parse_args([]).require_key is None and parse_args(["--no-require-key"]).require_key is False
+    assert parse_args(["--enableAuth"]).require_key is True  # Core Tools' name for it
 
 
 def test_the_port_comes_from_the_flag_then_local_settings_then_7071(tmp_path):
