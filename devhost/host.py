@@ -239,7 +239,7 @@ class Host:
                          f"forward (now {self.clock.offset:.0f} s ahead). Do not use this for real work.")
         if self.workers is not None:
             lines.append(f"Workers: {self.workers.summary()}")
-        lines.append(f"Dashboard: {self.public_origin}{DASHBOARD_PATH}")
+        lines.append(f"Dashboard: {self.public_origin}{DASHBOARD_PATH}{self._dashboard_code()}")
         lines.append("")
         lines.append(f"devhost ready on http://{self.options.host}:{self.port} in {elapsed * 1000:.0f} ms "
                      f"(hub {self.config.hub_name}, store {self.store_path}, durability {self.options.durability})")
@@ -264,6 +264,12 @@ class Host:
         else:
             lines.append(f"Keys required (code= or x-functions-key): they are in {secrets}")
         return lines
+
+    def _dashboard_code(self) -> str:
+        """The dashboard needs the system key when keys are required; it is shown in full only when just made."""
+        if self.keys is None:
+            return ""
+        return f"?{code_parameter(self.keys.system_key)}" if self.keys.generated else "?code=<durabletask_extension key>"
 
     async def stop(self) -> None:
         if self.timers is not None:

@@ -39,6 +39,7 @@ def test_exposed_host_warns_requires_keys_and_prints_generated_keys_once(devhost
     keys = host.keys
     assert keys is not None and keys.generated is False  # read back by the harness from what the host wrote
     assert keys.system_key in log and keys.master in log  # printed at generation
+    assert f"/devhost/?code={keys.system_key}" in log  # the dashboard's link carries it
     secrets = json.loads((host.secrets_folder / "host.json").read_text())
     assert secrets["systemKeys"][0] == {"name": "durabletask_extension", "value": keys.system_key,
                                         "encrypted": False}
@@ -55,6 +56,7 @@ def test_exposed_host_warns_requires_keys_and_prints_generated_keys_once(devhost
     poll(lambda: "devhost ready" in host.log()[first:], what="the restart")
     again = host.log()[first:]
     assert keys.system_key not in again and "Keys required" in again  # shown only once
+    assert "/devhost/?code=<durabletask_extension key>" in again
     assert host.keys.system_key == keys.system_key
 
 
@@ -138,3 +140,12 @@ def test_auth_levels_are_not_enforced_without_keys(devhost_factory):
     host = devhost_factory(AUTH_LEVELS).start()
     for function in ("AnonymousLevel", "FunctionLevel", "DefaultLevel", "AdminLevel"):
         assert get(host, f"/api/{function}").status_code == 200, function  # as `func start` runs them locally
+
+
+def test_the_dashboard_opens_with_the_system_key_in_its_url(keyed):
+    code = {"code": keyed.keys.system_key}
+    assert get(keyed, "/devhost/").status_code == 401
+    page = get(keyed, "/devhost/", params=code)
+    assert page.status_code == 200 and "html" in page.headers["Content-Type"]
+    redirected = get(keyed, "/devhost", params=code)  # the redirect to /devhost/ keeps the key
+    assert redirected.status_code == 200 and redirected.url.endswith(f"/devhost/?code={keyed.keys.system_key}")

@@ -137,3 +137,13 @@ def test_cors_names_origins_that_get_headers_and_may_make_changes(devhost_factor
         assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers
         assert requests.options(host.url(f"{WEBHOOK}/instances"), timeout=10, headers={
             "Origin": "https://evil.example", "Access-Control-Request-Method": "DELETE"}).status_code == 404
+
+
+def test_devhost_admin_and_dashboard_are_management_too(devhost_factory):
+    with devhost_factory(WAITER, time_travel=True) as host:
+        forged = requests.post(host.url("/admin/devhost/advance"), params={"seconds": 3600}, timeout=10,
+                               headers={**FORM, "Origin": "http://evil.example"})
+        assert forged.status_code == 403
+        assert requests.post(host.url("/admin/devhost/advance"), params={"seconds": 1}, timeout=10).json()[
+            "offsetSeconds"] == 1
+        assert requests.get(host.url("/devhost/"), headers={"Host": "evil.example"}, timeout=10).status_code == 403
