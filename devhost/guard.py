@@ -103,12 +103,14 @@ class Guard:
     cors_credentials: bool = False
     keys: HostKeys | None = None  # set when keys are required (--require-key)
     _names: frozenset[str] = field(init=False, repr=False, default=frozenset())
+    _cors: frozenset[tuple[str, str, int | None] | None] = field(init=False, repr=False, default=frozenset())
 
     def __post_init__(self) -> None:
         names = set(LOCAL_NAMES) | {host_name(h) for h in self.allow_hosts}
         if self.bind.strip().lower() not in WILDCARD_BINDS:
             names.add(host_name(self.bind) if self.bind.startswith("[") else self.bind.strip().lower())
         object.__setattr__(self, "_names", frozenset(names))
+        object.__setattr__(self, "_cors", frozenset(_origin(o) for o in self.cors_origins if o != "*") - {None})
 
     # -- 1. Host header ------------------------------------------------------------------------------------------
     def host_allowed(self, host_header: str | None) -> bool:
@@ -132,7 +134,8 @@ class Guard:
 
     # -- 2. Cross-site requests ----------------------------------------------------------------------------------
     def cors_allows(self, origin: str | None) -> bool:
-        return origin is not None and ("*" in self.cors_origins or origin.rstrip("/") in self.cors_origins)
+        """Whether an Origin (or the origin of a Referer) is one named with --cors."""
+        return origin is not None and ("*" in self.cors_origins or _origin(origin) in self._cors)
 
     def _cross_site(self, scheme: str, headers: Mapping[str, str]) -> str | None:
         """The foreign origin a browser request comes from, or None when it is same-origin or not from a browser."""

@@ -55,6 +55,9 @@ def test_state_changes_need_the_same_origin_reads_do_not():
 def test_cors_origins_pass_and_get_headers():
     guard = Guard(cors_origins=frozenset({"https://a.example"}), cors_credentials=True)
     assert admit(guard, "POST", Origin="https://a.example", Host="localhost:7071") is None
+    assert admit(guard, "POST", Origin="https://A.example:443", Host="localhost:7071") is None
+    assert admit(guard, "POST", Referer="https://a.example/tools/page", Host="localhost:7071") is None
+    assert admit(guard, "POST", Origin="http://a.example", Host="localhost:7071").status == 403
     assert guard.cors_headers({"Origin": "https://a.example"}) == {
         "Access-Control-Allow-Origin": "https://a.example", "Vary": "Origin",
         "Access-Control-Allow-Credentials": "true"}
