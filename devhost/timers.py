@@ -105,6 +105,7 @@ class TimerTriggers:
         self.skipped: list[tuple[str, str]] = []
         self.tasks: list[asyncio.Task[None]] = []
         self.fired = 0
+        self.running = 0  # timer functions being called now
 
     def schedule_all(self) -> None:
         """Parse every timer's schedule; a timer whose schedule is invalid is reported and not run."""
@@ -143,6 +144,19 @@ class TimerTriggers:
         """The clock moved (time travel): every timer looks again at what is due."""
         for timer in self.timers.values():
             timer.wake.set()
+
+    # -- as a source of due times for time travel (devhost.travel's TimeSource) ------------------------------------
+    def next_due(self) -> float | None:
+        """The durable time of the earliest next occurrence; None without timers."""
+        return min((t.next.timestamp() for t in self.timers.values()), default=None)
+
+    def clock_moved(self) -> None:
+        self.rescan()
+
+    def idle(self) -> bool:
+        """No timer function is running and none is due: what a move of the clock made due has run."""
+        now = self.clock.time()
+        return self.running == 0 and all(t.next.timestamp() > now for t in self.timers.values())
 
     # -- one timer -------------------------------------------------------------------------------
     def _status_key(self, timer: ScheduledTimer) -> str:
@@ -193,11 +207,14 @@ class TimerTriggers:
                    "IsPastDue": past_due}
         inputs = client_inputs(timer.spec, self.client_payload())
         inputs[timer.spec.trigger.name] = _json_datum(payload)
+        self.running += 1
         try:
             await self.invocations[timer.spec.name].call(inputs)
             log.info("Executed 'Functions.%s' (Succeeded, IsPastDue=%s)", timer.spec.name, past_due)
         except Exception as exc:  # a failing timer function is logged; the schedule goes on
             log.error("Executed 'Functions.%s' (Failed): %s: %s", timer.spec.name, type(exc).__name__, exc)
+        finally:
+            self.running -= 1
         self.fired += 1
         if timer.use_monitor:
             self._save_status(timer, occurrence, timer.next)

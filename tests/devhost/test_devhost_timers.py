@@ -176,3 +176,19 @@ def test_a_bad_schedule_is_reported_and_the_timer_not_run(store):
 
     assert timers.timers == {}
     assert timers.skipped == [("Tick", "schedule '%Missing%': app setting 'Missing' is not set")]
+
+
+def test_as_a_time_source_the_timers_report_their_next_due_time_and_when_they_are_at_rest(store):
+    calls, clock = [], FixedClock()
+
+    async def scenario(timers):
+        assert timers.next_due() == datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc).timestamp()
+        assert timers.idle()
+        clock.advance(30)  # 09:00: due, not yet run
+        assert not timers.idle()
+        timers.clock_moved()
+        await until(timers.idle)
+        assert len(calls) == 1
+        assert timers.next_due() == datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc).timestamp()
+
+    run(store, clock, timer_function(calls), scenario)

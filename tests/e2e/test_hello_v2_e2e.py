@@ -62,3 +62,29 @@ def test_the_sdk_client_starts_and_reads_the_orchestration(host):
     instance_id = host.sdk(lambda client: client.start_new("hello_orchestrator"))
 
     assert host.wait(instance_id)["output"] == GREETINGS
+
+
+def test_auth_levels_come_from_the_app_and_the_route_with_keys_required(devhost_factory, tmp_path):
+    app = tmp_path / "auth_v2"
+    app.mkdir()
+    (app / "host.json").write_text('{"version": "2.0"}')
+    (app / "function_app.py").write_text(
+        "import azure.functions as func\n\n"
+        "app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)\n\n\n"
+        "@app.route(route='open')\ndef open_route(req: func.HttpRequest) -> str:\n    return 'open'\n\n\n"
+        "@app.route(route='keyed', auth_level=func.AuthLevel.FUNCTION)\n"
+        "def keyed_route(req: func.HttpRequest) -> str:\n    return 'keyed'\n")
+    host = devhost_factory(app, require_key=True).start()
+
+    assert requests.get(host.url("/api/open"), timeout=10).text == "open"
+    assert requests.get(host.url("/api/keyed"), timeout=10).status_code == 401
+    keyed = requests.get(host.url("/api/keyed"), params={"code": host.keys.function_keys[0]}, timeout=10)
+    assert (keyed.status_code, keyed.text) == (200, "keyed")
+
+
+def test_the_v2_app_runs_in_process_too(devhost_factory):
+    host = devhost_factory(APP, extra_args=("--in-process",)).start()
+
+    instance_id = host.start_instance("hello_orchestrator")
+
+    assert host.wait(instance_id)["output"] == GREETINGS
