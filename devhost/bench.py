@@ -23,6 +23,7 @@ from . import events as ev
 from .bindings import Invocation, memoize_sdk_timestamp_parsing, string_datum
 from .config import threadpool_size
 from .loader import load_functions
+from .model import WEBHOOK_PATH
 from .testing import DevhostProcess, poll
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,7 +77,7 @@ async def throughput(host: DevhostProcess, n: int = 2000, concurrency: int = 64)
                     return (await r.json())["id"]
 
         ids = await asyncio.gather(*(one() for _ in range(n)))
-        query = host.url("/runtime/webhooks/durabletask/instances")
+        query = host.url(f"{WEBHOOK_PATH}/instances")
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             async with session.get(query, params={"runtimeStatus": "Pending,Running", "top": "1"}) as r:
@@ -100,7 +101,7 @@ def fan_out(host: DevhostProcess, n: int = 1000) -> float:
 
 
 async def entity_signals(host: DevhostProcess, n: int = 1000, concurrency: int = 64) -> float:
-    url = host.url("/runtime/webhooks/durabletask/entities/Counter/bench")
+    url = host.url(f"{WEBHOOK_PATH}/entities/Counter/bench")
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
         began = time.perf_counter()
         sem = asyncio.Semaphore(concurrency)

@@ -10,13 +10,13 @@ from typing import Mapping
 from urllib.parse import urlsplit
 
 from .keys import HostKeys
+from .model import RPC_PATH, WEBHOOK_PATH
 
 LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD_BINDS = frozenset({"", "0.0.0.0", "::"})
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # The management API (webhook and RPC paths), the dashboard, and the host's and devhost's admin endpoints.
-MANAGEMENT = ("/runtime/webhooks/durabletask", "/durabletask", "/devhost", "/admin")
-RPC_PATH = "/durabletask"
+MANAGEMENT = (WEBHOOK_PATH, RPC_PATH, "/devhost", "/admin")
 ADMIN = "/admin"
 ADMIN_DEVHOST = "/admin/devhost"  # devhost's own admin (time travel, the dashboard's): management, not the host's
 DEFAULT_PORTS = {"http": 80, "https": 443}

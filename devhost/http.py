@@ -19,14 +19,13 @@ from . import jsontext
 from .bindings import Invocation, client_inputs, http_datum
 from .errors import BadRequest, Conflict, DevhostError, Gone, NotFound, PreconditionFailed, WorkerUnavailable
 from .guard import Guard, Refusal
-from .model import TERMINAL_STATUSES, EntityQuery, Query, RuntimeStatus
+from .model import RPC_PATH, TERMINAL_STATUSES, WEBHOOK_PATH, EntityQuery, Query, RuntimeStatus
 from .operations import Operations, parse_time
 from .routes import RouteTemplate
 from .status import management_urls
 
 log = logging.getLogger("devhost")
-WEBHOOK = "/runtime/webhooks/durabletask"
-RPC = "/durabletask"
+WEBHOOK, RPC = WEBHOOK_PATH, RPC_PATH
 DASHBOARD_PATH = "/devhost/"
 DASHBOARD_FILES = Path(__file__).resolve().parent / "dashboard"
 MAX_BODY = 100 * 1024 * 1024  # the Functions host's request size limit

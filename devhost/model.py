@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+
+
+WEBHOOK_PATH = "/runtime/webhooks/durabletask"  # the Durable management API users poll (docs/protocol.md §2)
+RPC_PATH = "/durabletask"  # the same API where the SDK's client calls it (the binding's rpcBaseUrl)
 
 
 class RuntimeStatus(str, enum.Enum):
@@ -265,6 +270,20 @@ def history_timestamp(dt: datetime) -> str:
     """Timestamp format of history events: ISO with 7 fractional digits (.NET ticks) and Z, as the extension writes
     them; Python keeps microseconds, so the seventh digit is 0. The SDK (dateutil) and fromisoformat read it."""
     return utc(dt).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+
+
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+def parse_timestamp(text: str) -> datetime:
+    """The one parser of the timestamps devhost reads (history events, fireAt, query filters): ISO 8601 with any
+    number of fractional digits (.NET writes seven; Python keeps six), `Z` or an offset, none meaning UTC. An
+    aware UTC datetime; ValueError when the text is not a timestamp."""
+    text = text.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6].ljust(6, "0"), text, count=1)  # 3.10 wants 3 or 6 digits
+    return utc(datetime.fromisoformat(text))
 
 
 def status_timestamp(dt: datetime) -> str:

@@ -12,7 +12,7 @@ from . import jsontext
 from .clock import Clock, new_id
 from .errors import BadRequest, Gone, InvalidOperation, NotFound, PreconditionFailed
 from .model import (TERMINAL_STATUSES, ActivityWork, EntityQuery, EventType, Instance, Message, NewInstance,
-                    OutgoingMessage, Query, RuntimeStatus, ScheduledActivity, utc)
+                    OutgoingMessage, Query, RuntimeStatus, ScheduledActivity, parse_timestamp, utc)
 from .status import entity_status, history_events, status_payload
 from .store import Store
 
@@ -236,7 +236,7 @@ def parse_time(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        return utc(datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "+")))
+        return parse_timestamp(text.replace(" ", "+"))  # a "+" of an offset arrives as " " from a query string
     except ValueError as exc:
         raise BadRequest(f"'{text}' is not a valid date and time.") from exc
     except OverflowError as exc:  # in UTC it falls before year 1 or after year 9999

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from .model import HTTP_ACTIVITY_NAME, ActionType, EventType, utc
+from .model import HTTP_ACTIVITY_NAME, ActionType, EventType, parse_timestamp
 
 
 class NonDeterminism(Exception):
@@ -161,7 +161,7 @@ class ActionReplay:
             return self._with_retry(action, EventType.SubOrchestrationInstanceCreated)
         if kind == ActionType.CreateTimer:
             cancelled = bool(action.get("isCanceled"))
-            fire_at = parse_time(action["fireAt"])
+            fire_at = parse_timestamp(action["fireAt"])
             _, node = self._schedule(Scheduled(EventType.TimerCreated, "", fire_at=fire_at, cancelled=cancelled),
                                      keeps_open=not cancelled)
             if cancelled:
@@ -176,7 +176,7 @@ class ActionReplay:
             request = json.dumps({"id": request_id, "op": action.get("operation"), "signal": signal,
                                   "input": action.get("input"), "parent": None if signal else "",
                                   "fireAt": action.get("fireAt")})
-            fire_at = parse_time(action["fireAt"]) if action.get("fireAt") else None
+            fire_at = parse_timestamp(action["fireAt"]) if action.get("fireAt") else None
             self._schedule(Scheduled(EventType.EventSent, action.get("operation") or "", request,
                                       action["instanceId"], fire_at=fire_at), keeps_open=False)
             if signal:
@@ -199,7 +199,7 @@ class ActionReplay:
         for event in history:
             kind = event["EventType"]
             if kind == EventType.OrchestratorStarted:
-                self.now = parse_time(event["Timestamp"])
+                self.now = parse_timestamp(event["Timestamp"])
             elif kind == EventType.ExecutionStarted:
                 self.advance()
             elif kind in _KIND_WORDS:
@@ -266,7 +266,3 @@ def _when_any(children: list[_Node]) -> _Node:
     for child in children:
         child.then(lambda _child: node.finish(False))
     return node
-
-
-def parse_time(text: str) -> datetime:
-    return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))

@@ -1,12 +1,11 @@
 """The JSON payloads of the management API: instance status and historyEvents, shaped as the extension shapes them."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
 from .jsontext import shown
-from .model import EventType, Instance, history_timestamp, status_timestamp
+from .model import EventType, Instance, history_timestamp, parse_timestamp, status_timestamp
 
 
 def code_parameter(key: str | None) -> str:
@@ -60,7 +59,7 @@ def entity_status(instance: Instance, fetch_state: bool) -> dict[str, Any]:
 def _stamp(text: str) -> str:
     """A history timestamp as historyEvents show it: fractional seconds kept, 7 digits, as in the extension."""
     try:
-        return history_timestamp(datetime.fromisoformat(text.replace("Z", "+00:00")))
+        return history_timestamp(parse_timestamp(text))
     except ValueError:
         return text
 

@@ -22,14 +22,14 @@ from typing import Any, Awaitable, Callable, Iterator, TypeVar
 import requests
 
 from .keys import SECRETS_PATH_SETTING, HostKeys, load_keys
+from .model import RPC_PATH, WEBHOOK_PATH, parse_timestamp
 from .status import management_urls
 
 T = TypeVar("T")
 TERMINAL = ("Completed", "Failed", "Terminated", "Canceled")
 BASE_URL_ENV = "DEVHOST_E2E_BASE_URL"
 KEY_ENV = "DEVHOST_E2E_KEY"
-WEBHOOK = "/runtime/webhooks/durabletask"
-RPC = "/durabletask"
+WEBHOOK, RPC = WEBHOOK_PATH, RPC_PATH
 
 
 def free_port() -> int:
@@ -55,7 +55,7 @@ _die_with_parent = _parent_death_signal()
 
 def timestamp(text: str) -> datetime:
     """A timestamp of a status or history payload ("2024-05-01T12:00:00Z", with or without fraction)."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parse_timestamp(text)
 
 
 class TimeoutExpired(AssertionError):

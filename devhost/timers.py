@@ -18,7 +18,7 @@ from croniter import croniter
 from .bindings import client_inputs
 from .clock import Clock
 from .errors import ConfigError
-from .model import FunctionSpec, utc
+from .model import FunctionSpec, parse_timestamp, utc
 from .store import Store
 
 log = logging.getLogger("devhost")
@@ -76,7 +76,7 @@ def _iso(moment: datetime) -> str:
 
 
 def _parse_iso(text: str) -> datetime:
-    return NEVER if text.startswith("0001-") else datetime.fromisoformat(text[:26] + "+00:00")
+    return NEVER if text.startswith("0001-") else parse_timestamp(text)
 
 
 @dataclass
