@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import time
-from collections import Counter
 from dataclasses import replace
 from typing import Any, Callable
 
@@ -21,13 +20,10 @@ from .http_activity import HttpActivity
 from .model import TERMINAL_STATUSES, ActivityWork, EpisodeOutcome, HTTP_ACTIVITY_NAME, Message, NewInstance
 from .operations import orchestrator_input
 from .store import Store
+from .waits import Waits
 
 log = logging.getLogger("devhost")
 SCAN_INTERVAL = 1.0
-# Fan-in: while an instance still has activities running, a completion waits up to this long for its siblings, so
-# completions that arrive together are applied in one episode (as the extension batches messages) instead of one
-# replay of an ever longer history per completion. A chain (nothing else running) is never held.
-FAN_IN_HOLD = 0.05
 
 
 class Dispatcher:
@@ -54,8 +50,8 @@ class Dispatcher:
         self.n_activity_workers = activity_workers
         self.n_orchestration_workers = orchestration_workers
         self.http_activity = HttpActivity()
-        self.in_flight: Counter[str] = Counter()  # activities handed on and not yet recorded, per instance
-        self.held: dict[str, asyncio.TimerHandle] = {}  # fan-in wakes waiting for their siblings
+        self.waits = Waits()  # orchestrators blocked on a task_all: completions that need no replay yet
+        self.arrived: dict[str, list[Message]] = {}  # messages committed while their instance's episode ran
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -77,8 +73,6 @@ class Dispatcher:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         for _, handle in self.timers.values():
             handle.cancel()
-        for handle in self.held.values():
-            handle.cancel()
         await self.http_activity.close()
 
     # -- hand-on ----------------------------------------------------------------------------
@@ -90,29 +84,24 @@ class Dispatcher:
     def _hand_on_committed(self, works: list[ActivityWork], messages: list[Message]) -> None:
         for work in works:
             self._queue_activity(work)
+        now = self.clock.time()
         for message in messages:
-            self._wake(message.instance_id, message.visible_at)
+            if message.visible_at > now:
+                self._wake(message.instance_id, message.visible_at)
+            else:
+                self._deliver(message)
 
     def _queue_activity(self, work: ActivityWork) -> None:
-        self.in_flight[work.instance_id] += 1
         self.activities.put_nowait(work)
 
-    def _activity_recorded(self, instance_id: str, woke: bool) -> None:
-        """An activity's result is written: wake its instance now, or hold the wake while siblings still run."""
-        self.in_flight[instance_id] -= 1
-        if self.in_flight[instance_id] <= 0:
-            del self.in_flight[instance_id]
-            held = self.held.pop(instance_id, None)
-            if held is not None:
-                held.cancel()
-            if woke or held is not None:
-                self._enqueue(instance_id)
-        elif woke and instance_id not in self.held:
-            self.held[instance_id] = asyncio.get_running_loop().call_later(FAN_IN_HOLD, self._release, instance_id)
-
-    def _release(self, instance_id: str) -> None:
-        self.held.pop(instance_id, None)
-        self._enqueue(instance_id)
+    def _deliver(self, message: Message) -> None:
+        """A visible message is committed: wake its instance, unless it is blocked on a task_all that this
+        completion cannot finish. While the instance's episode runs, decide once that episode has committed."""
+        instance_id = message.instance_id
+        if instance_id in self.busy:
+            self.arrived.setdefault(instance_id, []).append(message)
+        elif not self.waits.absorbs(message):
+            self._enqueue(instance_id)
 
     def _wake(self, instance_id: str, visible_at: float) -> None:
         delay = visible_at - self.clock.time()
@@ -152,7 +141,7 @@ class Dispatcher:
             try:
                 now = self.clock.time()
                 for instance_id, visible_at in self.store.due_inboxes():
-                    if visible_at <= now and instance_id not in self.timers:
+                    if visible_at <= now and instance_id not in self.timers and instance_id not in self.waits:
                         self._enqueue(instance_id)
             except Exception:  # the scan is a safety net; it must never die
                 log.exception("devhost: work scan failed")
@@ -163,39 +152,48 @@ class Dispatcher:
             instance_id = await self.ready.get()
             self.queued.discard(instance_id)
             self.busy.add(instance_id)
+            consumed: frozenset[int] = frozenset()
             try:
                 if instance_id.startswith("@"):
-                    await self._run_entity(instance_id)
+                    consumed = await self._run_entity(instance_id)
                 else:
-                    await self._run_episode(instance_id)
+                    consumed = await self._run_episode(instance_id)
             except WorkerCrashed as exc:  # its worker died under it: nothing was recorded
                 log.warning("devhost: %s The episode of %s runs again.", exc, instance_id)
+                self.waits.forget(instance_id)
                 asyncio.get_running_loop().call_later(1.0, self._enqueue, instance_id)
             except Exception:
                 log.exception("devhost: episode of %s failed; it will be retried", instance_id)
+                self.waits.forget(instance_id)
                 asyncio.get_running_loop().call_later(1.0, self._enqueue, instance_id)
             finally:
                 self.busy.discard(instance_id)
-                if instance_id in self.again:
+                arrived = self.arrived.pop(instance_id, [])
+                if instance_id in self.again or any(m.id not in consumed and not self.waits.absorbs(m)
+                                                    for m in arrived):
                     self.again.discard(instance_id)
                     self._enqueue(instance_id)
 
-    async def _run_episode(self, instance_id: str) -> None:
+    async def _run_episode(self, instance_id: str) -> frozenset[int]:
+        """One episode of the instance; returns the ids of the inbox messages it consumed or dropped."""
+        self.waits.forget(instance_id)
         instance = self.store.get_instance(instance_id)
         now = self.clock.now()
         if instance is None:
-            self.store.drop_messages([m for m, _ in self.store.inbox(instance_id, None, now.timestamp())[0]])
-            return
+            dropped = [m for m, _ in self.store.inbox(instance_id, None, now.timestamp())[0]]
+            self.store.drop_messages(dropped)
+            return frozenset(dropped)
         messages, stale = self.store.inbox(instance_id, instance.execution_id, now.timestamp())
         if instance.status in TERMINAL_STATUSES:
-            self.store.drop_messages(stale + [m for m, _ in messages])  # late news for a finished instance
-            return
+            dropped = stale + [m for m, _ in messages]
+            self.store.drop_messages(dropped)  # late news for a finished instance
+            return frozenset(dropped)
         history = self.store.get_history(instance_id)
         episode = engine.prepare(instance_id, instance.execution_id, instance.name, instance.status, history,
                                  messages, now)
         if not episode.consumed:
             self.store.drop_messages(stale)
-            return
+            return frozenset(stale)
         result, error = None, None
         if episode.run_code:
             result, error = await self._call_orchestrator(episode, instance)
@@ -218,9 +216,11 @@ class Dispatcher:
             set_custom_status=set_custom, activities=decision.activities, messages=decision.messages,
             new_instances=decision.new_instances, continue_as_new=next_execution)
         works, sent = self.store.commit_episode(instance, outcome, now.timestamp())
+        self.waits.expect(instance_id, decision.awaits)
         if decision.status in TERMINAL_STATUSES:
             log.info("Orchestration %s (%s) %s.", instance.name, instance_id, decision.status.value)
         self.hand_on(works, sent)
+        return frozenset(outcome.consumed)
 
     async def _call_orchestrator(self, episode: engine.Episode, instance: Any) -> tuple[Any, str | None]:
         """Run the orchestrator function on the episode; its failures become data."""
@@ -243,11 +243,12 @@ class Dispatcher:
         outputs = await invocation.call({invocation.fn.spec.trigger.name: string_datum(trigger_input)})
         return returned(invocation.fn, outputs)
 
-    async def _run_entity(self, entity_id: str) -> None:
-        """Run the entity's inbox as one batch (entities.py decides what it means) and commit the outcome."""
+    async def _run_entity(self, entity_id: str) -> frozenset[int]:
+        """Run the entity's inbox as one batch (entities.py decides what it means) and commit the outcome;
+        returns the ids of the inbox messages it consumed."""
         messages, _ = self.store.inbox(entity_id, None, self.clock.time())
         if not messages:
-            return
+            return frozenset()
         batch = entities.prepare_batch(entity_id, messages, *self.store.load_entity(entity_id))
         invocation = self.by_kind["entity"].get(batch.name)
         reply, error = None, None
@@ -267,6 +268,7 @@ class Dispatcher:
         sent = self.store.commit_entity(entity_id, batch.name, outcome.exists, outcome.state, batch.message_ids,
                                         list(outcome.replies), now.timestamp())
         self.hand_on([], sent)
+        return frozenset(batch.message_ids)
 
     # -- activities -------------------------------------------------------------------------
     async def _activity_worker(self) -> None:
@@ -275,7 +277,8 @@ class Dispatcher:
             try:
                 event = await self._run_activity(work)
                 message = self.store.complete_activity(work, event)
-                self._activity_recorded(work.instance_id, message is not None)
+                if message is not None:
+                    self.hand_on([], [message])
             except Exception as exc:
                 if isinstance(exc, WorkerCrashed):  # its worker died under it: it runs again (at least once)
                     log.warning("devhost: %s Activity %s of %s runs again.", exc, work.name, work.instance_id)

@@ -62,6 +62,9 @@ class Decision:
     messages: list[OutgoingMessage] = field(default_factory=list)
     new_instances: list[NewInstance] = field(default_factory=list)
     continue_as_new: tuple[str | None] | None = None  # (new input,) when the execution continues as new
+    # The open tasks of a task_all the orchestrator is blocked on (ActionReplay.awaited_all): until the last of
+    # them completes, their successful completions need not run its code. None: anything may wake it.
+    awaits: frozenset[int] | None = None
 
 
 _CODE_EVENTS = {EventType.ExecutionStarted, EventType.TaskCompleted, EventType.TaskFailed,
@@ -215,6 +218,9 @@ def decide(episode: Episode, result: dict[str, Any] | None, error: str | None,
         done.messages = decision.messages + done.messages
         return done
     history.append(ev.orchestrator_completed(now))
+    if running == RuntimeStatus.Running:
+        # Done but for open tasks (PROTOCOL §4.3): only the last of them to complete matters.
+        decision.awaits = frozenset(replay.open_ids) if state.get("isDone") else replay.awaited_all()
     return decision
 
 

@@ -36,12 +36,13 @@ class Scheduled:
 class _Node:
     """A .NET-side task of the shim's replay: done once, then its listeners run."""
 
-    __slots__ = ("done", "failed", "listeners")
+    __slots__ = ("done", "failed", "listeners", "awaits")
 
     def __init__(self) -> None:
         self.done = False
         self.failed = False
         self.listeners: list[Callable[[_Node], None]] = []
+        self.awaits: list[int] | None = None  # a WhenAll of plain calls: the event ids of its children
 
     def finish(self, failed: bool) -> None:
         if self.done:
@@ -58,6 +59,7 @@ class _Node:
             self.listeners.append(listener)
 
 
+_PLAIN_CALLS = frozenset({ActionType.CallActivity, ActionType.CallSubOrchestrator, ActionType.CallHttp})
 _KIND_WORDS = {EventType.TaskScheduled: "an activity task", EventType.SubOrchestrationInstanceCreated:
                "a sub-orchestration", EventType.TimerCreated: "a durable timer", EventType.EventSent: "an event"}
 
@@ -81,11 +83,12 @@ class ActionReplay:
         self.event_waiters: dict[str, deque[_Node]] = defaultdict(deque)
         self.early_events: dict[str, int] = defaultdict(int)
         self.continue_as_new: tuple[str | None] | None = None
+        self.current: _Node | None = None  # the node of the last action invoked
 
     # -- the orchestrator side ------------------------------------------------------------
     def advance(self) -> None:
         while self.cursor < len(self.actions) and self.continue_as_new is None:
-            node = self.invoke(self.actions[self.cursor])
+            node = self.current = self.invoke(self.actions[self.cursor])
             self.cursor += 1
             if not node.done:
                 node.then(lambda _node: self.advance())
@@ -190,9 +193,30 @@ class ActionReplay:
             done.finish(False)
             return done
         if kind in (ActionType.WhenAll, ActionType.WhenAny):
-            children = [self.invoke(child) for child in action.get("compoundActions") or []]
-            return _when_all(children) if kind == ActionType.WhenAll else _when_any(children)
+            compound = action.get("compoundActions") or []
+            first_id = self.next_id
+            children = [self.invoke(child) for child in compound]
+            if kind == ActionType.WhenAny:
+                return _when_any(children)
+            node = _when_all(children)
+            if all(child.get("actionType") in _PLAIN_CALLS for child in compound):
+                node.awaits = list(range(first_id, self.next_id))  # each plain call takes one id
+            return node
         raise NonDeterminism(f"unknown actionType {kind!r}")
+
+    def awaited_all(self) -> frozenset[int] | None:
+        """When the orchestrator is blocked on its last action and that is a task_all of plain calls (activities,
+        sub-orchestrations, HTTP): the event ids of the calls still open. Until the last of them completes, a
+        successful completion of one cannot let the orchestrator code do anything new (it only runs on when the
+        task it yielded completes, and that is this task_all), so the host need not replay it. None otherwise.
+        The SDK (replay schema V2+) appends an action when the task is yielded, so the last action is the
+        yielded one while it is not done; a task_all whose children were scheduled before lists fewer children,
+        so it completes here no later than in the SDK."""
+        node = self.current
+        if node is None or node.done or node.awaits is None or self.cursor != len(self.actions) \
+                or self.continue_as_new is not None:
+            return None
+        return frozenset(i for i in node.awaits if i in self.waiting)
 
     # -- the history side -----------------------------------------------------------------
     def replay(self, history: list[dict[str, Any]]) -> None:

@@ -100,6 +100,66 @@ def test_task_any_returns_but_the_instance_stays_open_until_its_activities_finis
     assert json.loads(d.decisions[-1].output) == "B"
 
 
+# -- what a blocked orchestrator awaits (no replay until it can run on) ------------------------------
+def test_a_task_all_of_activities_awaits_its_open_calls_until_the_last():
+    d = Driver(fan_out)
+    assert d.episode().awaits == {0, 1, 2}
+
+    d.complete(2, "L")
+    assert d.episode().awaits == {0, 1}
+    d.complete(0, "T")
+    d.complete(1, "S")
+    assert d.episode().status == RuntimeStatus.Completed
+
+
+def test_a_failure_inside_task_all_reaches_the_orchestrator_which_then_awaits_the_rest():
+    def caught(context):
+        try:
+            yield context.task_all([context.call_activity("Hello", c) for c in CITIES])
+        except Exception:
+            return "caught"
+
+    d = Driver(caught)
+    d.episode()
+    d.fail(1, failure_reason())
+
+    failed = d.episode()
+    assert d.state["isDone"] is True and d.state["output"] == "caught"
+    assert failed.awaits == {0, 2}  # done: only the last open activity ends the instance
+
+
+@pytest.mark.parametrize("orchestrator", [
+    pytest.param(lambda c: (yield c.task_any([c.call_activity("Hello", "a"), c.call_activity("Hello", "b")])),
+                 id="task_any"),
+    pytest.param(lambda c: (yield c.task_all([c.call_activity("Hello", "a"), c.create_timer(T0 + timedelta(1))])),
+                 id="task_all with a timer"),
+    pytest.param(lambda c: (yield c.task_all([c.call_activity_with_retry("Hello", df.RetryOptions(1000, 2), "a"),
+                                              c.call_activity("Hello", "b")])), id="task_all with retries"),
+    pytest.param(lambda c: (yield c.call_activity("Hello", "a")), id="one activity"),
+    pytest.param(wait_for_go, id="an external event"),
+])
+def test_anything_else_wakes_on_any_news(orchestrator):
+    d = Driver(orchestrator)
+
+    assert d.episode().awaits is None
+
+
+def test_a_task_all_over_tasks_yielded_before_lists_only_the_new_ones_and_ends_no_later_than_the_sdk():
+    def again(context):
+        first = context.call_activity("Hello", "a")
+        yield context.task_any([first, context.create_timer(T0 + timedelta(seconds=5))])
+        return (yield context.task_all([first, context.call_activity("Hello", "b")]))
+
+    d = Driver(again)
+    d.episode()
+    d.fire(1)
+    decision = d.episode()
+
+    assert d.state["actions"][0][-1]["compoundActions"] == [{"actionType": 0, "functionName": "Hello",
+                                                            "input": '"b"'}]
+    assert decision.awaits == {2}  # activity 0 still open: its completion wakes the instance (not awaited)
+
+
 # -- retries ----------------------------------------------------------------------------------------
 def flaky(context):
     try:

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
+from devhost.model import EventType
+from devhost.store import Store
 from devhost.testing import app_host, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "fan_out_fan_in"
@@ -33,6 +35,26 @@ def test_one_thousand_parallel_activities_fan_in_to_the_right_sum(host):
     assert {e["FunctionName"] for e in completed} == {"Square"}
     assert sorted(e["Result"] for e in completed) == sorted(i * i for i in range(1000))
     assert [e["EventType"] for e in events][-1] == "ExecutionCompleted"
+
+
+@pytest.mark.usefixtures("local_only")
+def test_two_thousand_activities_fan_in_in_a_bounded_number_of_episodes(devhost_factory):
+    """The orchestrator is not replayed while the task_all it waits on cannot have completed: a handful of
+    episodes (OrchestratorStarted in the stored history), not one per batch of completions."""
+    host = devhost_factory(APP).start()
+    instance_id = host.start_instance("FanOutFanIn", {"count": 2000})
+
+    final = host.wait(instance_id, timeout=120)
+    host.stop()
+
+    assert final["output"] == {"count": 2000, "sum": sum_of_squares(2000)}
+    store = Store(host.store)
+    try:
+        kinds = [e["EventType"] for e in store.get_history(instance_id)]
+    finally:
+        store.close()
+    assert kinds.count(EventType.TaskCompleted) == 2000
+    assert kinds.count(EventType.OrchestratorStarted) <= 5
 
 
 def test_fan_out_through_the_sdk_client(host):
