@@ -6,6 +6,7 @@ import asyncio
 import base64
 import contextlib
 import fcntl
+import heapq
 import json
 import math
 import os
@@ -39,6 +40,7 @@ CREATE TABLE IF NOT EXISTS instances (
     next_seq INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS instances_by_created ON instances (created_at, instance_id);
+CREATE INDEX IF NOT EXISTS instances_by_status ON instances (status, created_at, instance_id);
 CREATE TABLE IF NOT EXISTS history (
     instance_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -85,6 +87,16 @@ def _time_range(where: list[str], args: list[Any], column: str, start: datetime 
     if end:
         where.append(f"{column} <= ?")
         args.append(end.timestamp())
+
+
+def _limit(top: int | None) -> int:
+    return top if top and top > 0 else 100
+
+
+def _cut(rows: list[tuple[Any, ...]], top: int | None) -> tuple[list[tuple[Any, ...]], tuple[Any, ...] | None]:
+    """Rows read one beyond the page: the page, and its last row when more follow (None at the end)."""
+    limit = _limit(top)
+    return (rows[:limit], rows[limit - 1]) if len(rows) > limit else (rows, None)
 
 
 def _token(position: list[Any]) -> str:
@@ -148,6 +160,8 @@ class Store:
         fresh = not self.path.exists() or self.path.stat().st_size == 0
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
+            if fresh:  # only possible before the first table: a purge then gives its pages back to the disk
+                db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             app_id = db.execute("PRAGMA application_id").fetchone()[0]
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         except sqlite3.DatabaseError as exc:
@@ -163,6 +177,7 @@ class Store:
         db.execute("PRAGMA foreign_keys=OFF")
         db.execute("PRAGMA temp_store=MEMORY")
         db.execute("PRAGMA cache_size=-32000")
+        db.execute("PRAGMA journal_size_limit=67108864")  # the WAL shrinks back to 64 MB after a checkpoint
         with self._tx(db):
             db.execute(f"PRAGMA application_id={APPLICATION_ID}")
             for statement in DDL.split(";"):
@@ -177,8 +192,7 @@ class Store:
 
     def close(self) -> None:
         self._commit_batch()
-        with contextlib.suppress(Exception):
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._checkpoint()
         self._db.close()
         self._lock_file.close()
 
@@ -277,28 +291,37 @@ class Store:
         return live, stale
 
     def query(self, q: Query) -> tuple[list[Instance], str | None]:
-        """Orchestration instances (not entities) matching q, oldest first, one page; and the next page's token."""
-        where, args = self._where(q)
+        """Orchestration instances (not entities) matching q, oldest first, one page; and the next page's token.
+        With a status filter, each status is read in order from its own index range and the ranges are merged,
+        so a page costs the same whether few or all of the instances have that status."""
+        where, args = self._where(q, with_statuses=False)
         if q.continuation:
             created, last_id = _position(q.continuation, float, str)
             where.append("(created_at > ? OR (created_at = ? AND instance_id > ?))")
             args += [created, created, last_id]
-        rows, last = self._page(f"SELECT {_INSTANCE_COLUMNS}, created_at FROM instances WHERE {' AND '.join(where)} "
-                                "ORDER BY created_at, instance_id", args, q.top)
+        sql = f"SELECT {_INSTANCE_COLUMNS}, created_at FROM instances WHERE {' AND '.join(where)}{{status}} " \
+              "ORDER BY created_at, instance_id"
+        if q.statuses:
+            runs = [self._page(sql.format(status=" AND status=?"), [*args, s.value], q.top, whole=True)[0]
+                    for s in sorted(q.statuses, key=lambda s: s.value)]
+            rows, last = _cut(list(heapq.merge(*runs, key=lambda r: (r[-1], r[0]))), q.top)
+        else:
+            rows, last = self._page(sql.format(status=""), args, q.top)
         token = None if last is None else _token([last[-1], last[0]])
         return [_instance(r[:-1]) for r in rows], token
 
-    def _page(self, sql: str, args: list[Any], top: int | None) -> tuple[list[tuple[Any, ...]], tuple[Any, ...] | None]:
-        """One page of rows (`top`, default 100) and its last row when more follow (None at the end)."""
-        limit = top if top and top > 0 else 100
-        rows = self._db.execute(f"{sql} LIMIT ?", (*args, limit + 1)).fetchall()
-        return (rows[:limit], rows[limit - 1]) if len(rows) > limit else (rows, None)
+    def _page(self, sql: str, args: list[Any], top: int | None,
+              whole: bool = False) -> tuple[list[tuple[Any, ...]], tuple[Any, ...] | None]:
+        """One page of rows (`top`, default 100) and its last row when more follow (None at the end); with whole,
+        the page and the first row of the next, to merge with other pages."""
+        rows = self._db.execute(f"{sql} LIMIT ?", (*args, _limit(top) + 1)).fetchall()
+        return (rows, None) if whole else _cut(rows, top)
 
     @staticmethod
-    def _where(q: Query) -> tuple[list[str], list[Any]]:
+    def _where(q: Query, with_statuses: bool = True) -> tuple[list[str], list[Any]]:
         where, args = ["is_entity=0"], []
         _time_range(where, args, "created_at", q.created_from, q.created_to)
-        if q.statuses:
+        if q.statuses and with_statuses:
             where.append(f"status IN ({','.join('?' * len(q.statuses))})")
             args += [s.value for s in q.statuses]
         if q.prefix:
@@ -440,13 +463,36 @@ class Store:
                 event, ExecutionId=work.execution_id))])[0]
 
     def purge(self, instance_ids: list[str]) -> int:
-        """Delete instances with their history, inbox and work; returns how many instances were deleted."""
-        deleted = 0
+        """Delete instances with their history, inbox and work; returns how many instances were deleted. The pages
+        they held go back to the disk once committed (incremental auto-vacuum, then a WAL checkpoint)."""
         with self.tx() as db:
-            for iid in instance_ids:
-                self._reset_instance(db, iid)
-                deleted += db.execute("DELETE FROM instances WHERE instance_id=?", (iid,)).rowcount
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS purging (instance_id TEXT PRIMARY KEY)")
+            db.execute("DELETE FROM purging")
+            db.executemany("INSERT OR IGNORE INTO purging VALUES (?)", [(iid,) for iid in instance_ids])
+            for table in ("history", "messages", "activities"):
+                db.execute(f"DELETE FROM {table} WHERE instance_id IN (SELECT instance_id FROM purging)")
+            deleted = db.execute("DELETE FROM instances WHERE instance_id IN (SELECT instance_id FROM purging)"
+                                 ).rowcount
+            db.execute("DELETE FROM purging")
+        if deleted:
+            self.on_commit(self._give_space_back)
         return deleted
+
+    def _give_space_back(self) -> None:
+        """Free pages back to the file system, outside a transaction (executescript steps the pragma to its end,
+        where execute would free one page). A store made without auto-vacuum is vacuumed once more than half of
+        it is free, which also turns incremental auto-vacuum on for it."""
+        db = self._db
+        with contextlib.suppress(sqlite3.Error):
+            if db.execute("PRAGMA auto_vacuum").fetchone()[0]:
+                db.executescript("PRAGMA incremental_vacuum;")
+            elif 2 * db.execute("PRAGMA freelist_count").fetchone()[0] > db.execute("PRAGMA page_count").fetchone()[0]:
+                db.executescript("PRAGMA auto_vacuum=INCREMENTAL; VACUUM;")
+        self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def matching_ids(self, q: Query) -> list[str]:
         where, args = self._where(q)

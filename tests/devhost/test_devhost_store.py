@@ -422,6 +422,17 @@ def test_instances_created_in_the_same_instant_page_by_id(store):
     assert ids(store.query(Query(top=2, continuation=first[1]))) == ["c"]
 
 
+def test_pages_of_several_statuses_interleave_by_created_time(many):
+    both = frozenset({RuntimeStatus.Completed, RuntimeStatus.Running})
+
+    first = many.query(Query(statuses=both, top=3))
+    second = many.query(Query(statuses=both, top=3, continuation=first[1]))
+
+    assert (ids(first), ids(second)) == (["a0", "a1", "a2"], ["b0"])
+    assert second[1] is None
+    assert ids(many.query(Query(statuses=frozenset({RuntimeStatus.Failed})))) == []
+
+
 def test_the_default_page_is_100(store):
     for i in range(101):
         store.create_instance(new_instance(f"i{i:03}"), NOW)
@@ -461,6 +472,24 @@ def test_purge_deletes_instances_with_everything_they_own(store):
     assert store.get_history("i1") == [] and store.inbox("i1", None, NOW) == ([], [])
     assert store.pending_work() == ([], [("keep", 0.0)])
     assert store.purge([]) == 0
+
+
+def test_a_purge_gives_the_disk_space_back(tmp_path):
+    path = tmp_path / "big.sqlite"
+    store = Store(path)
+    history = [ev.orchestrator_started(T0)] + [ev.task_completed(T0, i, json.dumps("x" * 500)) for i in range(200)]
+    for i in range(50):
+        store.create_instance(new_instance(f"p{i}", execution_id=f"e{i}"), NOW)
+        start_episode(store, f"p{i}", history=history)
+    store.close()
+    full = path.stat().st_size
+    store = Store(path)
+    try:
+        assert store.purge([f"p{i}" for i in range(50)]) == 50
+        assert path.stat().st_size < full / 4  # the file itself shrank ...
+        assert Path(f"{path}-wal").stat().st_size == 0  # ... and the WAL holds nothing after the checkpoint
+    finally:
+        store.close()
 
 
 def test_rewind_replaces_history_and_reschedules_work(store):
