@@ -12,7 +12,9 @@ PYTEST_ARGS ?=
 WANTED := $(shell $(PYTHON) -c 'import os, sys; print(sys.version.split()[0], os.path.realpath(sys.executable))' 2>/dev/null)
 BUILT := $(shell sed -n 1p $(STAMP) 2>/dev/null)
 
-.PHONY: venv run test test-fast bench
+PEERS_VENV := .venv-peers
+
+.PHONY: venv run test test-fast bench bench-peers
 
 # PYTHON given on the command line or in the environment and .venv made by another one: rebuild it.
 ifneq ($(origin PYTHON),file)
@@ -48,3 +50,9 @@ test-fast: venv
 
 bench: venv
 	$(VENV_PYTHON) -m devhost.bench
+
+# DBOS and durabletask-python in a virtual environment of their own, never in the app's requirements.
+bench-peers: venv
+	test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --disable-pip-version-check -q -r tests/peers/requirements.txt
+	$(VENV_PYTHON) -m devhost.bench_peers $(PEERS_VENV)/bin/python
