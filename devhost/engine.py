@@ -219,7 +219,7 @@ def decide(episode: Episode, result: dict[str, Any] | None, error: str | None,
         return done
     history.append(ev.orchestrator_completed(now))
     if running == RuntimeStatus.Running:
-        # Done but for open tasks (PROTOCOL §4.3): only the last of them to complete matters.
+        # Done but for open tasks (docs/protocol.md §4.3): only the last of them to complete matters.
         decision.awaits = frozenset(replay.open_ids) if state.get("isDone") else replay.awaited_all()
     return decision
 
