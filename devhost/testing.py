@@ -62,6 +62,10 @@ class TimeoutExpired(AssertionError):
     """A wait ran past its deadline; the message carries the last thing seen."""
 
 
+class TimeTravelUnsupported(RuntimeError):
+    """advance() on a host that cannot move durable time (a remote host, or devhost without --time-travel)."""
+
+
 def poll(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.01, what: str = "condition") -> Any:
     """Call check() until it returns something truthy or the deadline passes (then TimeoutExpired)."""
     deadline = time.monotonic() + timeout
@@ -76,7 +80,10 @@ def poll(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.01
 
 
 class Client:
-    """HTTP helpers over a running host (devhost or `func start`)."""
+    """The one client a test holds, whatever made the host: HTTP helpers over a running host (devhost or
+    `func start`). `supports_time_travel` says whether advance() can move durable time there."""
+
+    supports_time_travel = False
 
     def __init__(self, base_url: str, hub: str = "TestHubName", key: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
@@ -145,6 +152,14 @@ class Client:
 
     def post_op(self, instance_id: str, operation: str, **query: Any) -> requests.Response:
         return self.http.post(self.url(f"{WEBHOOK}/instances/{instance_id}/{operation}"), params=query, timeout=30)
+
+    def advance(self, seconds: float) -> None:
+        """Move durable time forward: due timers fire at once, in order (devhost with time travel only)."""
+        if not self.supports_time_travel:
+            raise TimeTravelUnsupported(f"{self.base_url} cannot move durable time: start it with "
+                                        f"start_time_travel() (or DevhostProcess(..., time_travel=True))")
+        response = self.http.post(self.url("/admin/devhost/advance"), params={"seconds": seconds}, timeout=10)
+        response.raise_for_status()
 
     def binding_payload(self) -> str:
         """A durableClient binding payload pointing at this host (the webhook path serves the RPC API too). With a
@@ -255,10 +270,13 @@ class DevhostProcess(Client):
         self.stop()
         return self.start()
 
-    def advance(self, seconds: float) -> None:
-        """Move durable time forward (needs time_travel=True)."""
-        response = self.http.post(self.url("/admin/devhost/advance"), params={"seconds": seconds}, timeout=10)
-        response.raise_for_status()
+    @property
+    def supports_time_travel(self) -> bool:  # type: ignore[override]
+        return self.time_travel
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def close(self) -> None:
         self.stop()
@@ -267,10 +285,33 @@ class DevhostProcess(Client):
             self._tmp.cleanup()
 
     def __enter__(self) -> "DevhostProcess":
-        return self.start()
+        return self if self.running else self.start()
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+# -- factories: every one hands back a Client (a DevhostProcess is a Client that also owns its process) ---------
+def start_local(script_root: str | os.PathLike[str], **options: Any) -> DevhostProcess:
+    """devhost on the app at script_root, started in its own process on a free port with a temporary store, in
+    real time (supports_time_travel False). Options as DevhostProcess's; close() (or `with`) stops it."""
+    return DevhostProcess(script_root, **options).start()
+
+
+def start_time_travel(script_root: str | os.PathLike[str], **options: Any) -> DevhostProcess:
+    """start_local with durable time under the test's control: advance(seconds) fires due timers at once."""
+    return start_local(script_root, **dict(options, time_travel=True))
+
+
+def from_url(base_url: str, key: str | None = None) -> Client:
+    """A host that is already running (`func start`, a devhost of yours): the same client, without time travel."""
+    return Client(base_url, key=key)
+
+
+def from_environment(script_root: str | os.PathLike[str]) -> Client:
+    """The host at $DEVHOST_E2E_BASE_URL (with $DEVHOST_E2E_KEY) when it is set, else start_time_travel()."""
+    remote = os.environ.get(BASE_URL_ENV)
+    return from_url(remote, os.environ.get(KEY_ENV)) if remote else start_time_travel(script_root)
 
 
 # -- pytest fixtures ------------------------------------------------------------------------------
@@ -299,12 +340,11 @@ if pytest is not None:
     def devhost(app_root: str | os.PathLike[str], devhost_pool: dict[Path, DevhostProcess]) -> Client:
         """A running host for the app at app_root: devhost in its own process (time travel on; started once per
         app root and session), or the host at $DEVHOST_E2E_BASE_URL."""
-        remote = os.environ.get(BASE_URL_ENV)
-        if remote:
-            return Client(remote, key=os.environ.get(KEY_ENV))
+        if os.environ.get(BASE_URL_ENV):
+            return from_environment(app_root)
         root = Path(app_root).resolve()
         if root not in devhost_pool:
-            devhost_pool[root] = DevhostProcess(root, time_travel=True).start()
+            devhost_pool[root] = start_time_travel(root)
         return devhost_pool[root]
 
     @pytest.fixture
@@ -331,7 +371,7 @@ if pytest is not None:
             if os.environ.get(BASE_URL_ENV):
                 pytest.skip("runs its own example app")
             options.setdefault("time_travel", True)
-            with DevhostProcess(app_root, **options) as running:
+            with start_local(app_root, **options) as running:
                 yield running
 
         return host

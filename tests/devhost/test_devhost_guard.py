@@ -5,8 +5,8 @@ import pytest
 
 from devhost.guard import Guard, host_name, is_loopback, is_management
 from devhost.keys import HostKeys
+from devhost.testing import WEBHOOK
 
-WEBHOOK = "/runtime/webhooks/durabletask"
 
 
 def admit(guard: Guard, method: str = "GET", path: str = f"{WEBHOOK}/instances", peer: str = "127.0.0.1",

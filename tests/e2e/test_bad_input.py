@@ -13,34 +13,30 @@ import requests
 from devhost import events
 from devhost.model import NewInstance
 from devhost.store import Store
-from devhost.testing import DevhostProcess, timestamp
+from devhost.testing import Client, DevhostProcess, WEBHOOK, app_host, timestamp
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "tests" / "apps" / "waiter"
-WEBHOOK = "/runtime/webhooks/durabletask"
 ARGUMENT_ERROR = "One or more of the arguments submitted is incorrect"
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[DevhostProcess]:
-    with DevhostProcess(APP) as running:
-        yield running
+host = app_host(APP, time_travel=False)
 
 
-def snapshot(host: DevhostProcess, instance_id: str) -> dict[str, Any]:
+def snapshot(host: Client, instance_id: str) -> dict[str, Any]:
     """Everything the host shows about an instance."""
     response = host.status(instance_id, showHistory=True, showHistoryOutput=True, showInput=True)
     return {"code": response.status_code, "body": response.json()}
 
 
-def listing(host: DevhostProcess) -> list[dict[str, Any]]:
+def listing(host: Client) -> list[dict[str, Any]]:
     response = host.http.get(host.url(f"{WEBHOOK}/instances"), params={"top": 1000, "showInput": "true"},
                              timeout=10)
     return sorted(response.json(), key=lambda item: item["instanceId"])
 
 
 @pytest.fixture
-def waiting(host: DevhostProcess) -> str:
+def waiting(host: Client) -> str:
     """A Running Waiter instance, and afterwards proof that the host still serves: it completes on a good event."""
     response = host.http.post(host.url(f"{WEBHOOK}/orchestrators/Waiter"), json={"n": 1}, timeout=10)
     instance_id = response.json()["id"]

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from devhost.testing import DevhostProcess
+from devhost.testing import Client, app_host
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "tests" / "apps" / "durable_http"
@@ -55,13 +55,10 @@ def server() -> Iterator[str]:
     httpd.server_close()
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[DevhostProcess]:
-    with DevhostProcess(APP) as running:
-        yield running
+host = app_host(APP, time_travel=False)
 
 
-def call(host: DevhostProcess, request: dict[str, Any]) -> dict[str, Any]:
+def call(host: Client, request: dict[str, Any]) -> dict[str, Any]:
     final = host.wait(host.start_instance("CallHttp", request))
     assert final["runtimeStatus"] == "Completed", final
     return final["output"]

@@ -8,34 +8,31 @@ import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import azure.durable_functions as df
 import pytest
 import requests
 
-from devhost.testing import DevhostProcess, poll
+from devhost.testing import Client, app_host, poll
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "tests" / "apps" / "counter_entity"
 ENTITIES = "/runtime/webhooks/durabletask/entities"
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[DevhostProcess]:
-    with DevhostProcess(APP) as running:
-        yield running
+host = app_host(APP, time_travel=False)
 
 
 def new_key() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def entity_url(host: DevhostProcess, key: str, name: str = "Counter") -> str:
+def entity_url(host: Client, key: str, name: str = "Counter") -> str:
     return host.url(f"{ENTITIES}/{name}/{key}")
 
 
-def wait_state(host: DevhostProcess, key: str, expected: Any, name: str = "Counter") -> Any:
+def wait_state(host: Client, key: str, expected: Any, name: str = "Counter") -> Any:
     """Poll GET entities/{name}/{key} until the state equals `expected`."""
     def check() -> bool:
         response = host.http.get(entity_url(host, key, name), timeout=10)
@@ -44,7 +41,7 @@ def wait_state(host: DevhostProcess, key: str, expected: Any, name: str = "Count
     return expected
 
 
-def barrier(host: DevhostProcess, key: str) -> int:
+def barrier(host: Client, key: str) -> int:
     """The counter's value once every earlier message to it is applied: an orchestration's call_entity queues
     behind them (an entity takes its messages in order)."""
     instance_id = host.start_instance("CounterOrchestrator", {"key": key})

@@ -6,28 +6,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from devhost.testing import DevhostProcess, poll
+from devhost.testing import Client, WEBHOOK, app_host, poll
 
 ROOT = Path(__file__).resolve().parents[2]
 WAITER = ROOT / "tests" / "apps" / "waiter"
 AUTH_LEVELS = ROOT / "tests" / "apps" / "auth_levels"
-WEBHOOK = "/runtime/webhooks/durabletask"
 
 
-@pytest.fixture(scope="module")
-def keyed() -> Iterator[DevhostProcess]:
-    """The waiter app on loopback with --require-key forced on."""
-    with DevhostProcess(WAITER, require_key=True) as running:
-        yield running
+keyed = app_host(WAITER, time_travel=False, require_key=True)  # the waiter app on loopback, --require-key forced on
 
 
-def get(host: DevhostProcess, path: str, **kwargs) -> requests.Response:
+def get(host: Client, path: str, **kwargs) -> requests.Response:
     """A request with no key of its own (requests, not the harness's session)."""
     return requests.get(host.url(path), timeout=10, **kwargs)
 

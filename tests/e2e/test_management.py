@@ -5,30 +5,26 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from devhost.testing import DevhostProcess, poll
+from devhost.testing import Client, WEBHOOK, app_host, poll
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "tests" / "apps" / "waiter"
-WEBHOOK = "/runtime/webhooks/durabletask"
 CHECK_STATUS_KEYS = {"id", "statusQueryGetUri", "sendEventPostUri", "terminatePostUri", "purgeHistoryDeleteUri",
                      "restartPostUri", "suspendPostUri", "resumePostUri"}
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[DevhostProcess]:
-    with DevhostProcess(APP) as running:
-        yield running
+host = app_host(APP, time_travel=False)
 
 
 def unique(prefix: str = "i") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-def start(host: DevhostProcess, name: str, body: Any = None, instance_id: str | None = None) -> str:
+def start(host: Client, name: str, body: Any = None, instance_id: str | None = None) -> str:
     """Start through the webhook (curl's way: the JSON body is the input)."""
     path = f"{WEBHOOK}/orchestrators/{name}" + (f"/{instance_id}" if instance_id else "")
     response = host.http.post(host.url(path), json=body, timeout=10)
@@ -36,14 +32,14 @@ def start(host: DevhostProcess, name: str, body: Any = None, instance_id: str | 
     return response.json()["id"]
 
 
-def running(host: DevhostProcess, body: Any = None, instance_id: str | None = None) -> str:
+def running(host: Client, body: Any = None, instance_id: str | None = None) -> str:
     """A Waiter instance, Running until it gets the event "go"."""
     instance_id = start(host, "Waiter", body, instance_id)
     host.wait(instance_id, statuses=("Running",))
     return instance_id
 
 
-def sdk_error(host: DevhostProcess, call: Any) -> str:
+def sdk_error(host: Client, call: Any) -> str:
     with pytest.raises(Exception) as failure:
         host.sdk(call)
     return str(failure.value)
@@ -214,7 +210,7 @@ def test_suspend_and_resume_of_finished_and_unknown_instances(host):
 
 
 # -- rewind --------------------------------------------------------------------------------------------------------
-def flaky(host: DevhostProcess, tmp_path: Path) -> str:
+def flaky(host: Client, tmp_path: Path) -> str:
     instance_id = start(host, "Flaky", {"marker": str(tmp_path / f"{uuid.uuid4().hex}.marker")})
     failed = host.wait(instance_id)
     assert failed["runtimeStatus"] == "Failed"

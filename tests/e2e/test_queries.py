@@ -11,29 +11,25 @@ from typing import Any, Iterator
 import pytest
 from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
-from devhost.testing import DevhostProcess
+from devhost.testing import Client, DevhostProcess, WEBHOOK, app_host, start_local
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "tests" / "apps" / "waiter"
-WEBHOOK = "/runtime/webhooks/durabletask"
 STATUS_KEYS = {"name", "instanceId", "runtimeStatus", "input", "customStatus", "output", "createdTime",
                "lastUpdatedTime"}
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[DevhostProcess]:
-    with DevhostProcess(APP) as running:
-        yield running
+host = app_host(APP, time_travel=False)
 
 
-def start(host: DevhostProcess, name: str, body: Any = None, instance_id: str | None = None) -> str:
+def start(host: Client, name: str, body: Any = None, instance_id: str | None = None) -> str:
     path = f"{WEBHOOK}/orchestrators/{name}" + (f"/{instance_id}" if instance_id else "")
     response = host.http.post(host.url(path), json=body, timeout=10)
     assert response.status_code == 202, response.text
     return response.json()["id"]
 
 
-def instances(host: DevhostProcess, token: str | None = None, **query: Any) -> Any:
+def instances(host: Client, token: str | None = None, **query: Any) -> Any:
     headers = {"x-ms-continuation-token": token} if token else {}
     return host.http.get(host.url(f"{WEBHOOK}/instances"), params=query, headers=headers, timeout=10)
 
@@ -115,7 +111,7 @@ def test_failed_status_is_500_only_when_asked(host, tmp_path):
 @pytest.fixture(scope="module")
 def crowd() -> Iterator[tuple[DevhostProcess, dict[str, list[str]], datetime]]:
     """A host of its own with 130 completed, 3 running and 1 failed instance, created in two waves."""
-    with DevhostProcess(APP) as own:
+    with start_local(APP) as own:
         with ThreadPoolExecutor(8) as pool:
             first = list(pool.map(lambda n: start(own, "Quick", {"n": n}, f"q-{n:03d}"), range(70)))
             for instance_id in first:

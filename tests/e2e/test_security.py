@@ -4,26 +4,21 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
 
-from devhost.testing import DevhostProcess
+from devhost.testing import Client, WEBHOOK, app_host
 
 ROOT = Path(__file__).resolve().parents[2]
 WAITER = ROOT / "tests" / "apps" / "waiter"
-WEBHOOK = "/runtime/webhooks/durabletask"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[DevhostProcess]:
-    with DevhostProcess(WAITER) as running:
-        yield running
+host = app_host(WAITER, time_travel=False)
 
 
-def waiting(host: DevhostProcess) -> str:
+def waiting(host: Client) -> str:
     """A Waiter instance that stays Running until it gets "go"."""
     instance_id = f"sec-{uuid.uuid4().hex[:12]}"
     response = requests.post(host.url(f"{WEBHOOK}/orchestrators/Waiter/{instance_id}"), timeout=10)
@@ -32,7 +27,7 @@ def waiting(host: DevhostProcess) -> str:
     return instance_id
 
 
-def count(host: DevhostProcess) -> int:
+def count(host: Client) -> int:
     return len(requests.get(host.url(f"{WEBHOOK}/instances"), timeout=10).json())
 
 

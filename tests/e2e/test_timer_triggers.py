@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 
 from devhost.store import Store
-from devhost.testing import app_host, poll, timestamp
+from devhost.testing import WEBHOOK, app_host, poll, timestamp
 
 APPS = Path(__file__).resolve().parents[1] / "apps"
 folder_host = app_host(APPS / "scheduled")
 v2_host = app_host(APPS / "scheduled_v2")
-WEBHOOK = "/runtime/webhooks/durabletask"
 
 
 @pytest.fixture(params=["folder", "v2"])
