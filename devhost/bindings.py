@@ -5,8 +5,10 @@ import asyncio
 import functools
 import importlib
 import inspect
+import re
 import uuid
 from concurrent.futures import Executor
+from datetime import datetime
 from typing import Any
 
 from azure.functions import meta
@@ -17,15 +19,35 @@ from .model import CLIENT_BINDINGS
 _REGISTRY = meta.get_binding_registry()
 
 
+_HISTORY_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}0Z")  # model.history_timestamp's format
+
+
 def memoize_sdk_timestamp_parsing() -> None:
     """The SDK parses every history timestamp with dateutil on every replay, which dominates replaying long
-    histories (a fan-in of 1,000 results). dateutil's parse is a pure function of the string and datetimes are
-    immutable, so the worker memoizes it where the SDK's HistoryEvent calls it: same results, each timestamp
-    parsed once."""
+    histories (a fan-in of 10,000 results brings 10,000 different ones). dateutil's parse is a pure function of
+    the string (and of the machine's time zone, which decides the tzinfo it gives 'Z'), so the worker memoizes it
+    where the SDK's HistoryEvent calls it, and reads the one format devhost writes with datetime.fromisoformat and
+    the tzinfo dateutil gives 'Z' here: the same datetimes, about 30 times faster. Should the two disagree on the
+    samples checked at start, only the memo is kept."""
     module = importlib.import_module("azure.durable_functions.models.history.HistoryEvent")
     parse = getattr(module, "dt_parse", None)
-    if parse is not None and not hasattr(parse, "cache_info"):
-        module.dt_parse = functools.lru_cache(maxsize=1 << 16)(parse)
+    if parse is None or hasattr(parse, "cache_info"):
+        return
+    samples = ("2024-01-15T08:30:00.0000000Z", "2024-07-15T23:59:59.9999990Z")
+    zulu = parse(samples[0]).tzinfo
+
+    def fast(text: str) -> datetime:
+        return datetime.fromisoformat(text[:-2]).replace(tzinfo=zulu)  # six digits: Python 3.10 reads them too
+
+    agree = all(repr(fast(t)) == repr(parse(t)) and fast(t).utcoffset() == parse(t).utcoffset() for t in samples)
+
+    @functools.lru_cache(maxsize=1 << 16)
+    def parse_timestamp(text: Any, *args: Any, **kwargs: Any) -> Any:
+        if agree and not args and not kwargs and isinstance(text, str) and _HISTORY_TIMESTAMP.fullmatch(text):
+            return fast(text)
+        return parse(text, *args, **kwargs)
+
+    module.dt_parse = parse_timestamp
 
 
 class GenericConverter:

@@ -269,7 +269,7 @@ def utc(dt: datetime) -> datetime:
 def history_timestamp(dt: datetime) -> str:
     """Timestamp format of history events: ISO with 7 fractional digits (.NET ticks) and Z, as the extension writes
     them; Python keeps microseconds, so the seventh digit is 0. The SDK (dateutil) and fromisoformat read it."""
-    return utc(dt).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+    return utc(dt).replace(tzinfo=None).isoformat(timespec="microseconds") + "0Z"  # strftime's, 3x faster
 
 
 _FRACTION = re.compile(r"\.(\d+)")

@@ -40,9 +40,24 @@ async def _read(reader: asyncio.StreamReader) -> Any:
     return pickle.loads(await reader.readexactly(size))
 
 
+_unsent: dict[asyncio.StreamWriter, list[bytes]] = {}  # frames written in this turn of the event loop
+
+
 def _write(writer: asyncio.StreamWriter, obj: Any) -> None:
+    """Queue one frame; the frames of one turn of the event loop go out together in one write (one system call
+    for the many activities a fan-out hands on at once, not one each)."""
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    writer.write(_HEADER.pack(len(data)) + data)
+    frames = _unsent.get(writer)
+    if frames is None:
+        frames = _unsent[writer] = []
+        asyncio.get_running_loop().call_soon(_flush, writer)
+    frames.append(_HEADER.pack(len(data)) + data)
+
+
+def _flush(writer: asyncio.StreamWriter) -> None:
+    frames = _unsent.pop(writer, [])
+    if frames and not writer.is_closing():
+        writer.write(b"".join(frames))
 
 
 # -- host side ----------------------------------------------------------------------------------

@@ -5,18 +5,21 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 
 import azure.durable_functions as df
 import azure.functions as func
 import pytest
 from azure.functions import meta
+from dateutil.parser import parse as dateutil_parse
 
-from devhost.bindings import (Context, GenericConverter, Invocation, client_inputs, converter, http_datum, returned,
-                              string_datum)
+from devhost.bindings import (Context, GenericConverter, Invocation, client_inputs, converter, http_datum,
+                              memoize_sdk_timestamp_parsing, returned, string_datum)
 from devhost.loader import LoadedFunction
-from devhost.model import Binding, FunctionSpec
+from devhost.model import Binding, FunctionSpec, history_timestamp
 
 
 def loaded(main, *bindings: tuple[str, str, str], name: str = "F") -> LoadedFunction:
@@ -356,3 +359,18 @@ def test_the_df_loads_advisory_is_the_activity_converters_own(monkeypatch):
     assert "expected_type" not in inspect.signature(ActivityTriggerConverter.decode).parameters
     with pytest.warns(DeprecationWarning, match="df_loads was called without expected_type"):
         assert converter("activityTrigger").decode(string_datum('"Tokyo"'), trigger_metadata={}) == "Tokyo"
+
+
+# -- the SDK's history timestamps -------------------------------------------------------------------
+def test_the_sdks_timestamp_parse_gives_dateutils_datetimes_faster(monkeypatch):
+    module = sys.modules["azure.durable_functions.models.history.HistoryEvent"]
+    monkeypatch.setattr(module, "dt_parse", dateutil_parse)  # as the SDK has it, undone after the test
+    memoize_sdk_timestamp_parsing()
+    texts = [history_timestamp(datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc) + timedelta(microseconds=i * 7919))
+             for i in range(200)] + ["2024-05-01T12:00:00Z", "2024-05-01T12:00:00.1234567+02:00", "2024-05-01"]
+
+    parsed = [module.dt_parse(t) for t in texts]
+
+    assert [repr(p) for p in parsed] == [repr(dateutil_parse(t)) for t in texts]  # same values, same tzinfo
+    assert module.dt_parse.cache_info().misses == len(texts)
+    assert module.dt_parse(texts[0]) is parsed[0]  # memoized
