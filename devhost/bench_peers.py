@@ -97,7 +97,8 @@ def peer_figures(python: str, script: str, latency_n: int, throughput_n: int) ->
 
 
 def main(argv: list[str]) -> int:
-    python = argv[0] if argv else str(ROOT / ".venv-peers" / "bin" / "python")
+    python = os.path.abspath(argv[0]) if argv else str(ROOT / ".venv-peers" / "bin" / "python")  # not resolved:
+    # the venv's python is a link to the base interpreter, and only the link's path finds the venv
     latency_n = int(os.environ.get("BENCH_LATENCY_N", "200"))
     throughput_n = int(os.environ.get("BENCH_THROUGHPUT_N", "1000"))
     with tempfile.TemporaryDirectory(prefix="devhost-peers-") as tmp:
