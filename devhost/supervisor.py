@@ -96,11 +96,10 @@ class WorkerPool:
             self.start_failures[index] = 0
             self._settle_first(index)
             self.workers[index] = worker
-            self._ready.set()
+            self._update_ready()
             code = await worker.closed()
             self.workers[index] = None
-            if not any(self.workers):
-                self._ready.clear()
+            self._update_ready()
             if self.stopping:
                 return
             failed = worker.fail_pending(WorkerCrashed(f"The worker process exited with code {code}."))
@@ -118,6 +117,13 @@ class WorkerPool:
                   "starts, HTTP functions answer 500 and orchestrations, activities and entities wait in the store.",
                   reason, index, failures, "" if failures == 1 else "s", backoff(failures))
 
+    def _update_ready(self) -> None:
+        """_ready is set exactly while some worker takes calls (up, and not being killed)."""
+        if any(w is not None and not w.killed for w in self.workers):
+            self._ready.set()
+        else:
+            self._ready.clear()
+
     @property
     def unavailable(self) -> bool:
         """No worker is up and every slot's last start died."""
@@ -125,13 +131,12 @@ class WorkerPool:
 
     # -- calls ------------------------------------------------------------------------------
     async def _pick(self, wait: bool) -> WorkerProcess:
-        """The worker with the fewest calls in flight (ties in turn); waits for one while none is up, unless
-        `wait` is False and start-ups keep dying."""
+        """The next worker in turn, as the host's load balancer takes them; waits for one while none is up,
+        unless `wait` is False and start-ups keep dying."""
         while True:
-            up = [w for w in self.workers if w is not None]
+            up = [w for w in self.workers if w is not None and not w.killed]
             if up:
-                turn = next(self._turn)
-                return min(up, key=lambda w: (len(w.pending), (w.index - turn) % self.count))
+                return up[next(self._turn) % len(up)]
             if not wait and self.unavailable:
                 raise WorkerUnavailable("No worker process is running: each one died while starting (see the "
                                         "log); devhost keeps starting new ones.")
@@ -160,14 +165,17 @@ class WorkerPool:
         """functionTimeout passed: fail that invocation with the host's message and replace its worker process; the
         other invocations it was running fail as WorkerCrashed, so they run again."""
         future = worker.pending.pop(call_id, None)
-        if future is None or future.done():
+        if future is None or future.done() or worker.killed:
             return
         timeout = format_timespan(self.function_timeout or 0)
         log.error("Timeout value of %s exceeded by function 'Functions.%s'. Initiating cancellation.", timeout, name)
         future.set_exception(FunctionTimeoutException(
             f"Timeout value of {timeout} was exceeded by function: Functions.{name}"))
+        # The others die with the process: fail them now, as crashed (to run again), before their own timers can.
+        others = worker.fail_pending(WorkerCrashed("Its worker process was replaced after another function's "
+                                                   "timeout."))
         log.error("A function timeout has occurred. Restarting worker process %d (pid %s) executing "
-                  "'Functions.%s'; its %d other invocations run again.", worker.index, worker.pid, name,
-                  len(worker.pending))
+                  "'Functions.%s'; its %d other invocations run again.", worker.index, worker.pid, name, others)
         worker.kill()
+        self._update_ready()
 

@@ -85,6 +85,7 @@ class WorkerProcess:
         self.writer: asyncio.StreamWriter | None = None
         self.reader_task: asyncio.Task[None] | None = None
         self.hello: WorkerHello | None = None
+        self.killed = False  # kill() was called: take no more calls, even before the pipe is seen to end
 
     @property
     def pid(self) -> int | None:
@@ -155,6 +156,7 @@ class WorkerProcess:
         return len(futures)
 
     def kill(self) -> None:
+        self.killed = True
         if self.process is not None and self.process.returncode is None:
             try:
                 self.process.kill()

@@ -1,0 +1,13 @@
+"""Calls an entity operation that sleeps past functionTimeout and expects to catch its failure (input: the
+operation's input; default 180 seconds, as in the extension's test)."""
+import azure.durable_functions as df
+
+from ..shared.expect import expect_failure
+
+
+def orchestrator_function(context: df.DurableOrchestrationContext):
+    entity_id = df.EntityId("SlowEntity", context.instance_id)
+    return (yield from expect_failure(context.call_entity(entity_id, "", context.get_input() or 180)))
+
+
+main = df.Orchestrator.create(orchestrator_function)
