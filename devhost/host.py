@@ -11,6 +11,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import AsyncIterator
 
 from aiohttp import web
 
@@ -20,7 +21,7 @@ from .config import apply_values, load_config, python_log_level, threadpool_size
 from .dispatcher import Dispatcher
 from .admin import function_metadata, load_errors
 from .guard import Guard, is_loopback
-from .http import DASHBOARD_PATH, RPC, WEBHOOK, AdminApi, DurableApi, FunctionRoutes, make_app
+from .http import DASHBOARD_PATH, RPC, WEBHOOK, AdminApi, DurableApi, FunctionRoutes, TimeTravelApi, make_app
 from .indexing import nothing_loaded, script_file_name
 from .keys import HostKeys, load_keys, secrets_folder
 from .loader import binding_notes, load_functions, scan_specs
@@ -83,6 +84,7 @@ class Host:
         self.runner: web.AppRunner | None = None
         self.key_required = options.require_key if options.require_key is not None else not is_loopback(options.host)
         self.keys: HostKeys | None = None
+        self._released = False
 
     @property
     def public_origin(self) -> str:
@@ -180,14 +182,13 @@ class Host:
                          load_errors(self.skipped))
         app = make_app(DurableApi(ops, self.config.hub_name, self.keys.system_key if self.keys else None),
                        FunctionRoutes(self._http_functions(), self.client_payload, self.guard()),
-                       self.config.route_prefix, admin)
-        if self.options.time_travel:
-            app.router.add_post("/admin/devhost/advance", self._advance)
+                       self.config.route_prefix, admin,
+                       TimeTravelApi(self._advance) if self.options.time_travel else None)
+        app.cleanup_ctx.append(self._lifecycle)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self.runner.setup()
+        await self.runner.setup()  # starts the dispatcher (_lifecycle)
         site = web.TCPSite(self.runner, self.options.host, self.port, reuse_address=True)
         await site.start()
-        await self.dispatcher.start()
         self._print_banner(time.perf_counter() - started)
         await self.timers.start()  # after the banner: a past-due or runOnStartup run comes after "ready"
 
@@ -199,19 +200,23 @@ class Host:
                      cors_credentials=self.options.cors_credentials or self.config.cors_credentials,
                      keys=self.keys)
 
-    async def _advance(self, request: web.Request) -> web.Response:
-        """POST /admin/devhost/advance?seconds=N (only with --time-travel): durable time skips ahead."""
-        try:
-            seconds = float(request.query.get("seconds", "0"))
-            self.clock.advance(seconds)
-        except ValueError as exc:
-            return web.json_response({"error": str(exc)}, status=400)
-        assert self.dispatcher is not None and self.store is not None
+    def _advance(self, seconds: float) -> dict[str, object]:
+        """Move durable time forward by `seconds` (time travel): what is due now runs."""
+        assert self.dispatcher is not None and self.store is not None and self.timers is not None
+        self.clock.advance(seconds)
         # Durable time is part of the data: after a restart, timers stay due and history timestamps never go back.
         self.store.put_setting(CLOCK_OFFSET, repr(self.clock.offset))
         self.dispatcher.rescan()
         self.timers.rescan()
-        return web.json_response({"now": self.clock.now().isoformat(), "offsetSeconds": self.clock.offset})
+        return {"now": self.clock.now().isoformat(), "offsetSeconds": self.clock.offset}
+
+    async def _lifecycle(self, app: web.Application) -> AsyncIterator[None]:
+        """The aiohttp app's cleanup_ctx: the dispatcher runs while the app does; once the app has stopped serving,
+        everything behind it stops, in order."""
+        assert self.dispatcher is not None
+        await self.dispatcher.start()
+        yield
+        await self._release()
 
     def _print_banner(self, elapsed: float) -> None:
         lines = ["", "Functions:", ""]
@@ -272,10 +277,19 @@ class Host:
         return f"?{code_parameter(self.keys.system_key)}" if self.keys.generated else "?code=<durabletask_extension key>"
 
     async def stop(self) -> None:
-        if self.timers is not None:
-            await self.timers.stop()
+        """Stop serving, then (the app's cleanup_ctx) timers, dispatcher, workers and store; a start that failed
+        half-way releases what it had made."""
         if self.runner is not None:
             await self.runner.cleanup()
+        else:
+            await self._release()
+
+    async def _release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        if self.timers is not None:
+            await self.timers.stop()
         if self.dispatcher is not None:
             await self.dispatcher.stop()
         if self.workers is not None:

@@ -408,6 +408,28 @@ class AdminApi:
                 web.get("/admin/functions/{name}", self.function)]
 
 
+class TimeTravelApi:
+    """POST /admin/devhost/advance?seconds=N (only with --time-travel): durable time skips ahead. `advance` moves
+    the host's clock and returns its new reading; a bad or negative number is a 400 like any bad argument."""
+
+    def __init__(self, advance: Callable[[float], dict[str, Any]]) -> None:
+        self.advance = advance
+
+    async def handle(self, request: web.Request) -> web.Response:
+        text = _param(request, "seconds") or "0"
+        try:
+            seconds = float(text)
+            if not math.isfinite(seconds) or seconds < 0:
+                raise ValueError(text)
+        except ValueError as exc:
+            raise BadRequest(f"'{text}' is not a number of seconds to move forward: time only moves forward.") \
+                from exc
+        return web.json_response(self.advance(seconds))
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        return [web.post("/admin/devhost/advance", self.handle)]
+
+
 def _refused(refusal: Refusal) -> web.Response:
     return web.Response(status=refusal.status, text=refusal.message or None)
 
@@ -436,15 +458,17 @@ def guard_middleware(guard: Guard) -> Any:
 
 
 def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str,
-             admin: AdminApi | None = None) -> web.Application:
-    """The aiohttp application: management API on both base paths, the admin API, the dashboard, then the app's
-    functions."""
+             admin: AdminApi | None = None, time_travel: TimeTravelApi | None = None) -> web.Application:
+    """The aiohttp application: management API on both base paths, the admin API (and time travel when on), the
+    dashboard, then the app's functions. The host adds the lifecycle of what serves them to its cleanup_ctx."""
     app = web.Application(middlewares=[guard_middleware(functions.guard), errors_middleware,
                                        durable_middleware(api.ops), task_hub_middleware(api.hub)],
                           client_max_size=MAX_BODY)
     app.add_routes(api.routes(WEBHOOK) + api.routes(RPC))
     app.router.add_get("/", _home)
     app.add_routes((admin or AdminApi()).routes())
+    if time_travel is not None:
+        app.add_routes(time_travel.routes())
     app.router.add_get(DASHBOARD_PATH.rstrip("/"), _dashboard_redirect)
     app.router.add_get(DASHBOARD_PATH, _dashboard_page)
     app.router.add_static(DASHBOARD_PATH.rstrip("/"), DASHBOARD_FILES)

@@ -18,6 +18,7 @@ from devhost.__main__ import parse_args
 from devhost.errors import StoreError
 from devhost.host import DEFAULT_PORT, Host, HostOptions
 from devhost.keys import load_keys
+from devhost.store import Store
 from devhost.testing import Client, free_port
 
 pytestmark = [pytest.mark.usefixtures("isolated_imports", "process_state"),
@@ -312,3 +313,43 @@ def test_a_second_host_on_the_same_store_refuses_to_start(running, loader_app):
             second.run(second.host.start())
     finally:
         second.close()
+
+
+# -- the app owns the lifecycle ---------------------------------------------------------------------
+def test_cleaning_up_the_aiohttp_app_stops_the_dispatcher_and_closes_the_store(loader_app, tmp_path):
+    """What serves the app (dispatcher, timers, workers, store) lives in the app's cleanup_ctx: cleaning the
+    runner up is stopping the host."""
+    store = tmp_path / "s.db"
+    server = InProcessHost(HostOptions(script_root=str(loader_app), port=free_port(), store=str(store),
+                                       in_process=True))
+    try:
+        server.run(server.host.start())
+        tasks = list(server.host.dispatcher.tasks)
+        assert tasks and not any(t.done() for t in tasks)
+
+        server.run(server.host.runner.cleanup())
+
+        assert all(t.done() for t in tasks)
+        Store(store).close()  # the lock is released: the store was closed
+    finally:
+        server.close()  # stopping again is harmless
+
+
+def test_time_travel_moves_durable_time_and_a_bad_amount_is_the_hosts_400(loader_app, tmp_path):
+    server = InProcessHost(HostOptions(script_root=str(loader_app), port=free_port(), store=str(tmp_path / "s.db"),
+                                       in_process=True, time_travel=True))
+    try:
+        server.run(server.host.start())
+        url = f"http://127.0.0.1:{server.host.port}/admin/devhost/advance"
+
+        moved = requests.post(url, params={"seconds": "90"}, timeout=10)
+        backwards = requests.post(url, params={"seconds": "-5"}, timeout=10)
+        nonsense = requests.post(url, params={"seconds": "soon"}, timeout=10)
+
+        assert moved.status_code == 200 and moved.json()["offsetSeconds"] == 90
+        for refused in (backwards, nonsense):
+            assert refused.status_code == 400
+            assert refused.json()["ExceptionType"] == "System.ArgumentException"
+        assert server.host.clock.offset == 90
+    finally:
+        server.close()
