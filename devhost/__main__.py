@@ -1,17 +1,20 @@
-"""`python -m devhost`: run a folder-per-function Python Durable Functions app locally, as `func start` would."""
+"""`python -m devhost` (or `devhost` once pip-installed): run a Python Durable Functions app, folder-per-function
+or v2 (function_app.py), locally, as `func start` would."""
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
 import sys
+from pathlib import Path
 
 from .errors import DevhostError
 from .host import Host, HostOptions
 
 
 def parse_args(argv: list[str] | None = None) -> HostOptions:
-    parser = argparse.ArgumentParser(prog="python -m devhost", description=__doc__)
+    command = "devhost" if Path(sys.argv[0]).name == "devhost" else "python -m devhost"
+    parser = argparse.ArgumentParser(prog=command, description=__doc__)
     parser.add_argument("--script-root", default=".", help="the app's folder (with host.json); default: .")
     parser.add_argument("--port", "-p", type=int, default=None,
                         help="HTTP port; default: Host.LocalHttpPort of local.settings.json, else 7071")

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.e2e  # builds a wheel and starts devhost processes: `make test-fast` leaves it out
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "tests" / "apps" / "hello_v2"
 LEFT_BEHIND = shutil.ignore_patterns(".git", ".venv", ".devhost", "tests", "__pycache__", "build", "dist",
