@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from azure.functions import meta
 from croniter import croniter
@@ -23,6 +24,7 @@ from .store import Store
 
 log = logging.getLogger("devhost")
 NEVER = datetime(1, 1, 1, tzinfo=timezone.utc)  # ScheduleStatus.Last before any run (DateTime.MinValue)
+ZONE_SETTING = "WEBSITE_TIME_ZONE"
 _SETTING = re.compile(r"^%([^%]+)%$")
 _TIMESPAN = re.compile(r"^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})$")
 
@@ -33,14 +35,16 @@ class Schedule:
 
     expression: str
     interval: timedelta | None = None
+    zone: str | None = None  # WEBSITE_TIME_ZONE (an IANA name); None: UTC, the Functions default
 
     def next_after(self, moment: datetime) -> datetime:
-        """The first occurrence strictly after `moment` (UTC)."""
+        """The first occurrence strictly after `moment`, as a UTC datetime."""
         moment = utc(moment)
         if self.interval is not None:
             return moment + self.interval
+        local = moment.astimezone(ZoneInfo(self.zone)) if self.zone else moment
         six = len(self.expression.split()) == 6
-        return croniter(self.expression, moment, second_at_beginning=six).get_next(datetime)
+        return utc(croniter(self.expression, local, second_at_beginning=six).get_next(datetime))
 
     def monitored_by_default(self, now: datetime) -> bool:
         """useMonitor's default: on for schedules that recur a minute or more apart."""
@@ -68,7 +72,13 @@ def parse_schedule(text: str, environ: dict[str, str] | None = None) -> Schedule
     if len(fields) not in (5, 6) or not croniter.is_valid(value, second_at_beginning=len(fields) == 6):
         raise ConfigError(f"schedule {text!r} is not a valid NCRONTAB expression "
                           "('{second} {minute} {hour} {day} {month} {day-of-week}') or hh:mm:ss interval")
-    return Schedule(value)
+    zone = environ.get(ZONE_SETTING) or None
+    if zone:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"{ZONE_SETTING} {zone!r} is not an IANA time zone name") from exc
+    return Schedule(value, zone=zone)
 
 
 def _iso(moment: datetime) -> str:

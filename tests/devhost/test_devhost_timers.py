@@ -38,6 +38,16 @@ def test_next_occurrences(expression, after, expected):
     assert parse_schedule(expression).next_after(after) == expected
 
 
+def test_website_time_zone_evaluates_the_schedule_in_that_zone():
+    schedule = parse_schedule("0 0 9 * * *", {"WEBSITE_TIME_ZONE": "America/New_York"})
+
+    assert schedule.next_after(T0) == datetime(2026, 1, 5, 14, 0, tzinfo=timezone.utc)  # 09:00 EST
+    assert schedule.next_after(datetime(2026, 7, 1, tzinfo=timezone.utc)) == datetime(2026, 7, 1, 13, 0,
+                                                                                     tzinfo=timezone.utc)  # EDT
+    with pytest.raises(ConfigError, match="not an IANA time zone name"):
+        parse_schedule("0 0 9 * * *", {"WEBSITE_TIME_ZONE": "Eastern Standard Time"})
+
+
 def test_a_setting_reference_is_resolved_from_the_app_settings():
     assert parse_schedule("%Nightly%", {"Nightly": "0 30 2 * * *"}) == Schedule("0 30 2 * * *")
     with pytest.raises(ConfigError, match="app setting 'Nightly' is not set"):
