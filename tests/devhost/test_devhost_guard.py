@@ -107,3 +107,7 @@ def test_function_levels():
                 assert (refusal is None) == ((level, function, key) in allowed), (level, function, key)
     assert Guard().function_access("one", "admin", {}, {}) is None  # no keys required: as `func start`
     assert guard.function_access("One", "", {"x-functions-key": "O"}, {}) is None  # default level: function
+    # the v2 programming model's decorators write the level in capitals (func.AuthLevel.ANONYMOUS -> "ANONYMOUS")
+    assert guard.function_access("one", "ANONYMOUS", {}, {}) is None
+    assert guard.function_access("one", "FUNCTION", {}, {}).status == 401
+    assert guard.function_access("one", "ADMIN", {}, {"code": "F"}).status == 401
