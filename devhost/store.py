@@ -479,15 +479,17 @@ class Store:
         return deleted
 
     def _give_space_back(self) -> None:
-        """Free pages back to the file system, outside a transaction (executescript steps the pragma to its end,
-        where execute would free one page). A store made without auto-vacuum is vacuumed once more than half of
-        it is free, which also turns incremental auto-vacuum on for it."""
+        """Free pages back to the file system, outside a transaction. When more than half of the file is free, one
+        VACUUM (its cost follows what is left, built in a temporary file, not in memory); it also turns
+        incremental auto-vacuum on for a store made without it. Otherwise incremental auto-vacuum (executescript
+        steps the pragma to its end, where execute would free one page)."""
         db = self._db
         with contextlib.suppress(sqlite3.Error):
-            if db.execute("PRAGMA auto_vacuum").fetchone()[0]:
+            if 2 * db.execute("PRAGMA freelist_count").fetchone()[0] > db.execute("PRAGMA page_count").fetchone()[0]:
+                db.executescript("PRAGMA auto_vacuum=INCREMENTAL; PRAGMA temp_store=FILE; VACUUM; "
+                                 "PRAGMA temp_store=MEMORY;")
+            elif db.execute("PRAGMA auto_vacuum").fetchone()[0]:
                 db.executescript("PRAGMA incremental_vacuum;")
-            elif 2 * db.execute("PRAGMA freelist_count").fetchone()[0] > db.execute("PRAGMA page_count").fetchone()[0]:
-                db.executescript("PRAGMA auto_vacuum=INCREMENTAL; VACUUM;")
         self._checkpoint()
 
     def _checkpoint(self) -> None:

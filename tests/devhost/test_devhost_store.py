@@ -771,3 +771,21 @@ def test_stored_events_are_compact_json(tmp_path, store):
         db.close()
 
     assert json.loads(text)["Name"] == "O" and ", " not in text
+
+
+def test_a_small_purge_gives_its_pages_back_too(tmp_path):
+    path = tmp_path / "big.sqlite"
+    store = Store(path)
+    history = [ev.orchestrator_started(T0)] + [ev.task_completed(T0, i, json.dumps("x" * 500)) for i in range(200)]
+    try:
+        for i in range(10):
+            store.create_instance(new_instance(f"p{i}", execution_id=f"e{i}"), NOW)
+            start_episode(store, f"p{i}", history=history)
+        full = path.stat().st_size + Path(f"{path}-wal").stat().st_size
+
+        assert store.purge(["p0", "p1", "p2"]) == 3  # under half: incremental auto-vacuum, no VACUUM
+
+        assert path.stat().st_size < full * 0.8
+        assert [i.instance_id for i in store.query(Query())[0]] == [f"p{i}" for i in range(3, 10)]
+    finally:
+        store.close()
