@@ -14,7 +14,7 @@ from . import engine, entities
 from . import events as ev
 from .bindings import Invocation, returned, string_datum
 from .clock import Clock, new_id
-from .errors import WorkerCrashed
+from .errors import StoreUnavailable, WorkerCrashed
 from .failures import guarded
 from .http_activity import HttpActivity
 from .model import TERMINAL_STATUSES, ActivityWork, EpisodeOutcome, HTTP_ACTIVITY_NAME, Message, NewInstance
@@ -52,6 +52,10 @@ class Dispatcher:
         self.http_activity = HttpActivity()
         self.waits = Waits()  # orchestrators blocked on a task_all: completions that need no replay yet
         self.arrived: dict[str, list[Message]] = {}  # messages committed while their instance's episode ran
+        self.activity_ids: set[int] = set()  # work items queued, running, or with a result not yet committed
+        self.unrecorded: dict[int, tuple[ActivityWork, dict[str, Any]]] = {}  # results whose commit failed
+        self.recover_needed = False  # a commit failed: the next scan runs again what the store still holds
+        store.add_fault_listener(self._commit_failed)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:
@@ -92,7 +96,25 @@ class Dispatcher:
                 self._deliver(message)
 
     def _queue_activity(self, work: ActivityWork) -> None:
+        self.activity_ids.add(work.id)
         self.activities.put_nowait(work)
+
+    def _record(self, work: ActivityWork, event: dict[str, Any]) -> None:
+        """Write an activity's result. When the write or its commit fails, the result is kept and written again by
+        the scan once the store takes writes (the activity does not run again)."""
+        try:
+            message = self.store.complete_activity(work, event)
+        except StoreUnavailable:
+            self.unrecorded[work.id] = (work, event)
+            return
+        self.store.on_commit(lambda: self._activity_recorded(work, message),
+                             lambda: self.unrecorded.__setitem__(work.id, (work, event)))
+
+    def _activity_recorded(self, work: ActivityWork, message: Message | None) -> None:
+        """An activity's result is committed: deliver it to its instance (None: the work item was already gone)."""
+        self.activity_ids.discard(work.id)
+        if message is not None:
+            self._hand_on_committed([], [message])
 
     def _deliver(self, message: Message) -> None:
         """A visible message is committed: wake its instance, unless it is blocked on a task_all that this
@@ -135,10 +157,43 @@ class Dispatcher:
         for instance_id, visible_at in self.store.due_inboxes():
             self._wake(instance_id, visible_at)
 
+    def _commit_failed(self) -> None:
+        self.recover_needed = True
+
+    def _recover(self) -> None:
+        """After a failed commit: write again the results it took back, queue every activity the store holds that
+        nobody here runs, and wake every inbox (episodes and entity batches whose outcome was rolled back)."""
+        self.recover_needed = False
+        for work_id, (work, event) in list(self.unrecorded.items()):
+            del self.unrecorded[work_id]
+            self._record(work, event)
+            if work_id in self.unrecorded:
+                break  # still failing: the next scan tries again
+        works, inboxes = self.store.pending_work()
+        for work in works:
+            if work.id not in self.activity_ids:
+                self._queue_activity(work)
+        for instance_id, visible_at in inboxes:
+            self._wake(instance_id, visible_at)
+
+    def _halt(self) -> None:
+        """The store file is gone: stop running work (the store said why; writes now answer 503)."""
+        for task in self.tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        for _, handle in self.timers.values():
+            handle.cancel()
+        self.timers.clear()
+
     async def _scan(self) -> None:
         while True:
             await asyncio.sleep(SCAN_INTERVAL)
             try:
+                if not self.store.check():
+                    self._halt()
+                    return
+                if self.recover_needed or self.unrecorded:
+                    self._recover()
                 now = self.clock.time()
                 for instance_id, visible_at in self.store.due_inboxes():
                     if visible_at <= now and instance_id not in self.timers and instance_id not in self.waits:
@@ -158,6 +213,9 @@ class Dispatcher:
                     consumed = await self._run_entity(instance_id)
                 else:
                     consumed = await self._run_episode(instance_id)
+            except StoreUnavailable:  # the store logged it; what the episode consumed is still in the store
+                self.waits.forget(instance_id)
+                asyncio.get_running_loop().call_later(SCAN_INTERVAL, self._enqueue, instance_id)
             except WorkerCrashed as exc:  # its worker died under it: nothing was recorded
                 log.warning("devhost: %s The episode of %s runs again.", exc, instance_id)
                 self.waits.forget(instance_id)
@@ -217,8 +275,9 @@ class Dispatcher:
             new_instances=decision.new_instances, continue_as_new=next_execution)
         works, sent = self.store.commit_episode(instance, outcome, now.timestamp())
         self.waits.expect(instance_id, decision.awaits)
-        if decision.status in TERMINAL_STATUSES:
-            log.info("Orchestration %s (%s) %s.", instance.name, instance_id, decision.status.value)
+        if decision.status in TERMINAL_STATUSES:  # said once it is true: after the commit
+            self.store.on_commit(lambda: log.info("Orchestration %s (%s) %s.", instance.name, instance_id,
+                                                  decision.status.value))
         self.hand_on(works, sent)
         return frozenset(outcome.consumed)
 
@@ -276,16 +335,14 @@ class Dispatcher:
             work = await self.activities.get()
             try:
                 event = await self._run_activity(work)
-                message = self.store.complete_activity(work, event)
-                if message is not None:
-                    self.hand_on([], [message])
             except Exception as exc:
                 if isinstance(exc, WorkerCrashed):  # its worker died under it: it runs again (at least once)
                     log.warning("devhost: %s Activity %s of %s runs again.", exc, work.name, work.instance_id)
                 else:
-                    log.exception("devhost: activity %s of %s could not be recorded; retrying", work.name,
-                                  work.instance_id)
+                    log.exception("devhost: activity %s of %s could not run; retrying", work.name, work.instance_id)
                 asyncio.get_running_loop().call_later(1.0, self.activities.put_nowait, work)
+                continue
+            self._record(work, event)
 
     async def _run_activity(self, work: ActivityWork) -> dict[str, Any]:
         """Run one activity (or the built-in HTTP activity); its failure becomes a TaskFailed event."""

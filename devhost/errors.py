@@ -11,7 +11,12 @@ class ConfigError(DevhostError):
 
 
 class StoreError(DevhostError):
-    """The store file cannot be opened: locked by another host, corrupt, or not a devhost store."""
+    """The store file cannot be opened: locked by another host, corrupt, read-only, or not a devhost store."""
+
+
+class StoreUnavailable(StoreError):
+    """A write could not be committed (disk full, read-only, I/O error) or the store file was deleted or replaced
+    while devhost ran: nothing of that write is kept (503)."""
 
 
 ARGUMENT_ERROR = "One or more of the arguments submitted is incorrect"

@@ -17,7 +17,8 @@ from azure.functions import meta
 
 from . import jsontext
 from .bindings import Invocation, client_inputs, http_datum
-from .errors import BadRequest, Conflict, DevhostError, Gone, NotFound, PreconditionFailed, WorkerUnavailable
+from .errors import (BadRequest, Conflict, DevhostError, Gone, NotFound, PreconditionFailed, StoreUnavailable,
+                     WorkerUnavailable)
 from .guard import Guard, Refusal
 from .model import RPC_PATH, TERMINAL_STATUSES, WEBHOOK_PATH, EntityQuery, Query, RuntimeStatus
 from .operations import Operations, parse_time
@@ -64,6 +65,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except Conflict as exc:
         return web.json_response(_error_body("One or more of the arguments submitted is incorrect", exc,
                                              "System.InvalidOperationException"), status=409)
+    except StoreUnavailable as exc:  # the store said why in the log, once; the caller may try again later
+        return web.json_response({"Message": f"devhost cannot take this request now: {exc}"}, status=503)
     except Exception as exc:  # InvalidOperation and anything unexpected: the host's 500
         if not isinstance(exc, DevhostError):
             log.exception("devhost: %s %s failed", request.method, request.path)

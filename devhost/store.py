@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import errno
 import fcntl
 import heapq
 import json
+import logging
 import math
 import os
+import re
 import sqlite3
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .errors import BadRequest, Conflict, StoreError
+from .errors import BadRequest, Conflict, StoreError, StoreUnavailable
 from .model import (TERMINAL_STATUSES, ActivityWork, EntityQuery, EpisodeOutcome, EventType, Instance, Message,
                     NewInstance, OutgoingMessage, Query, RuntimeStatus, ScheduledActivity)
 
@@ -67,6 +71,8 @@ CREATE TABLE IF NOT EXISTS activities (
 CREATE INDEX IF NOT EXISTS activities_by_instance ON activities (instance_id);
 """
 
+_SCHEMA = frozenset(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", DDL))  # what a ready store has
+log = logging.getLogger("devhost")
 _INSTANCE_COLUMNS = ("instance_id, name, version, execution_id, status, input, output, custom_status, "
                      "created_at, updated_at, parent_instance_id")
 
@@ -123,25 +129,72 @@ def _dumps(event: dict[str, Any]) -> str:
     return json.dumps(event, separators=(",", ":"))
 
 
+class _FaultLog:
+    """Says what happens to the store's commits: the first failure of an outage with its cause, a reminder at most
+    every REMIND seconds while failures go on (never one line per row), and the recovery."""
+
+    REMIND = 10.0
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.since: float | None = None  # monotonic time of the outage's first failed commit
+        self.failures = 0
+        self.reminded = 0.0
+
+    def failed(self, cause: str) -> None:
+        now = time.monotonic()
+        self.failures += 1
+        if self.since is None:
+            self.since = self.reminded = now
+            log.error("devhost: a commit to the store %s failed: %s. What it held is still in the store and runs "
+                      "again once the store accepts writes.", self.path, cause)
+        elif now - self.reminded >= self.REMIND:
+            self.reminded = now
+            log.error("devhost: the store %s still cannot commit (%s): %d commits failed in %.0f s", self.path,
+                      cause, self.failures, now - self.since)
+
+    def committed(self) -> None:
+        if self.since is not None:
+            log.warning("devhost: the store %s commits again after %d failed commits over %.1f s; the work they "
+                        "held runs again", self.path, self.failures, time.monotonic() - self.since)
+            self.since, self.failures = None, 0
+
+
 class Store:
     """Verbs over one SQLite file. Not thread-safe: devhost calls it from its event loop thread only."""
 
     def __init__(self, path: str | os.PathLike[str], durability: str = "normal") -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._loop: asyncio.AbstractEventLoop | None = None  # set by enable_group_commit
         self._batch: asyncio.Future[None] | None = None  # the open shared transaction, if any
-        self._after_commit: list[Callable[[], None]] = []  # run once the open transaction is committed
+        # Run once the open transaction is committed (first) or once it failed (second, may be None).
+        self._after_commit: list[tuple[Callable[[], None], Callable[[], None] | None]] = []
+        self._fault_listeners: list[Callable[[], None]] = []
+        self._faults = _FaultLog(self.path)
+        self.fault: Callable[[str], None] | None = None  # test hook at the commit boundary; may raise sqlite3.Error
+        self.lost: str | None = None  # why the store file can no longer be used, once it was deleted or replaced
+        self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file opened
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder of the store {self.path}: {exc.strerror}") from exc
         self._lock_file = self._take_lock()
         try:
             self._db = self._open(durability)
+            self._identity = self._stat_identity()
         except Exception:
             self._lock_file.close()
             raise
 
     # -- opening ----------------------------------------------------------------------------
     def _take_lock(self) -> Any:
-        lock = open(f"{self.path}.lock", "a+")
+        try:
+            lock = open(f"{self.path}.lock", "a+")
+        except OSError as exc:
+            if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+                raise StoreError(self._read_only(exc.strerror)) from exc
+            raise StoreError(f"cannot use the store {self.path}: its lock file cannot be created ({exc.strerror}); "
+                             f"pass --store to use another file") from exc
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -150,34 +203,73 @@ class Store:
             lock.close()
             raise StoreError(f"the store {self.path} is in use by another devhost"
                              f"{f' (pid {owner})' if owner else ''}; stop it or pass --store to use another file")
-        lock.seek(0)
-        lock.truncate()
-        lock.write(str(os.getpid()))
-        lock.flush()
+        with contextlib.suppress(OSError):  # the pid is only a hint for the message above: a full disk may refuse it
+            os.ftruncate(lock.fileno(), 0)
+            os.pwrite(lock.fileno(), str(os.getpid()).encode(), 0)
         return lock
+
+    def _read_only(self, why: str) -> str:
+        return (f"the store {self.path} is read-only ({why}); devhost writes every state change there: make it "
+                f"writable or pass --store to use another file")
+
+    def _disk_hint(self) -> str:
+        """Why the disk may refuse: ' (its disk is full)' or '' when it cannot tell."""
+        with contextlib.suppress(OSError):
+            disk = os.statvfs(self.path.parent)
+            if disk.f_bavail * disk.f_frsize < 1 << 20:
+                return " (its disk is full)"
+        return ""
 
     def _open(self, durability: str) -> sqlite3.Connection:
         fresh = not self.path.exists() or self.path.stat().st_size == 0
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        if (not fresh and not os.access(self.path, os.W_OK)) or not os.access(self.path.parent, os.W_OK):
+            raise StoreError(self._read_only("not writable"))
+        try:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the store {self.path}: {exc}") from exc
         try:
             if fresh:  # only possible before the first table: a purge then gives its pages back to the disk
                 db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             app_id = db.execute("PRAGMA application_id").fetchone()[0]
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         except sqlite3.DatabaseError as exc:
             db.close()
+            if getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN")):
+                raise StoreError(f"cannot {'create' if fresh else 'open'} the store {self.path}: {exc}"
+                                 f"{self._disk_hint()}") from exc
             raise StoreError(f"{self.path} is not a usable devhost store ({exc}); "
                              f"move it away or pass --store to use another file") from exc
         if not fresh and app_id != APPLICATION_ID and (tables or app_id):
             db.close()
             raise StoreError(f"{self.path} is an SQLite database that devhost did not create; "
                              f"refusing to touch it (pass --store to use another file)")
-        db.execute("PRAGMA journal_mode=WAL")
+        try:
+            self._prepare(db, durability, ready=app_id == APPLICATION_ID and _SCHEMA <= tables | indexes)
+        except sqlite3.Error as exc:
+            db.close()
+            raise StoreError(f"cannot {'create' if fresh else 'open'} the store {self.path}: {exc}"
+                             f"{self._disk_hint()}") from exc
+        except StoreError:
+            db.close()
+            raise
+        return db
+
+    def _prepare(self, db: sqlite3.Connection, durability: str, ready: bool) -> None:
+        """Connection settings, and the schema when the file does not have it yet: a store that is ready is only
+        read at start-up, so devhost starts on a full disk and tells what fails when it writes."""
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.execute("PRAGMA journal_mode=WAL")
         db.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
         db.execute("PRAGMA foreign_keys=OFF")
         db.execute("PRAGMA temp_store=MEMORY")
         db.execute("PRAGMA cache_size=-32000")
         db.execute("PRAGMA journal_size_limit=67108864")  # the WAL shrinks back to 64 MB after a checkpoint
+        if ready:
+            row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is not None and row[0] == SCHEMA_VERSION:
+                return
         with self._tx(db):
             db.execute(f"PRAGMA application_id={APPLICATION_ID}")
             for statement in DDL.split(";"):
@@ -188,28 +280,86 @@ class Store:
                 db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
             elif row[0] != SCHEMA_VERSION:
                 raise StoreError(f"{self.path} has store schema {row[0]}, this devhost needs {SCHEMA_VERSION}")
-        return db
 
     def close(self) -> None:
         self._commit_batch()
-        self._checkpoint()
+        if self.lost is None:
+            self._checkpoint()
         self._db.close()
         self._lock_file.close()
 
-    @staticmethod
+    # -- faults -------------------------------------------------------------------------------
+    def _stat_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def check(self) -> bool:
+        """False once the store file was deleted or replaced while devhost ran (noticed here: at every commit and
+        by the dispatcher's periodic scan): writes into a file nobody can open again would be lost."""
+        if self.lost is None and self._identity is not None:
+            try:
+                identity = self._stat_identity()
+            except OSError:
+                return True  # cannot tell (e.g. permissions changed): the commit itself will say
+            if identity != self._identity:
+                what = "was deleted" if identity is None else "was replaced by another file"
+                self.lost = (f"the store file {self.path} {what} while devhost was running; devhost stopped taking "
+                             f"work (what it committed before is in the old file): restart devhost")
+                log.error("devhost: %s", self.lost)
+        return self.lost is None
+
+    def add_fault_listener(self, listener: Callable[[], None]) -> None:
+        """Call listener() after any write that failed and was rolled back (e.g. for the dispatcher to run again
+        what the store still holds)."""
+        self._fault_listeners.append(listener)
+
+    def _writable(self) -> None:
+        if not self.check():
+            raise StoreUnavailable(self.lost or "")
+
+    def _failed(self, exc: BaseException) -> StoreUnavailable:
+        """A write or commit failed and was rolled back: say so (once per outage) and tell the listeners."""
+        if isinstance(exc, StoreUnavailable):
+            error = exc
+        else:
+            error = StoreUnavailable(f"could not commit to the store {self.path}: {exc}")
+            self._faults.failed(str(exc))
+        for listener in self._fault_listeners:
+            listener()
+        return error
+
+    def _commit(self, db: sqlite3.Connection) -> None:
+        self._writable()
+        if self.fault is not None:
+            self.fault("COMMIT")
+        db.execute("COMMIT")
+
     @contextlib.contextmanager
-    def _tx(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-        db.execute("BEGIN IMMEDIATE")
+    def _tx(self, db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        try:
+            self._writable()
+            db.execute("BEGIN IMMEDIATE")
+        except (sqlite3.Error, StoreUnavailable) as exc:
+            raise self._failed(exc) from exc
         try:
             yield db
-        except BaseException:
-            db.execute("ROLLBACK")
+            self._commit(db)
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+            if isinstance(exc, (sqlite3.Error, StoreUnavailable)):
+                raise self._failed(exc) from exc
             raise
-        db.execute("COMMIT")
+        self._faults.committed()
 
     def tx(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
         """The transaction of one verb: its own BEGIN IMMEDIATE ... COMMIT, or with group commit on, a savepoint
-        in the turn's shared transaction. Either way the verb is all or nothing."""
+        in the turn's shared transaction. Either way the verb is all or nothing; a write that fails raises
+        StoreUnavailable."""
         return self._grouped() if self._loop is not None else self._tx(self._db)
 
     # -- group commit -------------------------------------------------------------------------
@@ -222,46 +372,80 @@ class Store:
     @contextlib.contextmanager
     def _grouped(self) -> Iterator[sqlite3.Connection]:
         db = self._db
-        if self._batch is None:
-            db.execute("BEGIN IMMEDIATE")
-            assert self._loop is not None
-            self._batch = self._loop.create_future()
-            self._batch.add_done_callback(lambda f: f.cancelled() or f.exception())  # never "not retrieved"
-            self._loop.call_soon(self._commit_batch)
-        db.execute("SAVEPOINT verb")
+        try:
+            if self._batch is None:
+                self._writable()
+                db.execute("BEGIN IMMEDIATE")
+                assert self._loop is not None
+                self._batch = self._loop.create_future()
+                self._batch.add_done_callback(lambda f: f.cancelled() or f.exception())  # never "not retrieved"
+                self._loop.call_soon(self._commit_batch)
+            db.execute("SAVEPOINT verb")
+        except (sqlite3.Error, StoreUnavailable) as exc:
+            raise self._abort_batch(exc) from exc
         try:
             yield db
-        except BaseException:
-            db.execute("ROLLBACK TO verb")
-            db.execute("RELEASE verb")
+        except BaseException as exc:
+            if not db.in_transaction:  # SQLite rolled the whole turn back (disk full, I/O error)
+                raise self._abort_batch(exc) from exc
+            try:
+                db.execute("ROLLBACK TO verb")
+                db.execute("RELEASE verb")
+            except sqlite3.Error as broken:
+                raise self._abort_batch(broken) from exc
+            if isinstance(exc, sqlite3.Error):  # this verb's write failed; the rest of the turn may still commit
+                raise self._failed(exc) from exc
             raise
-        db.execute("RELEASE verb")
+        try:
+            db.execute("RELEASE verb")
+        except sqlite3.Error as exc:
+            raise self._abort_batch(exc) from exc
 
-    def _commit_batch(self) -> None:
+    def _abort_batch(self, exc: BaseException) -> StoreUnavailable:
+        """The turn's transaction failed: roll all of it back, fail whoever waits for it, and say so."""
         batch, self._batch = self._batch, None
         after, self._after_commit = self._after_commit, []
-        if batch is None:
+        with contextlib.suppress(sqlite3.Error):
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+        error = self._failed(exc)
+        if batch is not None:
+            batch.set_exception(error)
+        for _, failed in after:
+            if failed is not None:
+                failed()
+        return error
+
+    def _commit_batch(self) -> None:
+        if self._batch is None:
             return
         try:
-            self._db.execute("COMMIT")
-        except Exception as exc:  # e.g. disk full: the turn's changes are gone; the dispatcher's scan recovers
-            with contextlib.suppress(Exception):
-                self._db.execute("ROLLBACK")
-            batch.set_exception(StoreError(f"could not commit to {self.path}: {exc}"))
+            self._commit(self._db)
+        except (sqlite3.Error, StoreUnavailable) as exc:  # e.g. disk full: the turn's changes are gone
+            self._abort_batch(exc)
             return
+        batch, self._batch = self._batch, None
+        after, self._after_commit = self._after_commit, []
+        self._faults.committed()
         batch.set_result(None)
-        for callback in after:
-            callback()
+        for done, _ in after:
+            done()
 
-    def on_commit(self, callback: Callable[[], None]) -> None:
-        """Run callback once what has been written is committed: at once when nothing is pending."""
+    def on_commit(self, done: Callable[[], None], failed: Callable[[], None] | None = None) -> None:
+        """Run done() once what has been written is committed (at once when nothing is pending), or failed() when
+        that commit fails and is rolled back."""
         if self._batch is None:
-            callback()
+            done()
         else:
-            self._after_commit.append(callback)
+            self._after_commit.append((done, failed))
+
+    def idle(self) -> bool:
+        """Nothing written is waiting for its commit."""
+        return self._batch is None
 
     async def durable(self) -> None:
-        """Return once everything written so far is committed (at once without group commit)."""
+        """Return once everything written so far is committed (at once without group commit); StoreUnavailable
+        when its commit failed."""
         if self._batch is not None:
             await asyncio.shield(self._batch)
 

@@ -193,7 +193,8 @@ class DevhostProcess(Client):
 
     def __init__(self, script_root: str | os.PathLike[str], store: str | os.PathLike[str] | None = None,
                  port: int | None = None, time_travel: bool = False, extra_args: tuple[str, ...] = (),
-                 env: dict[str, str] | None = None, require_key: bool = False) -> None:
+                 env: dict[str, str] | None = None, require_key: bool = False,
+                 log_path: str | os.PathLike[str] | None = None) -> None:
         self.port = port or free_port()
         super().__init__(f"http://127.0.0.1:{self.port}")
         self.script_root = Path(script_root)
@@ -206,7 +207,7 @@ class DevhostProcess(Client):
         self.extra_args = extra_args
         self.env = env
         self.process: subprocess.Popen[str] | None = None
-        self.log_path = self.store.with_suffix(".log")
+        self.log_path = Path(log_path) if log_path is not None else self.store.with_suffix(".log")
         self.require_key = require_key
         self.secrets_folder = Path((env or {}).get(SECRETS_PATH_SETTING) or self.store.parent / "secrets")
         self.keys: HostKeys | None = None  # with require_key: the host's keys, read once it has started
@@ -289,6 +290,48 @@ class DevhostProcess(Client):
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+class SmallDisk:
+    """A small tmpfs mounted on a folder, to give devhost's store a disk that fills up for real (Linux; mounting
+    needs root, e.g. in a container). mount() returns False where mounting is not permitted."""
+
+    def __init__(self, folder: str | os.PathLike[str], size: str = "16m") -> None:
+        self.folder = Path(folder)
+        self.size = size
+        self.mounted = False
+        self._filler = self.folder / "filler"
+
+    def mount(self) -> bool:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={self.size}", "tmpfs", str(self.folder)],
+                                capture_output=True, text=True)
+        self.mounted = result.returncode == 0
+        return self.mounted
+
+    def fill(self) -> None:
+        """Take every free byte: the next write on this disk fails with ENOSPC."""
+        chunk = b"\0" * 65536
+        with open(self._filler, "ab", buffering=0) as filler:
+            for size in (65536, 4096, 512, 1):
+                try:
+                    while True:
+                        filler.write(chunk[:size])
+                except OSError:
+                    continue
+
+    def free(self) -> None:
+        self._filler.unlink(missing_ok=True)
+
+    def remount(self, read_only: bool) -> None:
+        """Make the whole disk read-only or writable again (refused by Linux while a file is open for writing)."""
+        subprocess.run(["mount", "-o", f"remount,{'ro' if read_only else 'rw'}", str(self.folder)], check=True,
+                       capture_output=True)
+
+    def unmount(self) -> None:
+        if self.mounted:
+            subprocess.run(["umount", "-l", str(self.folder)], capture_output=True)
+            self.mounted = False
 
 
 # -- factories: every one hands back a Client (a DevhostProcess is a Client that also owns its process) ---------
@@ -375,6 +418,17 @@ if pytest is not None:
                 yield running
 
         return host
+
+    @pytest.fixture
+    def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+        """A 16 MB tmpfs at tmp_path/disk (SmallDisk), unmounted after the test; skips where mount is refused."""
+        disk = SmallDisk(tmp_path / "disk")
+        if not disk.mount():
+            pytest.skip("cannot mount a tmpfs here (needs root)")
+        try:
+            yield disk
+        finally:
+            disk.unmount()
 
     @pytest.fixture
     def local_only() -> None:

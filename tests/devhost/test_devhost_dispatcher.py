@@ -3,9 +3,13 @@ made due by moving the clock, and work left in the store by a stopped host picke
 The dispatcher runs on a background event loop over a real store; the tests wait with devhost.testing.poll."""
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 from loop_thread import LoopThread
@@ -13,6 +17,7 @@ from loop_thread import LoopThread
 from devhost.bindings import Invocation
 from devhost.clock import Clock
 from devhost.dispatcher import Dispatcher
+from devhost.errors import StoreUnavailable
 from devhost.loader import load_functions
 from devhost.model import TERMINAL_STATUSES, EventType, Instance, RuntimeStatus
 from devhost.operations import Operations
@@ -26,15 +31,18 @@ pytestmark = [pytest.mark.usefixtures("isolated_imports"),
 class Running(LoopThread):
     """A dispatcher and the operations over it, on a loop thread of their own (the store's only user)."""
 
-    def __init__(self, root: Path, store_path: Path, clock: Clock) -> None:
+    def __init__(self, root: Path, store_path: Path, clock: Clock, group_commit: bool = False,
+                 wrap: Callable[[dict[str, Any]], dict[str, Any]] = lambda invocations: invocations) -> None:
         report = load_functions(root)
         assert report.skipped == []
         self.executor = ThreadPoolExecutor(4)
-        invocations = {name: Invocation(fn, self.executor) for name, fn in report.functions.items()}
+        invocations = wrap({name: Invocation(fn, self.executor) for name, fn in report.functions.items()})
         orchestrators = sorted(n for n, f in report.functions.items() if f.spec.kind == "orchestration")
         self.clock = clock
         super().__init__()
         self.store: Store = self.call(lambda: Store(store_path))
+        if group_commit:  # as the host runs it: one COMMIT per turn of the loop
+            self.call(lambda: self.store.enable_group_commit(self.loop))
         self.dispatcher: Dispatcher = self.call(lambda: Dispatcher(self.store, invocations, clock))
         self.ops = Operations(self.store, lambda: orchestrators, clock, self.dispatcher.hand_on)
         self._await(self.dispatcher.start())
@@ -42,8 +50,18 @@ class Running(LoopThread):
     def start(self, name: str, input_text: str | None = None, instance_id: str | None = None) -> str:
         return self.call(lambda: self.ops.start(name, instance_id, input_text))
 
+    def committed(self, read: Callable[[], Any]) -> Any:
+        """read() on the loop's thread once no write waits for its commit: what the file holds, never what a
+        turn has written and may still roll back."""
+        async def run() -> Any:
+            while not self.store.idle():
+                with contextlib.suppress(StoreUnavailable):
+                    await self.store.durable()
+            return read()
+        return self._await(run())
+
     def instance(self, instance_id: str) -> Instance | None:
-        return self.call(lambda: self.store.get_instance(instance_id))
+        return self.committed(lambda: self.store.get_instance(instance_id))
 
     def wait(self, instance_id: str, statuses=TERMINAL_STATUSES, timeout: float = 10.0) -> Instance:
         def reached() -> Instance | None:
@@ -52,7 +70,7 @@ class Running(LoopThread):
         return poll(reached, timeout, what=f"{instance_id} to reach {sorted(s.value for s in statuses)}")
 
     def history_kinds(self, instance_id: str) -> list[str]:
-        return [EventType(e["EventType"]).name for e in self.call(lambda: self.store.get_history(instance_id))]
+        return [EventType(e["EventType"]).name for e in self.committed(lambda: self.store.get_history(instance_id))]
 
     def close(self) -> None:
         self._await(self.dispatcher.stop())
@@ -159,3 +177,94 @@ def test_a_start_committed_but_never_handed_on_runs_after_a_restart(app, tmp_pat
         assert second.wait(instance_id).output == '[1, "1!"]'
     finally:
         second.close()
+
+
+# -- failed commits: what the store still holds runs again, without a restart ----------------------------------
+class DiskFull:
+    """The store's fault hook (Store.fault, at its commit boundary): fails the next `left` commits as a full disk
+    does. Armed from any thread."""
+
+    def __init__(self) -> None:
+        self.left = 0
+        self.failed = 0
+
+    def __call__(self, statement: str) -> None:
+        if self.left > 0:
+            self.left -= 1
+            self.failed += 1
+            raise sqlite3.OperationalError("database or disk is full")
+
+
+class FillsTheDiskOnce:
+    """An activity whose first call fills the disk while it runs: the commits that follow fail."""
+
+    def __init__(self, inner: Invocation, disk: DiskFull, commits: int) -> None:
+        self.inner, self.fn, self.disk, self.commits = inner, inner.fn, disk, commits
+
+    async def call(self, inputs: Any) -> Any:
+        outputs = await self.inner.call(inputs)
+        if self.commits:
+            self.disk.left, self.commits = self.commits, 0
+        return outputs
+
+
+def store_log(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "devhost"]
+
+
+def test_an_activity_result_whose_commit_failed_is_written_again_without_a_restart(app, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="devhost")
+    disk = DiskFull()
+    host = Running(app, tmp_path / "store.sqlite", Clock(), group_commit=True,
+                   wrap=lambda inv: dict(inv, Echo=FillsTheDiskOnce(inv["Echo"], disk, commits=2)))
+    host.call(lambda: setattr(host.store, "fault", disk))
+    try:
+        instance_id = host.start("Chain", json.dumps("7"))
+
+        done = host.wait(instance_id, timeout=15)
+
+        assert (done.status, done.output) == (RuntimeStatus.Completed, '[7, "7!"]')
+        assert disk.failed == 2
+        assert host.history_kinds(instance_id).count("TaskCompleted") == 2
+        assert host.call(lambda: host.store.pending_work()) == ([], [])
+        lines = store_log(caplog)
+        assert len([line for line in lines if "failed: database or disk is full" in line]) == 1, lines
+        assert len([line for line in lines if "commits again after 2 failed commits" in line]) == 1, lines
+    finally:
+        host.close()
+
+
+class FailsTheCompletion:
+    """Fails, once, the commit that would make the instance Completed (read in the open transaction)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.instance_id: str | None = None
+        self.failed = 0
+
+    def __call__(self, statement: str) -> None:
+        instance = self.store.get_instance(self.instance_id) if self.instance_id else None
+        if not self.failed and instance is not None and instance.status == RuntimeStatus.Completed:
+            self.failed += 1
+            raise sqlite3.OperationalError("disk I/O error")
+
+
+def test_a_completion_whose_commit_failed_runs_again_and_is_logged_once_after_its_commit(app, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="devhost")
+    host = Running(app, tmp_path / "store.sqlite", Clock(), group_commit=True)
+    fault = FailsTheCompletion(host.store)
+    host.call(lambda: setattr(host.store, "fault", fault))
+    try:
+        fault.instance_id = instance_id = host.start("Chain", json.dumps("7"))
+
+        done = host.wait(instance_id, timeout=15)
+
+        assert (done.status, done.output) == (RuntimeStatus.Completed, '[7, "7!"]')
+        assert fault.failed == 1
+        assert host.history_kinds(instance_id).count("ExecutionCompleted") == 1
+        lines = store_log(caplog)
+        completed = [i for i, line in enumerate(lines) if line == f"Orchestration Chain ({instance_id}) Completed."]
+        failed = [i for i, line in enumerate(lines) if "failed: disk I/O error" in line]
+        assert len(completed) == 1 and len(failed) == 1 and failed[0] < completed[0], lines
+    finally:
+        host.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from devhost import events as ev
-from devhost.errors import BadRequest, Conflict, StoreError
+from devhost.errors import BadRequest, Conflict, StoreError, StoreUnavailable
 from devhost.model import (ActivityWork, EpisodeOutcome, EventType, Instance, NewInstance, OutgoingMessage, Query,
                            RuntimeStatus, ScheduledActivity)
 from devhost.store import APPLICATION_ID, SCHEMA_VERSION, Store
@@ -324,7 +324,7 @@ def test_commit_episode_is_atomic_when_a_statement_fails_midway(store, monkeypat
         raise sqlite3.OperationalError("database or disk is full")
 
     monkeypatch.setattr(Store, "_insert_messages", disk_full)  # after history, status and activities are written
-    with pytest.raises(sqlite3.OperationalError):
+    with pytest.raises(StoreUnavailable, match="database or disk is full"):
         outcome = EpisodeOutcome([ev.orchestrator_started(T0), started], RuntimeStatus.Completed, output='"out"',
                                  consumed=[start_id], activities=[ScheduledActivity(0, "Hello", None)],
                                  messages=[OutgoingMessage("i1", ev.event_raised(T0, "x", None))])
@@ -787,5 +787,84 @@ def test_a_small_purge_gives_its_pages_back_too(tmp_path):
 
         assert path.stat().st_size < full * 0.8
         assert [i.instance_id for i in store.query(Query())[0]] == [f"p{i}" for i in range(3, 10)]
+    finally:
+        store.close()
+
+
+# -- faults -------------------------------------------------------------------------------------------
+def test_a_failed_group_commit_rolls_the_turn_back_and_tells_who_waits(tmp_path, caplog):
+    path = tmp_path / "store.sqlite"
+    seen: list[str] = []
+
+    def disk_full(statement: str) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    async def scenario() -> None:
+        store = Store(path)
+        store.enable_group_commit(asyncio.get_running_loop())
+        store.add_fault_listener(lambda: seen.append("listener"))
+        try:
+            store.fault = disk_full
+            store.create_instance(new_instance("a"), NOW)
+            store.on_commit(lambda: seen.append("done"), lambda: seen.append("failed"))
+            with pytest.raises(StoreUnavailable, match="could not commit to the store .*: database or disk is full"):
+                await store.durable()
+            assert store.get_instance("a") is None  # rolled back, in this connection too
+            store.create_instance(new_instance("b"), NOW)  # the next turn fails as well: logged once
+            with pytest.raises(StoreUnavailable):
+                await store.durable()
+
+            store.fault = None
+            store.create_instance(new_instance("c"), NOW)
+            store.on_commit(lambda: seen.append("done"), lambda: seen.append("failed"))
+            await store.durable()
+        finally:
+            store.close()
+
+    asyncio.run(scenario())
+    assert seen == ["listener", "failed", "listener", "done"]
+    assert _committed_instances(path) == ["c"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "devhost"]
+    assert len(messages) == 2, messages
+    assert "failed: database or disk is full" in messages[0]
+    assert "commits again after 2 failed commits" in messages[1]
+
+
+def test_opening_a_ready_store_writes_nothing(tmp_path):
+    path = tmp_path / "store.sqlite"
+    Store(path).close()
+    before = path.read_bytes()
+
+    Store(path).close()
+
+    assert path.read_bytes() == before
+
+
+def test_a_deleted_store_file_is_noticed_and_every_write_refused(tmp_path, caplog):
+    path = tmp_path / "store.sqlite"
+    store = Store(path)
+    try:
+        store.create_instance(new_instance("a"), NOW)
+        path.unlink()
+
+        assert store.check() is False
+        with pytest.raises(StoreUnavailable, match="was deleted while devhost was running"):
+            store.create_instance(new_instance("b"), NOW)
+        assert store.get_instance("a") is not None  # what it holds can still be read
+    finally:
+        store.close()
+    assert not path.exists()  # closing did not make a new file either
+    assert sum("was deleted while devhost was running" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_a_replaced_store_file_is_noticed(tmp_path):
+    path = tmp_path / "store.sqlite"
+    store = Store(path)
+    try:
+        path.rename(tmp_path / "moved.sqlite")
+        path.write_bytes(b"")
+
+        with pytest.raises(StoreUnavailable, match="was replaced by another file"):
+            store.create_instance(new_instance("b"), NOW)
     finally:
         store.close()
