@@ -157,6 +157,19 @@ class Dispatcher:
         for instance_id, visible_at in self.store.due_inboxes():
             self._wake(instance_id, visible_at)
 
+    # -- a time source for time travel (devhost.travel) ---------------------------------------
+    def next_due(self) -> float | None:
+        """The earliest durable time after now at which a message (a timer, a scheduled signal) becomes visible."""
+        return self.store.next_visible(self.clock.time())
+
+    def clock_moved(self) -> None:
+        self.rescan()
+
+    def idle(self) -> bool:
+        """Nothing queued or running, no activity result waiting to be recorded, nothing waiting for its commit."""
+        return not (self.queued or self.busy or self.again or self.activity_ids or self.unrecorded) \
+            and self.activities.empty() and self.store.idle()
+
     def _commit_failed(self) -> None:
         self.recover_needed = True
 

@@ -31,6 +31,7 @@ from .status import code_parameter, management_urls
 from .store import Store
 from .supervisor import WorkerPool
 from .timers import TimerTriggers
+from .travel import TimeTravel
 from .worker import RemoteInvocation
 
 log = logging.getLogger("devhost")
@@ -173,6 +174,7 @@ class Host:
         for name, _ in self.timers.skipped:
             del self.invocations[name]
         self.dispatcher = Dispatcher(self.store, self.invocations, self.clock)
+        self.travel = TimeTravel(self.clock, [self.dispatcher, self.timers], self._keep_clock)
         orchestrators = sorted(i.fn.spec.durable_name for i in self.invocations.values()
                                if i.fn.spec.kind == "orchestration")
         ops = Operations(self.store, lambda: orchestrators, self.clock, self.dispatcher.hand_on)
@@ -200,15 +202,18 @@ class Host:
                      cors_credentials=self.options.cors_credentials or self.config.cors_credentials,
                      keys=self.keys)
 
-    def _advance(self, seconds: float) -> dict[str, object]:
-        """Move durable time forward by `seconds` (time travel): what is due now runs."""
-        assert self.dispatcher is not None and self.store is not None and self.timers is not None
-        self.clock.advance(seconds)
-        # Durable time is part of the data: after a restart, timers stay due and history timestamps never go back.
-        self.store.put_setting(CLOCK_OFFSET, repr(self.clock.offset))
-        self.dispatcher.rescan()
-        self.timers.rescan()
-        return {"now": self.clock.now().isoformat(), "offsetSeconds": self.clock.offset}
+    async def _advance(self, seconds: float, timeout: float, stepwise: bool) -> dict[str, object]:
+        """Move durable time forward by `seconds` (time travel, devhost.travel): timer by timer, or in one jump when
+        not stepwise; returns once what became due has run (or `timeout` passed)."""
+        travel = await self.travel.advance(seconds, timeout, stepwise)
+        return {"now": self.clock.now().isoformat(), "offsetSeconds": self.clock.offset, "steps": travel.steps,
+                "settled": travel.settled}
+
+    def _keep_clock(self) -> None:
+        """Durable time is part of the data: after a restart, timers stay due and history timestamps never go
+        back."""
+        assert self.store is not None
+        self.store.put_setting(CLOCK_OFFSET, repr(self.clock.skew))
 
     async def _lifecycle(self, app: web.Application) -> AsyncIterator[None]:
         """The aiohttp app's cleanup_ctx: the dispatcher runs while the app does; once the app has stopped serving,

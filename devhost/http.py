@@ -412,10 +412,11 @@ class AdminApi:
 
 
 class TimeTravelApi:
-    """POST /admin/devhost/advance?seconds=N (only with --time-travel): durable time skips ahead. `advance` moves
-    the host's clock and returns its new reading; a bad or negative number is a 400 like any bad argument."""
+    """POST /admin/devhost/advance?seconds=N[&timeout=S][&stepwise=false] (only with --time-travel): durable time
+    moves ahead, timer by timer unless stepwise=false (devhost.travel). `advance` moves the host's clock and returns
+    once what became due has run; a bad or negative number is a 400 like any bad argument."""
 
-    def __init__(self, advance: Callable[[float], dict[str, Any]]) -> None:
+    def __init__(self, advance: Callable[[float, float, bool], Awaitable[dict[str, Any]]]) -> None:
         self.advance = advance
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -427,7 +428,9 @@ class TimeTravelApi:
         except ValueError as exc:
             raise BadRequest(f"'{text}' is not a number of seconds to move forward: time only moves forward.") \
                 from exc
-        return web.json_response(self.advance(seconds))
+        timeout = _seconds(request, "timeout")
+        return web.json_response(await self.advance(seconds, 60.0 if timeout is None else max(0.0, timeout),
+                                                    _flag(request, "stepwise", default=True)))
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [web.post("/admin/devhost/advance", self.handle)]

@@ -519,6 +519,10 @@ class Store:
             "SELECT id, instance_id, execution_id, task_id, name, input FROM activities ORDER BY id")]
         return acts, self.due_inboxes()
 
+    def next_visible(self, after: float) -> float | None:
+        """The earliest time after `after` at which a message becomes visible; None when none waits."""
+        return self._db.execute("SELECT MIN(visible_at) FROM messages WHERE visible_at > ?", (after,)).fetchone()[0]
+
     def due_inboxes(self) -> list[tuple[str, float]]:
         """Instances with messages and the earliest time one becomes visible (a safety scan for timers)."""
         return list(self._db.execute("SELECT instance_id, MIN(visible_at) FROM messages GROUP BY instance_id"))

@@ -153,13 +153,18 @@ class Client:
     def post_op(self, instance_id: str, operation: str, **query: Any) -> requests.Response:
         return self.http.post(self.url(f"{WEBHOOK}/instances/{instance_id}/{operation}"), params=query, timeout=30)
 
-    def advance(self, seconds: float) -> None:
-        """Move durable time forward: due timers fire at once, in order (devhost with time travel only)."""
+    def advance(self, seconds: float, timeout: float = 60.0, stepwise: bool = True) -> dict[str, Any]:
+        """Move durable time forward (devhost with time travel only), timer by timer (stepwise=False: in one jump,
+        as when the machine sleeps): returns once what became due has run, so a test can assert right after. The
+        answer: now, offsetSeconds, steps (due times stepped through) and settled (False when the work did not
+        come to rest within `timeout`)."""
         if not self.supports_time_travel:
             raise TimeTravelUnsupported(f"{self.base_url} cannot move durable time: start it with "
                                         f"start_time_travel() (or DevhostProcess(..., time_travel=True))")
-        response = self.http.post(self.url("/admin/devhost/advance"), params={"seconds": seconds}, timeout=10)
+        params = {"seconds": seconds, "timeout": timeout, "stepwise": str(stepwise).lower()}
+        response = self.http.post(self.url("/admin/devhost/advance"), params=params, timeout=timeout + 30)
         response.raise_for_status()
+        return response.json()
 
     def binding_payload(self) -> str:
         """A durableClient binding payload pointing at this host (the webhook path serves the RPC API too). With a

@@ -78,3 +78,13 @@ def test_a_run_missed_while_devhost_was_stopped_fires_past_due_at_the_next_start
     second = devhost_factory(app, store=store).start()
 
     poll(lambda: "tick past_due=True" in second.log(), what="the past-due run at start")
+
+
+def test_time_travel_steps_through_every_hourly_occurrence_on_time(host):
+    before = len(reports(host, "Hourly"))
+
+    travel = host.advance(3 * 3600)  # stepwise: each hour mark is reached in turn, so each run is on time
+
+    assert travel["settled"] and travel["steps"] >= 3
+    runs = reports(host, "Hourly")[before:]  # no polling: the advance answered once the runs were done
+    assert [r["pastDue"] for r in runs] == [False, False, False]

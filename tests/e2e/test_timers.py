@@ -4,6 +4,7 @@ timers longer than six days are split by the SDK into three-day steps."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -146,10 +147,28 @@ def test_monitor_gives_up_at_expiry(host, tmp_path):
                                                   "expiry": HOUR})
     wait_for_timers(host, instance_id, 1)
 
-    host.advance(2 * HOUR)  # the first timer fires long after the expiry: the loop ends
+    host.advance(2 * HOUR)  # time steps through every 60 s timer until the loop passes its expiry
     final = host.wait(instance_id, timeout=10)
 
-    assert final["output"] == {"content": None, "checks": 1}
+    assert final["output"] == {"content": None, "checks": HOUR // 60}
+
+
+def test_time_travel_steps_through_a_loop_timer_by_timer(host):
+    instance_id = host.start_instance("Ticker", {"ticks": 10, "seconds": 60})
+    [first] = wait_for_timers(host, instance_id, 1)
+    due = timestamp(first["FireAt"])
+
+    travel = host.advance(600)
+
+    # No polling: the advance answers once every timer up to the target has fired and its episode has run.
+    final = host.status(instance_id, showHistory=True).json()
+    assert final["runtimeStatus"] == "Completed", final
+    assert (travel["steps"], travel["settled"]) == (10, True)
+    expected = [due + timedelta(seconds=60 * k) for k in range(10)]
+    assert [timestamp(t) for t in final["output"]] == expected  # each episode ran at its timer's due time
+    events = final["historyEvents"]
+    assert [timestamp(e["FireAt"]) for e in events if e["EventType"] == "TimerFired"] == expected
+    assert timestamp(events[-1]["Timestamp"]) == expected[-1]  # ExecutionCompleted, as if 600 s had passed
 
 
 @pytest.mark.usefixtures("local_only")
