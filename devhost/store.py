@@ -753,3 +753,14 @@ class Store:
         if ids:
             with self.tx() as db:
                 db.executemany("DELETE FROM messages WHERE id=?", [(m,) for m in ids])
+
+
+def read_history(path: str | os.PathLike[str], instance_id: str) -> list[dict[str, Any]]:
+    """The raw stored history of an instance (EventIds and all), read from a store another devhost may be using:
+    for tests that check what is kept, not what the API shows."""
+    db = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT event FROM history WHERE instance_id=? ORDER BY seq", (instance_id,)).fetchall()
+    finally:
+        db.close()
+    return [json.loads(r[0]) for r in rows]

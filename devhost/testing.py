@@ -7,6 +7,7 @@ Set DEVHOST_E2E_BASE_URL=http://localhost:7071 to run the same tests against a r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -270,6 +271,31 @@ class DevhostProcess(Client):
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
+
+    def raw_history(self, instance_id: str) -> list[dict[str, Any]]:
+        """The instance's history as stored (with EventId, TaskScheduledId, TimerId), read from the store file."""
+        from .store import read_history
+
+        return read_history(self.store, instance_id)
+
+    def worker_pids(self) -> set[int]:
+        """The host's child processes: its workers (Linux /proc; empty when the host is not running)."""
+        pids: set[int] = set()
+        if self.process is None or self.process.poll() is not None:
+            return pids
+        with contextlib.suppress(FileNotFoundError):
+            for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+                with contextlib.suppress(FileNotFoundError):  # the thread ended meanwhile
+                    pids |= {int(p) for p in (task / "children").read_text().split()}
+        return pids
+
+    def kill_workers(self) -> set[int]:
+        """SIGKILL every worker process of the host (the host lives on); returns the pids killed."""
+        pids = self.worker_pids()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return pids
 
     def restart(self) -> "DevhostProcess":
         """Start again on the same store and port."""

@@ -15,25 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 CRASH_APP = ROOT / "tests" / "apps" / "worker_crash"
 
 
-def worker_pids(host) -> set[int]:
-    """The host's child processes: its workers."""
-    pids: set[int] = set()
-    for task in Path(f"/proc/{host.process.pid}/task").iterdir():
-        try:
-            pids |= {int(p) for p in (task / "children").read_text().split()}
-        except FileNotFoundError:  # the thread ended meanwhile
-            continue
-    return pids
-
-
 @pytest.mark.usefixtures("local_only")
 def test_a_worker_killed_again_and_again_while_starting_is_still_replaced(devhost_factory, tmp_path):
     host = devhost_factory(CRASH_APP).start()
-    seen = set(poll(lambda: worker_pids(host), timeout=10, what="the worker process"))
+    seen = set(poll(lambda: host.worker_pids(), timeout=10, what="the worker process"))
     for pid in seen:
         os.kill(pid, signal.SIGKILL)
     for _ in range(5):  # each replacement is killed the moment it appears, long before it has imported the app
-        new = poll(lambda: worker_pids(host) - seen, timeout=20, interval=0.001, what="a replacement worker")
+        new = poll(lambda: host.worker_pids() - seen, timeout=20, interval=0.001, what="a replacement worker")
         for pid in new:
             os.kill(pid, signal.SIGKILL)
         seen |= new
