@@ -34,6 +34,15 @@ def _under(path: str, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
 
+def is_dashboard_asset(method: str, path: str) -> bool:
+    """A script or style sheet of the dashboard (GET /devhost/<name>.js|.css): the same public files as in the
+    repository, holding no data. The browser loads them without the page's ?code=, so they need no key; the page
+    itself and every API call it makes still do."""
+    name = path[len("/devhost/"):] if path.startswith("/devhost/") else ""
+    return method.upper() in ("GET", "HEAD") and name.endswith((".js", ".css")) and "/" not in name \
+        and not name.startswith(".")
+
+
 def is_management(path: str) -> bool:
     """The management API, the dashboard and the admin endpoints (not the app's own functions)."""
     return any(_under(path, p) for p in MANAGEMENT)
@@ -187,7 +196,7 @@ class Guard:
                                     "served by devhost itself may change instances (clients that send no Origin, "
                                     "such as curl and the Durable SDK, are not affected). To let a site in, start "
                                     "devhost with --cors <its origin>\n")
-        if self.keys is None:
+        if self.keys is None or is_dashboard_asset(method, path):
             return None
         if _under(path, RPC_PATH) and peer is not None and is_loopback(peer):
             return None  # the RPC API the SDK calls, as the extension serves it: to this machine only, no key

@@ -477,6 +477,7 @@ def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str,
         app.add_routes(time_travel.routes())
     app.router.add_get(DASHBOARD_PATH.rstrip("/"), _dashboard_redirect)
     app.router.add_get(DASHBOARD_PATH, _dashboard_page)
+    app.router.add_get(DASHBOARD_PATH + "instances/{instanceId:.+}", _dashboard_page)  # a deep link as a path
     app.router.add_static(DASHBOARD_PATH.rstrip("/"), DASHBOARD_FILES)
     prefix = f"/{route_prefix}" if route_prefix else ""
     app.router.add_route("*", prefix + "/{tail:.*}", functions.handle)

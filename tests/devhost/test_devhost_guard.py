@@ -86,6 +86,15 @@ def test_management_takes_the_system_or_master_key_by_header_or_code():
     assert admit(guard, path="/api/anything") is None  # functions are checked by their authLevel
 
 
+def test_the_dashboards_scripts_and_styles_need_no_key_its_page_and_api_do():
+    guard = Guard(keys=KEYS)
+    assert admit(guard, path="/devhost/app.js") is None and admit(guard, path="/devhost/app.css") is None
+    assert admit(guard, method="HEAD", path="/devhost/common.js") is None
+    assert admit(guard, path="/devhost/").status == 401 and admit(guard, path="/devhost/instances/x.js").status == 401
+    assert admit(guard, method="POST", path="/devhost/app.js").status == 401
+    assert admit(guard, path="/runtime/webhooks/durabletask/instances/a.js").status == 401
+
+
 def test_the_rpc_path_needs_no_key_from_this_machine_only():
     guard = Guard(bind="0.0.0.0", keys=KEYS)
     assert admit(guard, path="/durabletask/instances/", peer="127.0.0.1") is None

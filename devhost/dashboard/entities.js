@@ -1,0 +1,113 @@
+// Durable entities: the list with state and last operation time (GET entities[/{name}]?fetchState=true, paged by
+// the continuation token), and a form that signals an operation (POST entities/{name}/{key}?op=).
+import {
+  announce, answerBlock, call, confirmAction, encode, field, h, jsonBlock, parseUserJson, sdkEncoded, timeElement,
+} from "./common.js";
+
+export async function renderEntities(main, params) {
+  const nameFilter = params.get("name") || "";
+  const tokens = [null];
+  let nextToken = null;
+  let items = [];
+
+  const filterInput = h("input", { name: "entityName", type: "search", value: nameFilter, autocomplete: "off" });
+  const filterForm = h("form", { class: "filters", role: "search", "aria-label": "Filter entities", onsubmit: (e) => {
+    e.preventDefault();
+    const name = filterInput.value.trim();
+    const target = name ? `#/entities?name=${encode(name)}` : "#/entities";
+    if (location.hash === target) reload(); else location.hash = target;
+  } }, field("Entity name", filterInput, "exact name, any case"),
+  h("div", { class: "buttons" }, h("button", { type: "submit" }, "Apply"),
+    h("button", { type: "button", class: "secondary", onclick: () => reload() }, "Refresh")));
+
+  const tbody = h("tbody");
+  const caption = h("caption", {}, "Entities");
+  const prev = h("button", { type: "button", class: "secondary", onclick: () => go(-1) }, "← Previous page");
+  const next = h("button", { type: "button", class: "secondary", onclick: () => go(1) }, "Next page →");
+  const errorBox = h("div", { role: "alert" });
+
+  const sigName = h("input", { name: "signalEntity", required: true, autocomplete: "off", value: nameFilter });
+  const sigKey = h("input", { name: "signalKey", required: true, autocomplete: "off", class: "mono" });
+  const sigOp = h("input", { name: "signalOperation", required: true, autocomplete: "off" });
+  const sigInput = h("textarea", { name: "signalInput", rows: "3", class: "mono", spellcheck: "false" });
+  const result = h("div", { class: "result" });
+  const signalForm = h("form", { class: "card stack", id: "signal", "aria-labelledby": "signal-title", onsubmit: signal },
+    h("h2", { id: "signal-title" }, "Signal an entity"),
+    h("div", { class: "row3" }, field("Entity name", sigName), field("Entity key", sigKey), field("Operation", sigOp)),
+    field("Operation input (JSON, optional)", sigInput,
+          "for example 5; sent as the Python SDK client's signal_entity sends it, for get_input()"),
+    h("div", { class: "buttons" }, h("button", { type: "submit" }, "Send signal")), result);
+
+  main.append(h("h1", {}, "Entities"), filterForm, errorBox,
+    h("div", { class: "table-wrap" }, h("table", { class: "list", id: "entities" }, caption,
+      h("thead", {}, h("tr", {}, ["Name", "Key", "State", "Last operation", ""].map(
+        (c) => h("th", { scope: "col" }, c)))), tbody)),
+    h("nav", { class: "pager", "aria-label": "Pages" }, prev, next),
+    signalForm);
+
+  async function load() {
+    const token = tokens[tokens.length - 1];
+    const path = nameFilter ? `entities/${encode(nameFilter)}` : "entities";
+    const answer = await call("GET", path, { params: { fetchState: "true", top: "50" },
+                                             headers: token ? { "x-ms-continuation-token": token } : {} });
+    if (!answer.ok || !Array.isArray(answer.json)) {
+      errorBox.replaceChildren(answerBlock("Listing entities", answer));
+      return;
+    }
+    errorBox.replaceChildren();
+    items = answer.json;
+    nextToken = answer.headers.get("x-ms-continuation-token") || null;
+    draw();
+  }
+
+  function draw() {
+    tbody.replaceChildren(...items.map((e) => h("tr", { "data-entity": `${e.entityId.name}/${e.entityId.key}` },
+      h("td", { "data-label": "Name" }, e.entityId.name),
+      h("td", { "data-label": "Key", class: "mono" }, e.entityId.key),
+      h("td", { "data-label": "State", class: "state" }, jsonBlock(e.state, `State of ${e.entityId.name} ${e.entityId.key}`)),
+      h("td", { "data-label": "Last operation" }, timeElement(e.lastOperationTime, true)),
+      h("td", {}, h("button", { type: "button", class: "secondary small", onclick: () => {
+        sigName.value = e.entityId.name;
+        sigKey.value = e.entityId.key;
+        sigOp.focus();
+      } }, "Signal…")))));
+    if (!items.length) tbody.append(h("tr", {}, h("td", { colspan: "5", class: "empty" }, "No entities with state.")));
+    caption.textContent = `Entities, page ${tokens.length}: ${items.length} shown`;
+    prev.disabled = tokens.length <= 1;
+    next.disabled = !nextToken;
+  }
+
+  async function reload() {
+    tokens.splice(1);
+    await load();
+  }
+
+  async function go(step) {
+    if (step > 0 && nextToken) tokens.push(nextToken);
+    if (step < 0 && tokens.length > 1) tokens.pop();
+    await load();
+    announce(`Page ${tokens.length}, ${items.length} entities`);
+  }
+
+  async function signal(event) {
+    event.preventDefault();
+    const input = parseUserJson(sigInput.value);
+    if (!input.ok) {
+      result.replaceChildren(h("p", { class: "answer error", role: "alert" }, input.error));
+      sigInput.focus();
+      return;
+    }
+    const [name, key, op] = [sigName.value.trim(), sigKey.value.trim(), sigOp.value.trim()];
+    if (!await confirmAction(`Signal "${op}" to ${name}/${key}?`, "Send signal")) return;
+    const body = sdkEncoded(input.text);
+    const answer = await call("POST", `entities/${encode(name)}/${encode(key)}`, {
+      params: { op }, body: body || undefined, headers: body ? { "Content-Type": "application/json" } : {} });
+    result.replaceChildren(answerBlock("Signal", answer));
+    announce(`Signal: HTTP ${answer.status}`);
+    // A signal is applied a moment later: look again a few times.
+    for (const delay of [300, 1000, 2500]) setTimeout(() => { if (signalForm.isConnected) load(); }, delay);
+  }
+
+  await load();
+  return null;
+}

@@ -1,0 +1,519 @@
+"""The dashboard at /devhost/ in a real browser (Playwright driving Debian's Chromium) against devhost processes
+running the example apps: the list and its filters, a fan-out's and a failed instance's history and timeline, every
+action (checked through the management API), entities, functions, deep links, phone width, keyboard, and no console
+errors. Set DEVHOST_SCREENSHOTS=<folder> to save the screenshots the docs use."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import requests
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+
+from devhost.testing import DevhostProcess, poll
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = ROOT / "tests" / "apps"
+CHROMIUM = "/usr/bin/chromium"
+WEBHOOK = "/runtime/webhooks/durabletask"
+SHOTS = os.environ.get("DEVHOST_SCREENSHOTS")
+TIMEOUT_MS = 15000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+class Tab:
+    """A browser page that records console errors and uncaught exceptions; a test ends with none."""
+
+    def __init__(self, browser: Browser, host: DevhostProcess, width: int = 1280, height: int = 900) -> None:
+        self.host = host
+        self.context = browser.new_context(viewport={"width": width, "height": height})
+        self.page: Page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.errors: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            self.errors.append(f"{message.type}: {message.text}")
+
+    def open(self, fragment: str = "", path: str = "/devhost/") -> Page:
+        self.page.goto(self.host.url(path) + fragment)
+        return self.page
+
+    def shot(self, name: str, height: int | None = None, element: str | None = None) -> None:
+        """Save a screenshot for the docs (only with DEVHOST_SCREENSHOTS): the viewport, the page's top `height`
+        pixels, or one element."""
+        if not SHOTS:
+            return
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        path = str(Path(SHOTS) / name)
+        if element:
+            self.page.locator(element).screenshot(path=path)
+        elif height:
+            width = self.page.viewport_size["width"]
+            self.page.screenshot(path=path, full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height})
+        else:
+            self.page.screenshot(path=path)
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def tabs(browser) -> Iterator[Any]:
+    opened: list[Tab] = []
+
+    def make(host: DevhostProcess, **kwargs: Any) -> Tab:
+        tab = Tab(browser, host, **kwargs)
+        opened.append(tab)
+        return tab
+
+    yield make
+    errors = [e for tab in opened for e in tab.errors]
+    for tab in opened:
+        tab.close()
+    assert errors == [], "the browser console reported errors"
+
+
+def host_for(app: str) -> Any:
+    @pytest.fixture(scope="module")
+    def running() -> Iterator[DevhostProcess]:
+        with DevhostProcess(APPS / app) as host:
+            yield host
+    return running
+
+
+fan_out = host_for("fan_out_fan_in")
+retries = host_for("retries")
+waiting = host_for("human_interaction")
+counters = host_for("counter_entity")
+subs = host_for("sub_orchestrations")
+waiter = host_for("waiter")
+
+
+def start(host: DevhostProcess, name: str, body: Any = None, instance_id: str | None = None) -> str:
+    """Start through the management API (the webhook's start route), with a chosen id when given."""
+    url = host.url(f"{WEBHOOK}/orchestrators/{name}" + (f"/{instance_id}" if instance_id else ""))
+    response = requests.post(url, json=body, timeout=10)
+    assert response.status_code == 202, response.text
+    return response.json()["id"]
+
+
+def status(host: DevhostProcess, instance_id: str) -> requests.Response:
+    return host.status(instance_id, showHistory=True)
+
+
+def rows(page: Page, table: str = "#instances") -> list[str]:
+    return page.locator(f"{table} tbody tr[data-instance-id]").evaluate_all(
+        "rows => rows.map(r => r.dataset.instanceId)")
+
+
+# -- the instances list ------------------------------------------------------------------------------------------
+def test_the_list_shows_every_instance_and_filters_them(fan_out, tabs):
+    tag = uuid.uuid4().hex[:8]
+    ids = [start(fan_out, "FanOutFanIn", {"count": n}, f"{tag}-fan-{n}") for n in (2, 3, 4)]
+    for i in ids:
+        assert fan_out.wait(i)["runtimeStatus"] == "Completed"
+    tab = tabs(fan_out)
+    page = tab.open()
+
+    expect(page.locator(f'#instances tr[data-instance-id="{ids[-1]}"]')).to_be_visible()
+    assert set(ids) <= set(rows(page))
+    row = page.locator(f'#instances tr[data-instance-id="{ids[0]}"]')
+    expect(row.locator(".badge")).to_have_text("Completed")
+    expect(row.locator("td").nth(1)).to_have_text("FanOutFanIn")
+
+    page.get_by_label("Instance ID prefix").fill(f"{tag}-fan-3")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator("#instances tbody tr[data-instance-id]")).to_have_count(1)
+    assert rows(page) == [f"{tag}-fan-3"]
+
+    page.get_by_label("Instance ID prefix").fill(tag)
+    page.get_by_label("Status").select_option("Failed")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator("#instances td.empty")).to_have_text("No instances match.")
+
+    page.get_by_label("Status").select_option("Completed")
+    page.get_by_label("Name").fill("fanout")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator("#instances tbody tr[data-instance-id]")).to_have_count(3)
+
+    page.get_by_label("Name").fill("SomethingElse")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator("#instances td.empty")).to_be_visible()
+
+
+def test_the_created_time_range_and_paging(fan_out, tabs):
+    tag = uuid.uuid4().hex[:8]
+    ids = [start(fan_out, "FanOutFanIn", {"count": 1}, f"{tag}-page-{n}") for n in range(5)]
+    for i in ids:
+        fan_out.wait(i)
+    tab = tabs(fan_out)
+    page = tab.open(f"#/instances?prefix={tag}&top=10&from=2000-01-01T00:00:00.000Z&to=2001-01-01T00:00:00.000Z")
+    expect(page.locator("#instances td.empty")).to_be_visible()
+
+    page = tab.open(f"#/instances?prefix={tag}&top=10&from=2000-01-01T00:00:00.000Z")
+    expect(page.locator("#instances tbody tr[data-instance-id]")).to_have_count(5)
+    assert page.get_by_label("Created from").input_value().startswith("2000-01-01") or \
+        page.get_by_label("Created from").input_value().startswith("1999-12-31")  # shown in the browser's zone
+
+    page = tab.open(f"#/instances?prefix={tag}&top=2")
+    seen = []
+    expect(page.locator("#instances tbody tr[data-instance-id]")).to_have_count(2)
+    seen += rows(page)
+    page.get_by_role("button", name="Next page →").click()
+    expect(page.locator("#instances caption")).to_contain_text("page 2")
+    seen += rows(page)
+    page.get_by_role("button", name="Next page →").click()
+    expect(page.locator("#instances caption")).to_contain_text("page 3")
+    seen += rows(page)
+    assert seen == ids
+    expect(page.get_by_role("button", name="Next page →")).to_be_disabled()
+    page.get_by_role("button", name="← Previous page").click()
+    expect(page.locator("#instances caption")).to_contain_text("page 2")
+    assert rows(page) == ids[2:4]
+
+
+def test_the_list_refreshes_on_its_own_while_an_instance_runs(waiting, tabs):
+    instance_id = start(waiting, "ApprovalWorkflow", {"item": "refresh"})
+    tab = tabs(waiting)
+    page = tab.open(f"#/instances?prefix={instance_id}")
+    badge = page.locator(f'#instances tr[data-instance-id="{instance_id}"] .badge')
+    expect(badge).to_have_text(re.compile("Pending|Running"))
+
+    assert waiting.raise_event(instance_id, "Approval", True).status_code == 202  # nobody touches the page
+
+    expect(badge).to_have_text("Completed")
+
+
+def test_each_status_has_its_own_colour(waiting, tabs):
+    tag = uuid.uuid4().hex[:6]
+    ids = {kind: start(waiting, "ApprovalWorkflow", {"item": kind}, f"{tag}-{kind}")
+           for kind in ("completed", "terminated", "suspended", "running")}
+    for instance_id in ids.values():
+        poll(lambda: "TaskCompleted" in waiting.event_kinds(instance_id), what="the approval request to go out")
+    waiting.raise_event(ids["completed"], "Approval", {"approved": True})
+    waiting.post_op(ids["terminated"], "terminate", reason="not needed")
+    waiting.post_op(ids["suspended"], "suspend", reason="later")
+    for kind in ("completed", "terminated"):
+        waiting.wait(ids[kind])
+    tab = tabs(waiting)
+    page = tab.open(f"#/instances?prefix={tag}")
+
+    badges = {kind: page.locator(f'#instances tr[data-instance-id="{instance_id}"] .badge')
+              for kind, instance_id in ids.items()}
+    for kind, badge in badges.items():
+        expect(badge).to_have_text(kind.capitalize())
+    colours = {kind: badge.evaluate("b => getComputedStyle(b).backgroundColor") for kind, badge in badges.items()}
+    assert len(set(colours.values())) == 4, colours
+    tab.shot("dashboard-instances.png")
+    waiting.post_op(ids["running"], "terminate", reason="cleanup")
+    waiting.post_op(ids["suspended"], "terminate", reason="cleanup")
+
+
+# -- an instance -----------------------------------------------------------------------------------------------
+def test_a_fan_out_shows_its_history_and_timeline(fan_out, tabs):
+    instance_id = start(fan_out, "FanOutFanIn", {"count": 6})
+    assert fan_out.wait(instance_id)["output"] == {"count": 6, "sum": 55}
+    tab = tabs(fan_out)
+    page = tab.open(f"#/instances/{instance_id}")
+
+    expect(page.locator("h1")).to_contain_text(instance_id)
+    expect(page.locator(".summary .badge")).to_have_text("Completed")
+    expect(page.locator("#history tbody tr")).to_have_count(8)  # started, 6 TaskCompleted, completed
+    expect(page.locator("#history tbody tr").nth(1)).to_contain_text("TaskCompleted")
+    expect(page.locator(".timeline li.row.kind-activity")).to_have_count(6)
+    assert page.locator(".timeline li.row.kind-activity .label").all_inner_texts()[0].endswith("Square")
+    output = json.loads(page.locator("#output-title + .json pre").inner_text())
+    assert output == {"count": 6, "sum": 55}
+    # durations come from 7-digit history timestamps: the fraction is shown
+    assert re.search(r"\d\d:\d\d:\d\d\.\d{3}", page.locator("#history tbody tr").nth(1).inner_text())
+    tab.shot("dashboard-instance.png", height=1500)
+
+
+def test_a_failed_instance_shows_failures_and_retries(retries, tabs, tmp_path):
+    instance_id = start(retries, "RetryActivity", {"dir": str(tmp_path), "failures": 5, "attempts": 3,
+                                                   "interval_ms": 50})
+    final = retries.wait(instance_id, timeout=30)
+    assert final["runtimeStatus"] == "Failed"
+    tab = tabs(retries)
+    page = tab.open(f"#/instances/{instance_id}")
+
+    expect(page.locator(".summary .badge")).to_have_text("Failed")
+    expect(page.locator(".failure-message")).to_contain_text("attempt 3 failed")
+    expect(page.locator(".failed-event")).to_have_count(3)
+    failed_bars = page.locator('.timeline li.row[data-failed="true"]')
+    expect(failed_bars).to_have_count(3)
+    # the waits between attempts, and the shim's zero-length timer after the last failure (as the extension's)
+    expect(page.locator(".timeline li.row.kind-timer")).to_have_count(3)
+    assert page.locator(".timeline .retry").all_inner_texts() == [" retry 1", " retry 2"]
+    expect(page.locator("#history tbody tr.failed")).to_have_count(4)  # 3 TaskFailed and the failed completion
+    expect(page.get_by_role("button", name="Rewind")).to_be_enabled()
+    expect(page.get_by_role("button", name="Suspend")).to_be_disabled()
+    tab.shot("dashboard-failed-timeline.png", element="section:has(#timeline-title)")
+
+
+def test_sub_orchestrations_link_to_their_children_and_back_to_the_parent(subs, tabs):
+    parent_id = subs.start_instance("Parent", ["Tokyo", "Lima"])  # through the app: the SDK encodes the list
+    final = subs.wait(parent_id)
+    assert final["runtimeStatus"] == "Completed"
+    children = sorted(r["instanceId"] for r in final["output"])
+    tab = tabs(subs)
+    page = tab.open(f"#/instances/{parent_id}")
+
+    expect(page.locator(".timeline li.row.kind-suborchestration")).to_have_count(2)
+    links = page.locator(".timeline li.row.kind-suborchestration a")
+    expect(links).to_have_count(2)
+    hrefs = sorted(links.evaluate_all("as => as.map(a => decodeURIComponent(a.hash.replace('#/instances/', '')))"))
+    assert hrefs == children
+
+    links.first.click()
+    expect(page.locator("h1")).to_contain_text(re.compile("|".join(map(re.escape, children))))
+    parent_link = page.locator(".summary dd a", has_text=parent_id)
+    expect(parent_link).to_be_visible()
+    parent_link.click()
+    expect(page.locator("h1")).to_contain_text(parent_id)
+
+
+def test_a_deep_link_opens_the_right_instance(fan_out, tabs):
+    first = start(fan_out, "FanOutFanIn", {"count": 1})
+    second = start(fan_out, "FanOutFanIn", {"count": 2})
+    fan_out.wait(first), fan_out.wait(second)
+    tab = tabs(fan_out)
+
+    page = tab.open(f"#/instances/{second}")
+    expect(page.locator("h1")).to_contain_text(second)
+    page = tab.open("", path=f"/devhost/instances/{first}")
+    expect(page.locator("h1")).to_contain_text(first)
+    assert page.url.endswith(f"/devhost/#/instances/{first}")
+    page.go_back()
+    expect(page.locator("h1")).to_contain_text(second)
+
+
+# -- actions, each checked through the management API ---------------------------------------------------------
+def confirm(page: Page, button: str) -> None:
+    page.get_by_role("button", name=button, exact=True).first.click()
+    dialog = page.locator("dialog#confirm")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name=button, exact=True).click()
+
+
+def waiting_instance(host: DevhostProcess) -> str:
+    instance_id = start(host, "ApprovalWorkflow", {"item": uuid.uuid4().hex[:6]})
+    poll(lambda: "TaskCompleted" in host.event_kinds(instance_id), timeout=10, what="the approval request to go out")
+    return instance_id
+
+
+def test_suspend_resume_raise_event_and_terminate(waiting, tabs):
+    instance_id = waiting_instance(waiting)
+    tab = tabs(waiting)
+    page = tab.open(f"#/instances/{instance_id}")
+    expect(page.locator(".summary .badge")).to_have_text("Running")
+
+    page.get_by_label("Reason (terminate, suspend, resume, rewind)").fill("coffee break")
+    confirm(page, "Suspend")
+    expect(page.locator("#action-result")).to_contain_text("Suspend: HTTP 202")
+    poll(lambda: waiting.status(instance_id).json()["runtimeStatus"] == "Suspended", what="Suspended")
+    expect(page.locator(".summary .badge")).to_have_text("Suspended")
+
+    confirm(page, "Resume")
+    expect(page.locator("#action-result")).to_contain_text("Resume: HTTP 202")
+    poll(lambda: waiting.status(instance_id).json()["runtimeStatus"] == "Running", what="Running")
+
+    page.get_by_label("Event name").fill("Approval")
+    page.get_by_label("Event data (JSON)").fill('{"approved": true, "by": "dashboard"}')
+    confirm(page, "Raise event")
+    expect(page.locator("#action-result")).to_contain_text("Raise event: HTTP 202")
+    final = waiting.wait(instance_id)
+    assert final["output"]["decision"] == {"approved": True, "by": "dashboard"}
+    expect(page.locator(".summary .badge")).to_have_text("Completed")
+    kinds = waiting.event_kinds(instance_id)
+    assert "ExecutionSuspended" in kinds and "ExecutionResumed" in kinds and "EventRaised" in kinds
+
+    other = waiting_instance(waiting)
+    page = tab.open(f"#/instances/{other}")
+    page.get_by_label("Reason (terminate, suspend, resume, rewind)").fill("not needed")
+    confirm(page, "Terminate")
+    expect(page.locator("#action-result")).to_contain_text("Terminate: HTTP 202")
+    terminated = waiting.wait(other)
+    assert (terminated["runtimeStatus"], terminated["output"]) == ("Terminated", "not needed")
+    expect(page.locator(".summary .badge")).to_have_text("Terminated")
+
+
+def test_bad_event_json_is_refused_before_anything_is_sent(waiting, tabs):
+    instance_id = waiting_instance(waiting)
+    tab = tabs(waiting)
+    page = tab.open(f"#/instances/{instance_id}")
+    page.get_by_label("Event name").fill("Approval")
+    page.get_by_label("Event data (JSON)").fill("{not json")
+    page.get_by_role("button", name="Raise event").click()
+
+    expect(page.locator("#action-result")).to_contain_text("Not valid JSON")
+    assert "EventRaised" not in waiting.event_kinds(instance_id)
+    cancelled = page.get_by_role("button", name="Terminate")
+    cancelled.click()
+    page.locator("dialog#confirm").get_by_role("button", name="Cancel").click()  # a cancelled action sends nothing
+    assert waiting.status(instance_id).json()["runtimeStatus"] == "Running"
+    waiting.post_op(instance_id, "terminate", reason="cleanup")
+
+
+def test_rewind_restart_and_purge(waiter, tabs, tmp_path):
+    marker = tmp_path / "first-attempt.marker"
+    instance_id = start(waiter, "Flaky", {"marker": str(marker)})
+    assert waiter.wait(instance_id)["runtimeStatus"] == "Failed"
+    tab = tabs(waiter)
+    page = tab.open(f"#/instances/{instance_id}")
+
+    confirm(page, "Rewind")
+    expect(page.locator("#action-result")).to_contain_text("Rewind: HTTP 202")
+    expect(page.locator(".summary .badge")).to_have_text("Completed")
+    assert waiter.wait(instance_id)["output"] == ["before", "recovered"]
+    assert "TaskFailed" not in waiter.event_kinds(instance_id)
+
+    confirm(page, "Restart")  # under a new id (the checkbox is on)
+    expect(page.locator("#action-result")).to_contain_text("Restart: HTTP 202")
+    new_id = page.locator("#action-result p a").inner_text()
+    assert new_id != instance_id
+    assert waiter.wait(new_id)["output"] == ["before", "recovered"]  # the marker is there: no failure this time
+
+    page.get_by_label("Restart under a new ID").uncheck()
+    def started() -> str:
+        return waiter.history(instance_id)[0]["Timestamp"]  # ExecutionStarted, to the 100 ns
+
+    first_run = started()
+    confirm(page, "Restart")  # the same id: a fresh run, started anew
+    expect(page.locator("#action-result")).to_contain_text(f'"id": "{instance_id}"')
+    poll(lambda: started() != first_run and waiter.status(instance_id).json()["runtimeStatus"] == "Completed",
+         what="the restarted run")
+
+    page = tab.open(f"#/instances/{new_id}")
+    expect(page.locator(".summary .badge")).to_have_text("Completed")
+    confirm(page, "Purge")
+    expect(page.locator("#action-result")).to_contain_text("Purge: HTTP 200")
+    expect(page.locator("#action-result")).to_contain_text('"instancesDeleted": 1')
+    assert waiter.status(new_id).status_code == 404
+
+
+def test_start_a_new_orchestration_from_the_page(fan_out, tabs):
+    tab = tabs(fan_out)
+    page = tab.open("#/start")
+    options = page.locator("#orchestrators option").evaluate_all("os => os.map(o => o.value)")
+    assert options == ["FanOutFanIn", "FirstResponse"]  # the app's orchestrators, from GET /admin/functions
+    page.get_by_label("Orchestrator").fill("FanOutFanIn")
+    instance_id = f"from-page-{uuid.uuid4().hex[:6]}"
+    page.get_by_label("Instance ID (optional)").fill(instance_id)
+    page.get_by_label("Input (JSON, optional)").fill('{"numbers": [1, 2, 3]}')
+    confirm(page, "Start")
+
+    expect(page.locator(".answer")).to_contain_text("Start: HTTP 202")
+    assert fan_out.wait(instance_id)["output"] == {"count": 3, "sum": 14}
+    page.get_by_role("link", name=instance_id).click()
+    expect(page.locator(".summary .badge")).to_have_text("Completed")
+
+
+# -- entities and functions ------------------------------------------------------------------------------------
+def test_entities_show_their_state_and_take_signals(counters, tabs):
+    key = uuid.uuid4().hex[:8]
+    url = counters.url(f"{WEBHOOK}/entities/Counter/{key}")
+    assert requests.post(url, params={"op": "add"}, json="5", timeout=10).status_code == 202
+    poll(lambda: requests.get(url, timeout=10).status_code == 200, what="the counter's state")
+    tab = tabs(counters)
+    page = tab.open("#/entities")
+
+    row = page.locator(f'#entities tr[data-entity="counter/{key}"]')
+    expect(row.locator("td.state pre")).to_have_text("5")
+    expect(row.locator("time")).to_have_text(re.compile(r"\d\d:\d\d:\d\d\.\d{3}$"))
+
+    row.get_by_role("button", name="Signal…").click()
+    expect(page.get_by_label("Entity key")).to_have_value(key)
+    expect(page.get_by_label("Operation", exact=True)).to_be_focused()
+    page.get_by_label("Operation", exact=True).fill("add")
+    page.get_by_label("Operation input (JSON, optional)").fill("3")
+    confirm(page, "Send signal")
+    expect(page.locator("#signal .answer")).to_contain_text("Signal: HTTP 202")
+    poll(lambda: requests.get(url, timeout=10).json() == 8, what="the signal to be applied")
+    expect(row.locator("td.state pre")).to_have_text("8")
+
+    page = tab.open("#/entities?name=Counter")
+    expect(page.locator(f'#entities tr[data-entity="counter/{key}"]')).to_be_visible()
+
+
+def test_functions_show_triggers_bindings_and_what_was_not_loaded(tabs):
+    with DevhostProcess(ROOT / "tests" / "devhost" / "fixtures" / "apps" / "loader_app") as host:
+        tab = tabs(host)
+        page = tab.open("#/functions")
+
+        greeter = page.locator("#functions tr", has_text="Greeter")
+        expect(greeter).to_contain_text("[GET]")
+        expect(greeter).to_contain_text(f"{host.port}/api/greet/{{name}}")
+        expect(greeter.locator("ul.bindings li")).to_have_count(2)
+        expect(page.locator("#functions tr", has_text="Orchestrator")).to_contain_text("orchestrationTrigger")
+        expect(page.locator("#not-loaded")).to_contain_text("QueueWorker: not loaded (devhost cannot fire queueTrigger triggers)")
+        expect(page.locator("#not-loaded")).to_contain_text("Broken: not loaded")
+        page.close()
+
+
+def test_with_keys_required_the_dashboard_passes_its_own_code_on(tabs):
+    with DevhostProcess(APPS / "fan_out_fan_in", require_key=True) as host:
+        assert host.keys is not None
+        instance_id = start_keyed(host, "FanOutFanIn", {"count": 2})
+        host.wait(instance_id)
+        tab = tabs(host)
+
+        assert requests.get(host.url("/devhost/"), timeout=10).status_code == 401  # the page needs a key
+        assert requests.get(host.url("/devhost/app.js"), timeout=10).status_code == 200  # its scripts do not
+        page = tab.open(f"?code={host.keys.system_key}#/instances/{instance_id}")
+        expect(page.locator(".summary .badge")).to_have_text("Completed")
+        confirm(page, "Purge")
+        expect(page.locator("#action-result")).to_contain_text("Purge: HTTP 200")
+        assert host.status(instance_id).status_code == 404
+        page.close()
+
+
+def start_keyed(host: DevhostProcess, name: str, body: Any) -> str:
+    response = host.http.post(host.url(f"{WEBHOOK}/orchestrators/{name}"), json=body, timeout=10)
+    assert response.status_code == 202, response.text
+    return response.json()["id"]
+
+
+# -- usable and accessible ---------------------------------------------------------------------------------------
+def test_phone_width_keyboard_and_labels(fan_out, tabs):
+    instance_id = start(fan_out, "FanOutFanIn", {"count": 3})
+    fan_out.wait(instance_id)
+    tab = tabs(fan_out, width=390, height=844)
+    for fragment in ("", f"#/instances/{instance_id}", "#/entities", "#/functions", "#/start"):
+        page = tab.open(fragment)
+        page.locator("main h1").wait_for()
+        page.wait_for_load_state("networkidle")
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{fragment or 'list'} scrolls sideways by {overflow}px at a phone's width"
+        unlabelled = page.evaluate("""[...document.querySelectorAll('main input, main select, main textarea')]
+            .filter(c => !(c.labels && c.labels.length) && !c.getAttribute('aria-label')).map(c => c.name)""")
+        assert unlabelled == [], f"controls without a label on {fragment or 'list'}"
+        unnamed = page.evaluate("""[...document.querySelectorAll('button, a')]
+            .filter(b => !b.textContent.trim() && !b.getAttribute('aria-label')).length""")
+        assert unnamed == 0
+    page = tab.open(f"#/instances?prefix={instance_id}")
+    link = page.get_by_role("link", name=instance_id)
+    expect(link).to_be_visible()
+    tab.shot("dashboard-phone.png")
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_contain_text(instance_id)
+    page.keyboard.press("Tab")  # the view took the focus: the next stop is its first link
+    expect(page.get_by_role("link", name="← Instances")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main h1")).to_have_text("Instances")
