@@ -18,8 +18,10 @@ pytestmark = pytest.mark.e2e  # builds a wheel and starts devhost processes: `ma
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "tests" / "apps" / "hello_v2"
-LEFT_BEHIND = shutil.ignore_patterns(".git", ".venv", ".devhost", "tests", "__pycache__", "build", "dist",
-                                     "*.egg-info", ".pytest_cache")
+# What a clone has that the build never reads (virtual environments, stores, caches, the tests) stays behind.
+LEFT_BEHIND = shutil.ignore_patterns(".git", ".venv*", ".devhost", ".benchmarks", "tests", "__pycache__", "build",
+                                     "dist", "*.egg-info", ".pytest_cache", "__azurite_db*", "__blobstorage__",
+                                     "__queuestorage__")
 
 EXTERNAL_TEST = f'''
 import sys
