@@ -88,3 +88,17 @@ def test_time_travel_steps_through_every_hourly_occurrence_on_time(host):
     assert travel["settled"] and travel["steps"] >= 3
     runs = reports(host, "Hourly")[before:]  # no polling: the advance answered once the runs were done
     assert [r["pastDue"] for r in runs] == [False, False, False]
+
+
+def test_a_jump_made_at_once_runs_a_timer_once_past_due(host):
+    def counts():
+        runs = reports(host, "Hourly")
+        return len(runs), sum(r["pastDue"] for r in runs)
+
+    total, past_due = counts()
+
+    travel = host.advance(3 * 3600, stepwise=False)  # as a machine sleeping through three hour marks
+
+    assert travel["settled"]
+    poll(lambda: counts()[0] > total, what="the past-due run")
+    assert counts() == (total + 1, past_due + 1)
