@@ -36,13 +36,14 @@ class Scheduled:
 class _Node:
     """A .NET-side task of the shim's replay: done once, then its listeners run."""
 
-    __slots__ = ("done", "failed", "listeners", "awaits")
+    __slots__ = ("done", "failed", "listeners", "awaits", "call_id")
 
     def __init__(self) -> None:
         self.done = False
         self.failed = False
         self.listeners: list[Callable[[_Node], None]] = []
-        self.awaits: list[int] | None = None  # a WhenAll of plain calls: the event ids of its children
+        self.awaits: list[_Node] | None = None  # a WhenAll of calls (with retries or not): its children
+        self.call_id: int | None = None  # a call: the event id whose success completes it (a retry's current one)
 
     def finish(self, failed: bool) -> None:
         if self.done:
@@ -59,7 +60,8 @@ class _Node:
             self.listeners.append(listener)
 
 
-_PLAIN_CALLS = frozenset({ActionType.CallActivity, ActionType.CallSubOrchestrator, ActionType.CallHttp})
+_CALLS = frozenset({ActionType.CallActivity, ActionType.CallSubOrchestrator, ActionType.CallHttp,
+                    ActionType.CallActivityWithRetry, ActionType.CallSubOrchestratorWithRetry})
 _KIND_WORDS = {EventType.TaskScheduled: "an activity task", EventType.SubOrchestrationInstanceCreated:
                "a sub-orchestration", EventType.TimerCreated: "a durable timer", EventType.EventSent: "an event"}
 
@@ -96,6 +98,7 @@ class ActionReplay:
 
     def _schedule(self, item: Scheduled, keeps_open: bool = True) -> tuple[int, _Node]:
         event_id, node = self.next_id, _Node()
+        node.call_id = event_id
         self.next_id += 1
         self.scheduled[event_id] = item
         self.waiting[event_id] = node
@@ -145,11 +148,16 @@ class ActionReplay:
                 seconds=delay), delay_seconds=delay))
             timer.then(lambda _t: outer.finish(True) if last else retry())
 
+        def attempt() -> None:
+            call = self._call(action, kind)
+            outer.call_id = call.call_id
+            call.then(attempt_done)
+
         def retry() -> None:
             attempts[0] += 1
-            self._call(action, kind).then(attempt_done)
+            attempt()
 
-        self._call(action, kind).then(attempt_done)
+        attempt()
         return outer
 
     def invoke(self, action: dict[str, Any]) -> _Node:
@@ -194,21 +202,21 @@ class ActionReplay:
             return done
         if kind in (ActionType.WhenAll, ActionType.WhenAny):
             compound = action.get("compoundActions") or []
-            first_id = self.next_id
             children = [self.invoke(child) for child in compound]
             if kind == ActionType.WhenAny:
                 return _when_any(children)
             node = _when_all(children)
-            if all(child.get("actionType") in _PLAIN_CALLS for child in compound):
-                node.awaits = list(range(first_id, self.next_id))  # each plain call takes one id
+            node.awaits = _calls(compound, children)
             return node
         raise NonDeterminism(f"unknown actionType {kind!r}")
 
     def awaited_all(self) -> frozenset[int] | None:
-        """When the orchestrator is blocked on its last action and that is a task_all of plain calls (activities,
-        sub-orchestrations, HTTP): the event ids of the calls still open. Until the last of them completes, a
-        successful completion of one cannot let the orchestrator code do anything new (it only runs on when the
-        task it yielded completes, and that is this task_all), so the host need not replay it. None otherwise.
+        """When the orchestrator is blocked on its last action and that is a task_all of calls (activities,
+        sub-orchestrations, HTTP, with retries or not): the event ids of the calls still open (a retried call's
+        current attempt; none while it waits for its retry timer, whose firing wakes the instance). Until the last
+        of them completes, a successful completion of one cannot let the orchestrator code do anything new (it
+        only runs on when the task it yielded completes, and that is this task_all), so the host need not replay
+        it. None otherwise.
         The SDK (replay schema V2+) appends an action when the task is yielded, so the last action is the
         yielded one while it is not done; a task_all whose children were scheduled before lists fewer children,
         so it completes here no later than in the SDK."""
@@ -216,7 +224,7 @@ class ActionReplay:
         if node is None or node.done or node.awaits is None or self.cursor != len(self.actions) \
                 or self.continue_as_new is not None:
             return None
-        return frozenset(i for i in node.awaits if i in self.waiting)
+        return frozenset(c.call_id for c in node.awaits if not c.done and c.call_id in self.waiting)
 
     # -- the history side -----------------------------------------------------------------
     def replay(self, history: list[dict[str, Any]]) -> None:
@@ -263,6 +271,20 @@ class ActionReplay:
         node = self.waiting.pop(event_id, None)
         if node is not None:
             node.finish(failed)
+
+
+def _calls(compound: list[dict[str, Any]], children: list[_Node]) -> list[_Node] | None:
+    """The call behind each child of a WhenAll, when every child is one: a call, or a WhenAll of one call (the
+    SDK wraps each call_*_with_retry so); None when any child is something else."""
+    calls = []
+    for action, node in zip(compound, children):
+        if action.get("actionType") in _CALLS:
+            calls.append(node)
+        elif action.get("actionType") == ActionType.WhenAll and node.awaits is not None and len(node.awaits) == 1:
+            calls.append(node.awaits[0])
+        else:
+            return None
+    return calls
 
 
 def _when_all(children: list[_Node]) -> _Node:

@@ -133,8 +133,6 @@ def test_a_failure_inside_task_all_reaches_the_orchestrator_which_then_awaits_th
                  id="task_any"),
     pytest.param(lambda c: (yield c.task_all([c.call_activity("Hello", "a"), c.create_timer(T0 + timedelta(1))])),
                  id="task_all with a timer"),
-    pytest.param(lambda c: (yield c.task_all([c.call_activity_with_retry("Hello", df.RetryOptions(1000, 2), "a"),
-                                              c.call_activity("Hello", "b")])), id="task_all with retries"),
     pytest.param(lambda c: (yield c.call_activity("Hello", "a")), id="one activity"),
     pytest.param(wait_for_go, id="an external event"),
 ])
@@ -142,6 +140,28 @@ def test_anything_else_wakes_on_any_news(orchestrator):
     d = Driver(orchestrator)
 
     assert d.episode().awaits is None
+
+
+def test_a_task_all_with_retries_awaits_each_calls_current_attempt():
+    def retried(context):
+        return (yield context.task_all([context.call_activity_with_retry("Hello", df.RetryOptions(1000, 3), c)
+                                        for c in ("a", "b", "c")]))
+
+    d = Driver(retried)
+    assert d.episode().awaits == {0, 1, 2}
+
+    d.fail(1, failure_reason())  # a failure wakes the instance: the retry timer is scheduled
+    decision = d.episode()
+    assert d.scheduled(decision) == [(3, "TimerCreated", d.scheduled(decision)[0][2])]
+    assert decision.awaits == {0, 2}  # b waits for its timer, whose firing wakes the instance
+
+    d.fire(3)
+    retrying = d.episode()
+    assert [(i, kind) for i, kind, _ in d.scheduled(retrying)] == [(4, "TaskScheduled")]
+    assert retrying.awaits == {0, 2, 4}  # b's second attempt
+    for task_id in (0, 2, 4):
+        d.complete(task_id, "ok")
+    assert json.loads(d.episode().output) == ["ok", "ok", "ok"]
 
 
 def test_a_task_all_over_tasks_yielded_before_lists_only_the_new_ones_and_ends_no_later_than_the_sdk():
