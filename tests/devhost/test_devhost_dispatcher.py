@@ -182,9 +182,10 @@ def test_a_start_committed_but_never_handed_on_runs_after_a_restart(app, tmp_pat
 # -- failed commits: what the store still holds runs again, without a restart ----------------------------------
 class DiskFull:
     """The store's fault hook (Store.fault, at its commit boundary): fails the next `left` commits as a full disk
-    does. Armed from any thread."""
+    (or a store turned read-only) does. Armed from any thread."""
 
-    def __init__(self) -> None:
+    def __init__(self, cause: str = "database or disk is full") -> None:
+        self.cause = cause
         self.left = 0
         self.failed = 0
 
@@ -192,7 +193,7 @@ class DiskFull:
         if self.left > 0:
             self.left -= 1
             self.failed += 1
-            raise sqlite3.OperationalError("database or disk is full")
+            raise sqlite3.OperationalError(self.cause)
 
 
 class FillsTheDiskOnce:
@@ -212,9 +213,10 @@ def store_log(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == "devhost"]
 
 
-def test_an_activity_result_whose_commit_failed_is_written_again_without_a_restart(app, tmp_path, caplog):
+@pytest.mark.parametrize("cause", ["database or disk is full", "attempt to write a readonly database"])
+def test_an_activity_result_whose_commit_failed_is_written_again_without_a_restart(app, tmp_path, caplog, cause):
     caplog.set_level(logging.INFO, logger="devhost")
-    disk = DiskFull()
+    disk = DiskFull(cause)
     host = Running(app, tmp_path / "store.sqlite", Clock(), group_commit=True,
                    wrap=lambda inv: dict(inv, Echo=FillsTheDiskOnce(inv["Echo"], disk, commits=2)))
     host.call(lambda: setattr(host.store, "fault", disk))
@@ -228,7 +230,7 @@ def test_an_activity_result_whose_commit_failed_is_written_again_without_a_resta
         assert host.history_kinds(instance_id).count("TaskCompleted") == 2
         assert host.call(lambda: host.store.pending_work()) == ([], [])
         lines = store_log(caplog)
-        assert len([line for line in lines if "failed: database or disk is full" in line]) == 1, lines
+        assert len([line for line in lines if f"failed: {cause}" in line]) == 1, lines
         assert len([line for line in lines if "commits again after 2 failed commits" in line]) == 1, lines
     finally:
         host.close()
