@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_APP = ROOT / "tests" / "apps" / "bench"
 TARGETS = {"throughput_per_s": 300, "p50_ms": 15, "startup_s": 1.0, "peak_rss_mb": 150,
            "fan_out_ratio": 12, "fan_out_episodes": 5, "entity_signals_per_s": 1000,
-           "episode_thread_hop_us": 100}
+           "episode_thread_hop_us": 100, "cpu_fan_out_speedup_2_processes": 1.4}
 
 
 def _hwm_kb(pid: int) -> int:
@@ -260,6 +260,9 @@ def main() -> int:
         "entity_signals_per_s": results["entity_signals_per_s"] >= TARGETS["entity_signals_per_s"],
         "episode_thread_hop_us": results["episode_cost"]["thread_pool_us"] - results["episode_cost"]["inline_us"]
         <= TARGETS["episode_thread_hop_us"],
+        # on a machine with 2 or more cores to spare
+        "cpu_fan_out_speedup_2_processes": results["cpu_fan_out_8"]["speedup"]
+        >= TARGETS["cpu_fan_out_speedup_2_processes"],
         **{f"big_store_{k}": v for k, v in results["big_store"].pop("targets_met").items()},
     }
     results["targets"] = TARGETS
