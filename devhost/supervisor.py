@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import logging
 import time
+
 from azure.functions import meta
 
 from .config import format_timespan
@@ -38,7 +39,7 @@ class WorkerPool:
         self.hello: WorkerHello | None = None
         self.stopping = False
         self.tasks: list[asyncio.Task[None]] = []
-        self._ready = asyncio.Event()  # set while at least one worker is up
+        self._ready = asyncio.Event()  # set while at least one worker takes calls
         self._first: asyncio.Future[WorkerHello | None] | None = None
         self._settled: set[int] = set()
         self._turn = itertools.count()
