@@ -16,6 +16,7 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from .bindings import Invocation, memoize_sdk_timestamp_parsing
+from .bodies import body_limit, map_big_blocks
 from .clock import Clock
 from .config import apply_values, load_config, python_log_level, threadpool_size, worker_process_count
 from .dispatcher import Dispatcher
@@ -142,6 +143,7 @@ class Host:
     async def _load(self) -> None:
         """Import the app: in this process (--in-process), or in the worker process that runs its code."""
         root = self.config.script_root
+        map_big_blocks()
         if self.options.in_process:
             memoize_sdk_timestamp_parsing()
             report = load_functions(root)
@@ -185,7 +187,7 @@ class Host:
         app = make_app(DurableApi(ops, self.config.hub_name, self.keys.system_key if self.keys else None),
                        FunctionRoutes(self._http_functions(), self.client_payload, self.guard()),
                        self.config.route_prefix, admin,
-                       TimeTravelApi(self._advance) if self.options.time_travel else None)
+                       TimeTravelApi(self._advance) if self.options.time_travel else None, body_limit(self.config.values))
         app.cleanup_ctx.append(self._lifecycle)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self.runner.setup()  # starts the dispatcher (_lifecycle)

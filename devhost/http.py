@@ -17,6 +17,7 @@ from azure.functions import meta
 
 from . import jsontext
 from .bindings import Invocation, client_inputs, http_datum
+from .bodies import DEFAULT_LIMIT, ByteBudget, release_body
 from .errors import (BadRequest, Conflict, DevhostError, Gone, NotFound, PreconditionFailed, StoreUnavailable,
                      WorkerUnavailable)
 from .guard import Guard, Refusal
@@ -29,7 +30,6 @@ log = logging.getLogger("devhost")
 WEBHOOK, RPC = WEBHOOK_PATH, RPC_PATH
 DASHBOARD_PATH = "/devhost/"
 DASHBOARD_FILES = Path(__file__).resolve().parent / "dashboard"
-MAX_BODY = 100 * 1024 * 1024  # the Functions host's request size limit
 JSON_READER_EXCEPTION = "Newtonsoft.Json.JsonReaderException"
 MAX_TOP = 2**31 - 1  # top is an Int32 in the extension
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -463,13 +463,33 @@ def guard_middleware(guard: Guard) -> Any:
     return check
 
 
-def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str,
-             admin: AdminApi | None = None, time_travel: TimeTravelApi | None = None) -> web.Application:
+def body_middleware(limit: int, budget: ByteBudget) -> Any:
+    """A body over the size limit is refused with the host's 413 from its Content-Length, before it is read (a
+    chunked one as soon as it grows past the limit); every body waits for room in the budget before it is read."""
+    @web.middleware
+    async def bounded(request: web.Request, handler: Handler) -> web.StreamResponse:
+        size = request.content_length
+        if size is not None and size > limit:
+            return web.Response(status=413)
+        if not request.body_exists:
+            return await handler(request)
+        try:
+            async with budget.hold(limit if size is None else size):
+                return await handler(request)
+        finally:
+            release_body(size)
+    return bounded
+
+
+def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str, admin: AdminApi | None = None,
+             time_travel: TimeTravelApi | None = None, body_limit: int = DEFAULT_LIMIT,
+             budget: ByteBudget | None = None) -> web.Application:
     """The aiohttp application: management API on both base paths, the admin API (and time travel when on), the
     dashboard, then the app's functions. The host adds the lifecycle of what serves them to its cleanup_ctx."""
-    app = web.Application(middlewares=[guard_middleware(functions.guard), errors_middleware,
-                                       durable_middleware(api.ops), task_hub_middleware(api.hub)],
-                          client_max_size=MAX_BODY)
+    app = web.Application(middlewares=[guard_middleware(functions.guard), body_middleware(body_limit,
+                                                                                          budget or ByteBudget()),
+                                       errors_middleware, durable_middleware(api.ops), task_hub_middleware(api.hub)],
+                          client_max_size=body_limit)
     app.add_routes(api.routes(WEBHOOK) + api.routes(RPC))
     app.router.add_get("/", _home)
     app.add_routes((admin or AdminApi()).routes())

@@ -18,6 +18,7 @@ from typing import Any
 from azure.functions import meta
 
 from .bindings import Invocation, memoize_sdk_timestamp_parsing
+from .bodies import map_big_blocks
 from .errors import FunctionTimeoutException, WorkerCrashed
 from .loader import LoadedFunction
 from .model import FunctionSpec
@@ -205,6 +206,7 @@ async def _serve(fd: int, script_root: str) -> None:
     from .loader import load_functions
 
     memoize_sdk_timestamp_parsing()
+    map_big_blocks()
     report = load_functions(script_root)
     logging.getLogger().setLevel(python_log_level(load_config(script_root).log_level))
     # As the Python worker runs them: `def` functions of every trigger in this pool, `async def` ones on the loop.

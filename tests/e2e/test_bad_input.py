@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -252,3 +253,45 @@ def test_continuation_tokens_of_the_wrong_shape_are_400(host, decoded):
     response = host.http.get(host.url(f"{WEBHOOK}/instances"), headers={"x-ms-continuation-token": token},
                              timeout=10)
     assert_argument_error(response, "The continuation token is not one this host gave out.")
+
+
+# -- the request body size limit (issue 7, item 5) --------------------------------------------------------------
+@pytest.fixture(scope="module")
+def small_limit(tmp_path_factory) -> Iterator[DevhostProcess]:
+    """A host whose app sets FUNCTIONS_REQUEST_BODY_SIZE_LIMIT to 4,096 bytes."""
+    store = tmp_path_factory.mktemp("limit") / "store.sqlite"
+    with DevhostProcess(APP, store=store, env={"FUNCTIONS_REQUEST_BODY_SIZE_LIMIT": "4096"}) as running:
+        yield running
+
+
+def test_a_body_over_the_limit_is_refused_from_its_content_length_before_it_is_sent(small_limit):
+    """Headers announcing 10 MB and no body: the 413 comes at once, so nothing of the body is read or held."""
+    with socket.create_connection(("127.0.0.1", small_limit.port), timeout=5) as conn:
+        conn.sendall(f"POST {WEBHOOK}/orchestrators/Quick HTTP/1.1\r\nHost: 127.0.0.1:{small_limit.port}\r\n"
+                     f"Content-Type: application/json\r\nContent-Length: {10 * 1024 * 1024}\r\n\r\n".encode())
+        answer = conn.recv(200)
+    assert answer.startswith(b"HTTP/1.1 413"), answer
+
+
+@pytest.mark.parametrize("path", [f"{WEBHOOK}/orchestrators/Quick", f"{WEBHOOK}/instances/any/raiseEvent/go",
+                                  f"{WEBHOOK}/entities/Counter/k", "/api/orchestrators/Quick"])
+def test_the_limit_applies_to_every_route_and_the_host_keeps_serving(small_limit, path):
+    over = json.dumps({"blob": "x" * 5000})
+    response = small_limit.http.post(small_limit.url(path), data=over,
+                                     headers={"Content-Type": "application/json"}, timeout=10)
+    assert response.status_code == 413
+    chunked = small_limit.http.post(small_limit.url(path), data=iter([over.encode()]),
+                                    headers={"Content-Type": "application/json"}, timeout=10)
+    assert chunked.status_code == 413
+    under = small_limit.http.post(small_limit.url(f"{WEBHOOK}/orchestrators/Quick"),
+                                  data=json.dumps({"blob": "x" * 4000}), headers={"Content-Type": "application/json"},
+                                  timeout=10)
+    assert under.status_code == 202
+    assert small_limit.wait(under.json()["id"])["runtimeStatus"] == "Completed"
+
+
+def test_a_limit_that_is_not_a_number_of_bytes_stops_the_host_with_a_clear_line(tmp_path):
+    host = DevhostProcess(APP, store=tmp_path / "store.sqlite", env={"FUNCTIONS_REQUEST_BODY_SIZE_LIMIT": "lots"})
+    with pytest.raises(RuntimeError, match="devhost: FUNCTIONS_REQUEST_BODY_SIZE_LIMIT must be a number of bytes"):
+        host.start()
+    host.close()
