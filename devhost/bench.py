@@ -66,8 +66,8 @@ async def big_bodies(host: DevhostProcess, n: int = 60, size: int = 3 * 1024 * 1
     before = {name: rss_mb(pid) for name, pid in pids.items()}
     good = json.dumps({"blob": "x" * size}).encode()
     junk = b"{" + b"x" * size
-    targets = [(host.url("/runtime/webhooks/durabletask/orchestrators/HelloOrchestrator"), good),
-               (host.url("/runtime/webhooks/durabletask/orchestrators/HelloOrchestrator"), junk),
+    targets = [(host.url(f"{WEBHOOK_PATH}/orchestrators/HelloOrchestrator"), good),
+               (host.url(f"{WEBHOOK_PATH}/orchestrators/HelloOrchestrator"), junk),
                (host.url("/api/orchestrators/HelloOrchestrator"), junk)]
     started: list[str] = []
     async with aiohttp.ClientSession() as session:
