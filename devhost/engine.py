@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from . import events as ev
-from .model import (TERMINAL_STATUSES, EventType, NewInstance, OutgoingMessage, RuntimeStatus, ScheduledActivity,
-                    history_timestamp)
+from .model import (ENTITY_REQUEST, TERMINAL_STATUSES, EventType, NewInstance, OutgoingMessage, RuntimeStatus,
+                    ScheduledActivity, history_timestamp)
 from .shim import ActionReplay, NonDeterminism, Scheduled, UnknownFunction
 
 OUT_OF_PROC_MARKER = "$OutOfProcData$:"
@@ -253,9 +253,11 @@ def _schedule_new(decision: Decision, episode: Episode, event_id: int, item: Sch
             request["parentExecution"] = episode.execution_id
         text = json.dumps(request)
         target = item.instance_id or ""
-        decision.history.append(ev.event_sent(now, event_id, target, item.name, text))
+        # An entity request travels as the event "op", the name the extension gives it (its RequestMessage).
+        name = ENTITY_REQUEST if target.startswith("@") else item.name
+        decision.history.append(ev.event_sent(now, event_id, target, name, text))
         at = item.fire_at.timestamp() if item.fire_at else 0.0
-        decision.messages.append(OutgoingMessage(target, ev.event_raised(now, item.name, text), at))
+        decision.messages.append(OutgoingMessage(target, ev.event_raised(now, name, text), at))
 
 
 def _fail(episode: Episode, history: list[dict[str, Any]], error: str, parent: dict[str, Any] | None,

@@ -44,15 +44,13 @@ class Gone(DevhostError):
 
 
 class Conflict(DevhostError):
-    """An instance with that id is still running (409)."""
-
-
-class PreconditionFailed(DevhostError):
-    """The instance is in a state the operation does not apply to (412)."""
+    """An instance with that id is still running: the extension 3.x's OrchestrationAlreadyExistsException, which its
+    HTTP API answers with a 500."""
 
 
 class InvalidOperation(DevhostError):
-    """The operation is not valid now (the host answers 500), e.g. suspending a suspended instance."""
+    """The operation is not valid now: the extension's InvalidOperationException, a 500 (suspending a suspended
+    instance, rewinding one that has not failed)."""
 
 
 class WorkerCrashed(DevhostError):

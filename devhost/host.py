@@ -179,7 +179,9 @@ class Host:
         self.travel = TimeTravel(self.clock, [self.dispatcher, self.timers], self._keep_clock)
         orchestrators = sorted(i.fn.spec.durable_name for i in self.invocations.values()
                                if i.fn.spec.kind == "orchestration")
-        ops = Operations(self.store, lambda: orchestrators, self.clock, self.dispatcher.hand_on)
+        entities = sorted(i.fn.spec.name for i in self.invocations.values() if i.fn.spec.kind == "entity")
+        ops = Operations(self.store, lambda: orchestrators, self.clock, self.dispatcher.hand_on,
+                         entities=lambda: entities)
         self.ops = ops
         specs = sorted((i.fn.spec for i in self.invocations.values()), key=lambda s: s.name.lower())
         admin = AdminApi([function_metadata(s, self.public_origin, self.config.route_prefix) for s in specs],

@@ -18,7 +18,7 @@ from azure.functions import meta
 from . import jsontext
 from .bindings import Invocation, client_inputs, http_datum
 from .bodies import DEFAULT_LIMIT, ByteBudget, release_body
-from .errors import (BadRequest, Conflict, DevhostError, Gone, NotFound, PreconditionFailed, StoreUnavailable,
+from .errors import (BadRequest, Conflict, DevhostError, Gone, InvalidOperation, NotFound, StoreUnavailable,
                      WorkerUnavailable)
 from .guard import Guard, Refusal
 from .model import RPC_PATH, TERMINAL_STATUSES, WEBHOOK_PATH, EntityQuery, Query, RuntimeStatus
@@ -31,6 +31,7 @@ WEBHOOK, RPC = WEBHOOK_PATH, RPC_PATH
 DASHBOARD_PATH = "/devhost/"
 DASHBOARD_FILES = Path(__file__).resolve().parent / "dashboard"
 JSON_READER_EXCEPTION = "Newtonsoft.Json.JsonReaderException"
+EMPTY_KEY = "$"  # the entity key that stands for the empty key in GET entities/{name}/$
 MAX_TOP = 2**31 - 1  # top is an Int32 in the extension
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 RUNNING_STATUSES = {RuntimeStatus.Pending, RuntimeStatus.Running, RuntimeStatus.ContinuedAsNew,
@@ -60,18 +61,24 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return web.Response(status=404)
     except Gone:
         return web.Response(status=410)
-    except PreconditionFailed:
-        return web.Response(status=412)
-    except Conflict as exc:
-        return web.json_response(_error_body("One or more of the arguments submitted is incorrect", exc,
-                                             "System.InvalidOperationException"), status=409)
     except StoreUnavailable as exc:  # the store said why in the log, once; the caller may try again later
         return web.json_response({"Message": f"devhost cannot take this request now: {exc}"}, status=503)
-    except Exception as exc:  # InvalidOperation and anything unexpected: the host's 500
+    except Exception as exc:  # Conflict, InvalidOperation and anything unexpected: the host's 500
         if not isinstance(exc, DevhostError):
             log.exception("devhost: %s %s failed", request.method, request.path)
         return web.json_response(_error_body("Something went wrong while processing your request", exc,
-                                             f"System.{type(exc).__name__}"), status=500)
+                                             _EXCEPTION_TYPES.get(type(exc), f"System.{type(exc).__name__}")),
+                                 status=500)
+
+
+# The .NET exceptions the extension's 500s name for devhost's own errors.
+_EXCEPTION_TYPES = {Conflict: "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
+                    InvalidOperation: "System.InvalidOperationException"}
+
+
+def _continuation(token: str | None) -> dict[str, str]:
+    """The continuation header, on every page as the extension adds it: empty on the last page."""
+    return {"x-ms-continuation-token": token or ""}
 
 
 def _param(request: web.Request, name: str) -> str | None:
@@ -160,12 +167,21 @@ class DurableApi:
         name = request.match_info["functionName"]
         instance_id = request.match_info.get("instanceId")
         input_text = await _json_text(request)
-        # Create-and-wait only when both timeout and pollingInterval are given, as the extension does; checked
-        # before starting, so a rejected request starts nothing.
+        deadline, interval = self._wait_times(request)
+        instance_id = self.ops.start(name, instance_id, input_text, _param(request, "version") or "")
+        return await self._wait_or_accept(request, instance_id, deadline, interval)
+
+    def _wait_times(self, request: web.Request) -> tuple[float | None, float | None]:
+        """`timeout` and `pollingInterval` of a start or restart; checked before anything starts."""
         deadline, interval = _seconds(request, "timeout"), _seconds(request, "pollingInterval")
         if deadline is not None and interval is not None and interval > deadline:
             raise BadRequest(f"Total timeout {deadline} should be bigger than retry timeout {interval}")
-        instance_id = self.ops.start(name, instance_id, input_text, _param(request, "version") or "")
+        return deadline, interval
+
+    async def _wait_or_accept(self, request: web.Request, instance_id: str, deadline: float | None,
+                              interval: float | None) -> web.StreamResponse:
+        """Create-and-wait when both timeout and pollingInterval are given, as the extension does: the output when
+        the instance completes in time, its status when it fails or is terminated, else the check-status 202."""
         if deadline is None or interval is None:
             return self._accepted(request, instance_id)
         loop = asyncio.get_running_loop()
@@ -207,14 +223,15 @@ class DurableApi:
     async def query(self, request: web.Request) -> web.StreamResponse:
         # OrchestrationStatusQueryCondition.ShowInput defaults to true (extension 2.1 and later)
         items, token = self.ops.query(self._query(request), _flag(request, "showInput", True))
-        headers = {"x-ms-continuation-token": token} if token else {}
-        return web.json_response(items, headers=headers)
+        return web.json_response(items, headers=_continuation(token))
 
     async def purge(self, request: web.Request) -> web.StreamResponse:
         deleted = self.ops.purge(request.match_info["instanceId"])
         return web.json_response({"instancesDeleted": deleted})
 
     async def purge_by(self, request: web.Request) -> web.StreamResponse:
+        if not _param(request, "createdTimeFrom"):  # the extension answers this one with a JSON string
+            return web.json_response("Please provide value for 'createdTimeFrom' parameter.", status=400)
         deleted = self.ops.purge_by(self._query(request))
         if deleted == 0:
             return web.Response(status=404)
@@ -233,8 +250,9 @@ class DurableApi:
             self.ops.rewind(instance_id, reason)
         elif op == "restart":
             new_id = _param(request, "restartWithNewInstanceId")
+            deadline, interval = self._wait_times(request)
             restarted = self.ops.restart(instance_id, new_id is None or new_id.lower() != "false")
-            return self._accepted(request, restarted)
+            return await self._wait_or_accept(request, restarted, deadline, interval)
         else:
             raise web.HTTPNotFound()
         return web.Response(status=202)
@@ -256,13 +274,13 @@ class DurableApi:
                             last_operation_to=parse_time(_param(request, "lastOperationTimeTo")), top=_top(request),
                             continuation=request.headers.get("x-ms-continuation-token") or None)
         items, token = self.ops.list_entities(query, _flag(request, "fetchState"))
-        headers = {"x-ms-continuation-token": token} if token else {}
-        return web.json_response(items, headers=headers)
+        return web.json_response(items, headers=_continuation(token))
 
     async def entity(self, request: web.Request) -> web.StreamResponse:
         name, key = request.match_info["entityName"], request.match_info["entityKey"]
-        if request.method == "GET":
-            return web.Response(text=self.ops.read_entity(name, key), content_type="application/json")
+        if request.method == "GET":  # "$" reads the entity whose key is empty (only on GET, as in the extension)
+            return web.Response(text=self.ops.read_entity(name, "" if key == EMPTY_KEY else key),
+                                content_type="application/json")
         if request.method not in ("POST", "DELETE"):
             raise web.HTTPNotFound()
         operation = "delete" if request.method == "DELETE" else (_param(request, "op") or "")
@@ -294,7 +312,16 @@ class DurableApi:
             web.get(prefix + "/entities/{entityName}", self.list_entities),
             web.get(prefix + "/entities/{entityName}/", self.list_entities),
             web.route("*", prefix + "/entities/{entityName}/{entityKey}", self.entity),
+            web.post(prefix + "/entities/{entityName}", self.entity_without_key),
+            web.post(prefix + "/entities/{entityName}/", self.entity_without_key),
+            web.delete(prefix + "/entities/{entityName}", self.entity_without_key),
+            web.delete(prefix + "/entities/{entityName}/", self.entity_without_key),
         ]
+
+    async def entity_without_key(self, request: web.Request) -> web.StreamResponse:
+        """POST or DELETE entities/{name}: the extension's EntityId refuses the missing key (ArgumentNullException,
+        answered with its message alone)."""
+        raise BadRequest("Invalid entity id: entity key must not be null. (Parameter 'entityKey')", bare=True)
 
 
 class FunctionRoutes:

@@ -74,6 +74,7 @@ class ActionType(enum.IntEnum):
 
 
 HTTP_ACTIVITY_NAME = "BuiltIn::HttpActivity"
+ENTITY_REQUEST = "op"  # the event name of a request to an entity (the extension's RequestMessage)
 
 # Triggers devhost can fire; a function with any other trigger is listed as not loaded.
 TRIGGER_KINDS = {

@@ -10,8 +10,8 @@ from typing import Any, Callable
 from . import events as ev
 from . import jsontext
 from .clock import Clock, new_id
-from .errors import BadRequest, Gone, InvalidOperation, NotFound, PreconditionFailed
-from .model import (TERMINAL_STATUSES, ActivityWork, EntityQuery, EventType, Instance, Message, NewInstance,
+from .errors import BadRequest, Gone, InvalidOperation, NotFound
+from .model import (ENTITY_REQUEST, TERMINAL_STATUSES, ActivityWork, EntityQuery, EventType, Instance, Message, NewInstance,
                     OutgoingMessage, Query, RuntimeStatus, ScheduledActivity, parse_timestamp, utc)
 from .status import entity_status, history_events, status_payload
 from .store import Store
@@ -49,9 +49,10 @@ class Operations:
     """The management operations of docs/protocol.md §2–3 over the store."""
 
     def __init__(self, store: Store, orchestrators: Callable[[], list[str]], clock: Clock, hand_on: HandOn,
-                 ids: Callable[[], str] = new_id) -> None:
+                 ids: Callable[[], str] = new_id, entities: Callable[[], list[str] | None] = lambda: None) -> None:
         self.store = store
         self.orchestrators = orchestrators
+        self.entities = entities  # the app's entity functions; None: not checked
         self.clock = clock
         self.hand_on = hand_on
         self.ids = ids
@@ -141,11 +142,9 @@ class Operations:
         self._send(instance_id, ev.execution_resumed(self.clock.now(), reason), RuntimeStatus.Running)
 
     def purge(self, instance_id: str) -> int:
-        """Delete a finished instance and its history; PreconditionFailed for an unfinished one."""
-        instance = self._existing(instance_id)
-        if instance.status not in TERMINAL_STATUSES:
-            raise PreconditionFailed(f"The instance '{instance_id}' is {instance.status.value}; only completed, "
-                                     f"failed or terminated instances can be purged.")
+        """Delete an instance, its history, inbox and work, whatever its status (the extension 3.x purges a running
+        one too: its storage provider deletes by id); NotFound when there is none."""
+        self._existing(instance_id)
         return self.store.purge([instance_id])
 
     def purge_by(self, query: Query) -> int:
@@ -161,8 +160,9 @@ class Operations:
     def restart(self, instance_id: str, new_instance_id: bool = True) -> str:
         """Start the instance's orchestrator again with the same input, under a new id or the same one."""
         instance = self.store.get_instance(instance_id)
-        if instance is None or instance_id.startswith("@"):
-            raise BadRequest(f"An orchestration with the instanceId {instance_id} was not found.")
+        if instance is None or instance_id.startswith("@"):  # the extension's text, its spelling included
+            raise BadRequest(f"An orchestrastion with the instanceId {instance_id} was not found.",
+                             "InstanceId does not match a valid orchestration instance.")
         target = None if new_instance_id else instance_id
         return self.start(instance.name, target, instance.input, instance.version)
 
@@ -172,9 +172,8 @@ class Operations:
         if instance.status in TERMINAL_STATUSES - {RuntimeStatus.Failed}:
             raise Gone(f"The instance '{instance_id}' is {instance.status.value}; only failed instances can be "
                        f"rewound.")  # the extension's 410, which the SDK's rewind() reports as such
-        if instance.status != RuntimeStatus.Failed:
-            raise PreconditionFailed(f"The instance '{instance_id}' is {instance.status.value}; only failed "
-                                     f"instances can be rewound.")
+        if instance.status != RuntimeStatus.Failed:  # the extension's InvalidOperationException: a 500
+            raise InvalidOperation("The rewind operation is only supported on failed orchestration instances.")
         history, retry, children = _rewound(self.store.get_history(instance_id))
         now = self.clock.now()
         for child in children:
@@ -190,12 +189,26 @@ class Operations:
     def signal_entity(self, name: str, key: str, operation: str, input_text: str | None) -> None:
         """Signal an entity; `input_text` is the JSON text of the operation input (None: no input). As in the
         extension's RequestMessage.SetInput, the entity's batch then gets that value's JSON text, so the SDK
-        client's double-encoded `"5"` reaches get_input() as 5."""
+        client's double-encoded `"5"` reaches get_input() as 5. BadRequest, as the extension's ArgumentException,
+        for a key with control characters or an entity function the app does not have."""
+        if any(c == "\\" or ord(c) < 32 or 127 <= ord(c) < 160 for c in key):
+            # The extension passes the message and the parameter name to ArgumentException the other way round.
+            raise BadRequest("entityKey (Parameter 'Entity keys must not contain /, \\, #, ?, or control "
+                             "characters.')", bare=True)
+        known = self.entities()
+        if known is not None and name.lower() not in {n.lower() for n in known}:
+            # Word for word the extension's GetInvalidEntityFunctionMessage, which lists the known entities when
+            # the app has orchestrators.
+            names = "', '".join(known)
+            listing = (f"The following are the known entity functions: '{names}'." if self.orchestrators()
+                       else "No entity functions are currently registered!")
+            raise BadRequest(f"The function '{name}' doesn't exist, is disabled, or is not an entity function. "
+                             f"Additional info: {listing}", bare=True)
         request: dict[str, Any] = {"id": self.ids(), "op": operation, "signal": True}
         if input_text is not None:
             request["input"] = json.loads(input_text)
         entity = entity_instance_id(name, key)
-        self._send(entity, ev.event_raised(self.clock.now(), operation, json.dumps(request)))
+        self._send(entity, ev.event_raised(self.clock.now(), ENTITY_REQUEST, json.dumps(request)))
 
     def list_entities(self, query: EntityQuery, fetch_state: bool = False) -> tuple[list[dict[str, Any]], str | None]:
         """One page of entities that have state (DurableEntityStatus payloads) and the next page's token."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from .model import HTTP_ACTIVITY_NAME, ActionType, EventType, parse_timestamp
+from .model import ENTITY_REQUEST, HTTP_ACTIVITY_NAME, ActionType, EventType, parse_timestamp
 
 
 class NonDeterminism(Exception):
@@ -259,7 +259,8 @@ class ActionReplay:
                 f"A previous execution of this orchestration scheduled {what} with sequence ID {event_id} and name "
                 f"'{recorded}', but the current replay execution hasn't (yet?) scheduled this task. Was a change "
                 f"made to the orchestrator code after this instance had already started running?")
-        if item.kind != kind or (kind != EventType.TimerCreated and item.name != recorded):
+        if item.kind != kind or (kind != EventType.TimerCreated and item.name != recorded
+                                 and not (kind == EventType.EventSent and recorded == ENTITY_REQUEST)):
             raise NonDeterminism(
                 f"A previous execution of this orchestration scheduled {what} with sequence ID {event_id} and name "
                 f"'{recorded}', but the current replay execution scheduled {_KIND_WORDS[item.kind]} with name "

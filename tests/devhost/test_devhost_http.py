@@ -221,13 +221,16 @@ def test_start_with_an_invalid_instance_id_is_400(api, instance_id):
     assert api.request("GET", f"{RPC}/instances/").json() == []  # nothing was created
 
 
-def test_start_over_a_running_instance_is_409(api, base):
+def test_start_over_a_running_instance_is_the_extension_3s_500(api, base):
     api.start("busy")
 
     response = api.request("POST", f"{base}/orchestrators/HelloOrchestrator/busy")
 
-    assert response.status_code == 409
-    assert "An Orchestration instance with the status Pending already exists." in response.json()["ExceptionMessage"]
+    assert response.status_code == 500
+    body = response.json()
+    assert list(body) == ERROR_KEYS and body["Message"] == "Something went wrong while processing your request"
+    assert body["ExceptionType"] == "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException"
+    assert body["ExceptionMessage"] == "An Orchestration instance with the status Pending already exists."
 
 
 def test_start_with_a_body_that_is_not_json_is_400(api, base):
@@ -355,7 +358,7 @@ def test_query_lists_instances(three, base, path):
     assert [s["instanceId"] for s in response.json()] == ["q1", "q2", "q3"]
     assert response.json()[0]["input"] == "in"  # showInput defaults to true, as in the extension
     assert three.request("GET", base + path + "?showInput=false").json()[0]["input"] is None
-    assert "x-ms-continuation-token" not in response.headers
+    assert response.headers["x-ms-continuation-token"] == ""  # on the last page too, empty
 
 
 def test_query_filters(three, base):
@@ -375,7 +378,7 @@ def test_query_pages_with_the_continuation_token_header(three, base):
 
     assert [s["instanceId"] for s in first.json()] == ["q1", "q2"]
     assert [s["instanceId"] for s in second.json()] == ["q3"]
-    assert "x-ms-continuation-token" not in second.headers
+    assert second.headers["x-ms-continuation-token"] == ""  # on the last page too, empty
 
 
 @pytest.mark.parametrize(("path", "message"), [
@@ -411,11 +414,13 @@ def test_purge_of_an_unknown_instance_is_404(api, base):
     assert_empty(api.request("DELETE", f"{base}/instances/missing"), 404)
 
 
-def test_purge_of_a_running_instance_is_412(api, base):
+def test_purge_of_a_running_instance_deletes_it_as_the_extension_3_does(api, base):
     api.start("p")
 
-    assert api.request("DELETE", f"{base}/instances/p").status_code == 412
-    assert api.instance("p") is not None
+    response = api.request("DELETE", f"{base}/instances/p")
+
+    assert response.status_code == 200 and response.json() == {"instancesDeleted": 1}
+    assert api.instance("p") is None
 
 
 def test_purge_by_filter(api, base):
@@ -431,8 +436,11 @@ def test_purge_by_filter(api, base):
     assert_empty(api.request("DELETE", f"{base}/instances?createdTimeFrom=2024-05-01T00:00:00Z"), 404)
 
 
-def test_purge_by_filter_without_created_time_from_is_400(api, base):
-    assert_argument_error(api.request("DELETE", f"{base}/instances/"), "createdTimeFrom")
+def test_purge_by_filter_without_created_time_from_is_400_with_a_json_string(api, base):
+    response = api.request("DELETE", f"{base}/instances/")
+
+    assert response.status_code == 400
+    assert response.json() == "Please provide value for 'createdTimeFrom' parameter."
 
 
 # -- terminate, suspend, resume, rewind ---------------------------------------------------------------
@@ -487,10 +495,15 @@ def test_rewind_of_a_failed_instance_is_202(api, base):
     assert api.instance("r").status == RuntimeStatus.Running
 
 
-def test_rewind_of_an_instance_that_did_not_fail_is_412(api, base):
+def test_rewind_of_an_instance_that_did_not_fail_is_the_extension_3s_500(api, base):
     api.start("r")
 
-    assert api.request("POST", f"{base}/instances/r/rewind").status_code == 412
+    response = api.request("POST", f"{base}/instances/r/rewind")
+
+    assert response.status_code == 500
+    body = response.json()
+    assert list(body) == ERROR_KEYS and body["ExceptionType"] == "System.InvalidOperationException"
+    assert body["ExceptionMessage"] == "The rewind operation is only supported on failed orchestration instances."
 
 
 def test_an_unknown_instance_operation_is_404(api, base):
@@ -523,15 +536,23 @@ def test_restart_with_the_same_id(api, base, flag):
     assert api.instance("r").status == RuntimeStatus.Pending
 
 
-def test_restart_of_a_running_instance_under_its_id_is_409(api, base):
+def test_restart_of_a_running_instance_under_its_id_is_the_extension_3s_500(api, base):
     api.start("r")
 
-    assert api.request("POST", f"{base}/instances/r/restart?restartWithNewInstanceId=false").status_code == 409
+    response = api.request("POST", f"{base}/instances/r/restart?restartWithNewInstanceId=false")
+
+    assert response.status_code == 500
+    assert response.json()["ExceptionType"] == "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException"
 
 
 def test_restart_of_an_unknown_instance_is_400(api, base):
-    assert_argument_error(api.request("POST", f"{base}/instances/missing/restart"),
-                          "An orchestration with the instanceId missing was not found.")
+    response = api.request("POST", f"{base}/instances/missing/restart")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert list(body) == ERROR_KEYS and body["ExceptionType"] == "System.ArgumentException"
+    assert body["Message"] == "InstanceId does not match a valid orchestration instance."
+    assert body["ExceptionMessage"] == "An orchestrastion with the instanceId missing was not found."  # sic
 
 
 # -- raise event ------------------------------------------------------------------------------------
@@ -582,7 +603,9 @@ def test_signal_entity_is_202_and_queues_the_operation(api, base):
     assert_empty(api.request("POST", f"{base}/entities/Counter/k?op=add", json=5), 202)
     assert_empty(api.request("DELETE", f"{base}/entities/Counter/k"), 202)
 
-    assert [e["Name"] for e in api.inbox("@counter@k")] == ["add", "delete"]
+    inbox = api.inbox("@counter@k")
+    assert [e["Name"] for e in inbox] == ["op", "op"]  # the extension's name for every entity request
+    assert [json.loads(e["Input"])["op"] for e in inbox] == ["add", "delete"]
 
 
 @pytest.fixture
@@ -610,7 +633,7 @@ def test_entity_listing_lists_every_entity_with_state(entities, base, path):
          "state": None},
         {"entityId": {"name": "counter", "key": "c"}, "lastOperationTime": "2024-05-01T12:00:04.2500000Z",
          "state": None}]
-    assert "x-ms-continuation-token" not in response.headers
+    assert response.headers["x-ms-continuation-token"] == ""  # on the last page too, empty
 
 
 def test_entity_listing_by_name_with_state(entities, base):

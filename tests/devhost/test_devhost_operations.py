@@ -9,7 +9,7 @@ import pytest
 
 from devhost import events as ev
 from devhost.clock import Clock, new_id
-from devhost.errors import BadRequest, Conflict, Gone, InvalidOperation, NotFound, PreconditionFailed
+from devhost.errors import BadRequest, Conflict, Gone, InvalidOperation, NotFound
 from devhost.model import EpisodeOutcome, EventType, Query, RuntimeStatus
 from devhost.operations import Operations, entity_instance_id, orchestrator_input, parse_time, validate_instance_id
 
@@ -301,14 +301,13 @@ def test_purge_of_an_unknown_instance_is_not_found(ops):
 
 
 @pytest.mark.parametrize("status", [RuntimeStatus.Pending, RuntimeStatus.Running, RuntimeStatus.Suspended])
-def test_purge_of_an_unfinished_instance_is_a_failed_precondition(ops, status):
+def test_purge_of_an_unfinished_instance_deletes_it_as_the_extension_3_does(ops, status):
     ops.start("HelloOrchestrator", "i")
     if status != RuntimeStatus.Pending:
         set_status(ops, "i", status)
 
-    with pytest.raises(PreconditionFailed):
-        ops.purge("i")
-    assert ops.store.get_instance("i") is not None
+    assert ops.purge("i") == 1
+    assert ops.store.get_instance("i") is None and ops.store.get_history("i") == []
 
 
 def test_purge_by_filter_needs_created_time_from(ops):
@@ -360,7 +359,7 @@ def test_restart_under_the_same_id_of_a_running_instance_is_a_conflict(ops):
 
 
 def test_restart_of_an_unknown_instance_is_a_bad_request(ops):
-    with pytest.raises(BadRequest, match="An orchestration with the instanceId missing was not found."):
+    with pytest.raises(BadRequest, match="An orchestrastion with the instanceId missing was not found."):
         ops.restart("missing")
 
 
@@ -390,10 +389,11 @@ def test_rewind_of_an_unknown_instance_is_not_found(ops):
         ops.rewind("missing", None)
 
 
-@pytest.mark.parametrize("status, error", [(RuntimeStatus.Running, PreconditionFailed),
+@pytest.mark.parametrize("status, error", [(RuntimeStatus.Running, InvalidOperation),
                                            (RuntimeStatus.Completed, Gone), (RuntimeStatus.Terminated, Gone)])
 def test_rewind_of_an_instance_that_did_not_fail_is_refused(ops, status, error):
-    # A finished instance is Gone (the extension's 410, which the SDK's rewind() expects); a running one 412.
+    # A finished instance is Gone (the extension's 410, which the SDK's rewind() expects); for a running one the
+    # extension's client throws InvalidOperationException (a 500).
     ops.start("HelloOrchestrator", "i")
     set_status(ops, "i", status)
 
@@ -410,7 +410,7 @@ def test_signal_entity_puts_a_request_in_the_entitys_inbox(ops, handed):
     ops.signal_entity("Counter", "k", "add", "5")
 
     (request,) = inbox_events(ops, "@counter@k")
-    assert (request["EventType"], request["Name"]) == (EventType.EventRaised, "add")
+    assert (request["EventType"], request["Name"]) == (EventType.EventRaised, "op")  # the extension's name
     body = json.loads(request["Input"])
     assert (body["op"], body["signal"]) == ("add", True)
     assert handed.messages[-1].instance_id == "@counter@k"

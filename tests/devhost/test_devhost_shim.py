@@ -462,7 +462,8 @@ def test_signal_and_call_entity_send_requests_and_the_answer_resumes_the_caller(
     d = Driver(uses_counter)
     decision = d.episode()
 
-    assert d.scheduled() == [(0, "EventSent", "add"), (1, "EventSent", "get")]
+    # Every entity request is the event "op" in history, as the extension names its RequestMessage.
+    assert d.scheduled() == [(0, "EventSent", "op"), (1, "EventSent", "op")]
     signal, call = (json.loads(m.event["Input"]) for m in decision.messages)
     assert [m.instance_id for m in decision.messages] == ["@counter@k1", "@counter@k1"]
     assert (signal["op"], signal["signal"], signal["input"]) == ("add", True, "5")

@@ -72,7 +72,8 @@ def test_entity_messages_in_the_history(host):
                      "EventSent", "EventRaised", "ExecutionCompleted"]
     sent = [e for e in events if e["EventType"] == "EventSent"]
     assert {e["InstanceId"] for e in sent} == {f"@counter@{key}"}
-    assert [e["Name"] for e in sent] == ["add", "get", "add", "fail"]
+    assert [e["Name"] for e in sent] == ["op"] * 4  # every entity request is "op", as the extension names it
+    assert [json.loads(e["Input"])["op"] for e in sent] == ["add", "get", "add", "fail"]
 
 
 # -- from clients ----------------------------------------------------------------------------------------------
@@ -138,7 +139,9 @@ def test_webhook_rejects_bad_entity_requests_and_changes_nothing(host):
     assert bad.status_code == 400  # the extension's answer for this one is a message alone
     assert list(bad.json()) == ["Message"] and bad.json()["Message"].startswith("Could not parse JSON content: ")
     assert host.http.put(url, params={"op": "add"}, json="1", timeout=10).status_code == 404
-    assert host.http.post(host.url(f"{ENTITIES}/Counter"), timeout=10).status_code == 404
+    no_key = host.http.post(host.url(f"{ENTITIES}/Counter"), timeout=10)  # the extension's EntityId refuses it
+    assert no_key.status_code == 400
+    assert no_key.json() == {"Message": "Invalid entity id: entity key must not be null. (Parameter 'entityKey')"}
     assert barrier(host, key) == 3
 
 
@@ -284,3 +287,32 @@ def test_host_killed_in_the_middle_of_a_batch_reruns_the_batch_once(devhost_fact
     # ...and after the crash the whole batch runs again, from the committed state: each add counts once.
     assert barrier(restartable, key) == 100
     assert Path(f"{second}.held").exists()
+
+
+# -- as the extension 3.x's HTTP API answers (issue 7) ---------------------------------------------------------
+def test_signalling_an_entity_the_app_does_not_have_is_400_and_nothing_is_queued(host):
+    response = host.http.post(host.url(f"{ENTITIES}/NoSuch/k"), params={"op": "add"}, json=1, timeout=10)
+    assert response.status_code == 400
+    assert response.json() == {"Message": "The function 'NoSuch' doesn't exist, is disabled, or is not an entity "
+                                          "function. Additional info: The following are the known entity functions: "
+                                          "'Counter', 'Recorder'."}
+    with pytest.raises(Exception, match="400"):  # the SDK client raises on anything but 202
+        host.sdk(lambda c: c.signal_entity(df.EntityId("NoSuch", "k"), "add", 1))
+    assert host.http.get(host.url(f"{ENTITIES}/NoSuch/k"), timeout=10).status_code == 404
+
+
+def test_dollar_reads_the_empty_key_and_a_missing_key_is_refused(host):
+    """As in the extension: GET entities/{name}/$ reads the entity whose key is empty; on POST "$" is a key like any
+    other; POST or DELETE without a key is refused by its EntityId."""
+    assert host.http.post(host.url(f"{ENTITIES}/Counter/$"), params={"op": "add"}, json="2", timeout=10).status_code \
+        == 202
+
+    def listed() -> bool:
+        page = host.http.get(host.url(f"{ENTITIES}/Counter"), params={"fetchState": "true"}, timeout=10).json()
+        return any(e["entityId"]["key"] == "$" and e["state"] == 2 for e in page)
+
+    poll(listed, timeout=10, what="the entity with key $ to hold 2")
+    assert host.http.get(host.url(f"{ENTITIES}/Counter/$"), timeout=10).status_code == 404  # no entity with key ""
+    for method in ("POST", "DELETE"):
+        refused = host.http.request(method, host.url(f"{ENTITIES}/Counter/"), timeout=10)
+        assert refused.status_code == 400 and refused.json()["Message"].startswith("Invalid entity id")

@@ -46,7 +46,7 @@ def sdk_error(host: Client, call: Any) -> str:
 
 
 # -- start with an explicit instance id --------------------------------------------------------------------------
-def test_start_with_an_explicit_id_and_409_while_it_runs(host):
+def test_start_with_an_explicit_id_and_the_extension_3s_500_while_it_runs(host):
     instance_id = unique()
     response = host.http.post(host.url(f"{WEBHOOK}/orchestrators/Waiter/{instance_id}"), json={"n": 1}, timeout=10)
     assert response.status_code == 202
@@ -54,8 +54,9 @@ def test_start_with_an_explicit_id_and_409_while_it_runs(host):
     assert response.headers["Location"] == response.json()["statusQueryGetUri"]
     host.wait(instance_id, statuses=("Running",))
     again = host.http.post(host.url(f"{WEBHOOK}/orchestrators/Waiter/{instance_id}"), json={"n": 2}, timeout=10)
-    assert again.status_code == 409
+    assert again.status_code == 500  # OrchestrationAlreadyExistsException, which the extension 3.x does not map
     assert again.json()["ExceptionMessage"] == "An Orchestration instance with the status Running already exists."
+    assert again.json()["ExceptionType"] == "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException"
     assert host.status(instance_id).json()["input"] == {"n": 1}  # the running instance is untouched
     # The SDK client says so too; the app's HTTP starter (start_new with the route's id) fails.
     assert "already exists" in sdk_error(host, lambda c: c.start_new("Waiter", instance_id, None))
@@ -245,7 +246,9 @@ def test_rewind_refuses_what_did_not_fail(host):
     assert sdk_error(host, lambda c: c.rewind(finished, "x")) == \
         "The rewind operation is only supported on failed orchestration instances."
     waiting = running(host)
-    assert host.post_op(waiting, "rewind", reason="x").status_code == 412
+    refused = host.post_op(waiting, "rewind", reason="x")  # the extension client's InvalidOperationException
+    assert refused.status_code == 500
+    assert refused.json()["ExceptionMessage"] == "The rewind operation is only supported on failed orchestration instances."
     assert host.status(waiting).json()["runtimeStatus"] == "Running"
     assert host.post_op("no-such-instance", "rewind", reason="x").status_code == 404
     assert sdk_error(host, lambda c: c.rewind("no-such-instance", "x")) == "No instance with ID no-such-instance found."
@@ -275,11 +278,11 @@ def test_restart_with_the_same_id(host):
     assert response.status_code == 202 and response.json()["id"] == instance_id
     again = host.wait(instance_id, statuses=("Running",))
     assert again["input"] == {"keep": "me"} and again["output"] is None
-    # while it runs, restarting it under its own id is a conflict
+    # while it runs, restarting it under its own id fails as starting it again does (the extension 3.x's 500)
     conflict = host.post_op(instance_id, "restart", restartWithNewInstanceId="false")
-    assert conflict.status_code == 409
+    assert conflict.status_code == 500
     assert sdk_error(host, lambda c: c.restart(instance_id, False)) == \
-        "The operation failed with an unexpected status code 409"
+        "The operation failed with an unexpected status code 500"
     host.raise_event(instance_id, "go", "second life")
     assert host.wait(instance_id)["output"] == {"input": {"keep": "me"}, "event": "second life"}
 
@@ -287,6 +290,22 @@ def test_restart_with_the_same_id(host):
 def test_restart_of_an_unknown_instance_is_400(host):
     response = host.post_op("no-such-instance", "restart")
     assert response.status_code == 400
-    assert response.json()["Message"] == "One or more of the arguments submitted is incorrect"
+    assert response.json()["Message"] == "InstanceId does not match a valid orchestration instance."
     assert sdk_error(host, lambda c: c.restart("no-such-instance")) == \
         "The operation failed with an unexpected status code 400"
+
+
+def test_restart_honours_timeout_and_polling_interval_as_start_does(host):
+    """The extension's restart waits as its start does: the output when the new instance completes in time, the
+    check-status 202 when it does not."""
+    done = start(host, "Quick", {"n": 7})
+    host.wait(done)
+    waited = host.post_op(done, "restart", timeout=10, pollingInterval=0.05)
+    assert (waited.status_code, waited.json()) == (200, {"n": 7})
+    still = running(host, {"n": 8})
+    host.post_op(still, "terminate", reason="stop")
+    host.wait(still)
+    accepted = host.post_op(still, "restart", timeout=0.2, pollingInterval=0.05)
+    assert accepted.status_code == 202 and set(accepted.json()) == CHECK_STATUS_KEYS
+    refused = host.post_op(done, "restart", timeout=1, pollingInterval=5)
+    assert refused.status_code == 400 and "should be bigger than retry timeout" in refused.json()["ExceptionMessage"]
