@@ -30,6 +30,8 @@ log = logging.getLogger("devhost")
 WEBHOOK, RPC = WEBHOOK_PATH, RPC_PATH
 DASHBOARD_PATH = "/devhost/"
 DASHBOARD_FILES = Path(__file__).resolve().parent / "dashboard"
+OPENAPI_PATH = "/devhost/openapi.json"
+OPENAPI_FILE = Path(__file__).resolve().parent / "openapi.json"
 JSON_READER_EXCEPTION = "Newtonsoft.Json.JsonReaderException"
 EMPTY_KEY = "$"  # the entity key that stands for the empty key in GET entities/{name}/$
 MAX_TOP = 2**31 - 1  # top is an Int32 in the extension
@@ -525,10 +527,16 @@ def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str, admi
     app.router.add_get(DASHBOARD_PATH.rstrip("/"), _dashboard_redirect)
     app.router.add_get(DASHBOARD_PATH, _dashboard_page)
     app.router.add_get(DASHBOARD_PATH + "instances/{instanceId:.+}", _dashboard_page)  # a deep link as a path
+    app.router.add_get(OPENAPI_PATH, _openapi)
     app.router.add_static(DASHBOARD_PATH.rstrip("/"), DASHBOARD_FILES)
     prefix = f"/{route_prefix}" if route_prefix else ""
     app.router.add_route("*", prefix + "/{tail:.*}", functions.handle)
     return app
+
+
+async def _openapi(request: web.Request) -> web.Response:
+    """The OpenAPI 3 description of the management API (devhost/openapi.json, docs/http-api.md)."""
+    return web.FileResponse(OPENAPI_FILE, headers={"Content-Type": "application/json"})
 
 
 async def _home(request: web.Request) -> web.Response:
