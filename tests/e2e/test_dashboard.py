@@ -390,8 +390,9 @@ def test_rewind_restart_and_purge(waiter, tabs, tmp_path):
     assert waiter.wait(new_id)["output"] == ["before", "recovered"]  # the marker is there: no failure this time
 
     page.get_by_label("Restart under a new ID").uncheck()
-    def started() -> str:
-        return waiter.history(instance_id)[0]["Timestamp"]  # ExecutionStarted, to the 100 ns
+    def started() -> str:  # ExecutionStarted, to the 100 ns; none yet while the restarted run is Pending
+        history = waiter.history(instance_id)
+        return history[0]["Timestamp"] if history else ""
 
     first_run = started()
     confirm(page, "Restart")  # the same id: a fresh run, started anew
