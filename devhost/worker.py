@@ -108,13 +108,23 @@ class WorkerProcess:
             reader, self.writer = await asyncio.open_connection(sock=ours)
             kind, specs, skipped = await _read(reader)
         except (asyncio.IncompleteReadError, ConnectionError, EOFError, pickle.UnpicklingError, ValueError) as exc:
-            self.kill()
-            code = await self.process.wait()
+            code = await self._exit_code()
             raise WorkerStartFailed(f"the worker process exited with code {code} while starting") from exc
         assert kind == "hello", kind
         self.hello = WorkerHello(sorted(s.name for s in specs), skipped, specs)
         self.reader_task = asyncio.get_running_loop().create_task(self._read_loop(reader))
         return self.hello
+
+    async def _exit_code(self) -> int | None:
+        """The exit code of a worker whose pipe ended: let it exit on its own first, killing it only if it lingers.
+        Killing at once races the child watcher: Popen.send_signal polls, and a poll that reaps a process the
+        watcher is about to reap leaves asyncio with no exit code (it then reports 255)."""
+        assert self.process is not None
+        try:
+            return await asyncio.wait_for(asyncio.shield(self.process.wait()), 1.0)
+        except asyncio.TimeoutError:
+            self.kill()
+            return await self.process.wait()
 
     async def _read_loop(self, reader: asyncio.StreamReader) -> None:
         try:
