@@ -112,6 +112,16 @@ def sub_orchestration_failed(task_scheduled_id: int, reason: str, details: str =
                   Details=details)
 
 
+def chain_history(orchestrator: str, activity: str, inputs: list[Any], results: list[Any],
+                  episode: int) -> list[dict[str, Any]]:
+    """The history the host sends for episode 1..n of an activity chain: one more call completed per episode."""
+    events = [orchestrator_started(0), execution_started(orchestrator)]
+    for task_id in range(episode - 1):
+        events += [task_scheduled(task_id, activity, inputs[task_id], at=task_id), orchestrator_completed(task_id),
+                   orchestrator_started(task_id + 1), task_completed(task_id, results[task_id], at=task_id + 1)]
+    return events
+
+
 def orchestration_context(history: list[dict[str, Any]], *, input: Any = None,
                           instance_id: str = "instance-1", parent_instance_id: str | None = None) -> str:
     """Return the orchestration trigger's JSON text for `history`.

@@ -7,15 +7,7 @@ import pytest
 from azure.functions import meta
 from azure.functions.durable_functions import OrchestrationTriggerConverter
 
-from history import (
-    execution_started,
-    orchestration_context,
-    orchestrator_completed,
-    orchestrator_started,
-    task_completed,
-    task_failed,
-    task_scheduled,
-)
+from history import chain_history, orchestration_context, task_failed
 
 orchestrator = importlib.import_module("HelloOrchestrator")
 
@@ -30,15 +22,7 @@ def call_hello(city):
 
 def history_for_episode(episode):
     """History as the host sends it for episode 1..4: one more Hello completed per episode."""
-    events = [orchestrator_started(0), execution_started("HelloOrchestrator")]
-    for task_id in range(episode - 1):
-        events += [
-            task_scheduled(task_id, "Hello", CITIES[task_id], at=task_id),
-            orchestrator_completed(task_id),
-            orchestrator_started(task_id + 1),
-            task_completed(task_id, GREETINGS[task_id], at=task_id + 1),
-        ]
-    return events
+    return chain_history("HelloOrchestrator", "Hello", CITIES, GREETINGS, episode)
 
 
 def replay(history):

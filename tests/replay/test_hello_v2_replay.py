@@ -6,8 +6,7 @@ import pytest
 from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter, OrchestrationTriggerConverter
 
-from history import execution_started, orchestration_context, orchestrator_completed, orchestrator_started, \
-    task_completed, task_failed, task_scheduled
+from history import chain_history, orchestration_context, task_failed
 from v2_app import v2_functions
 
 FUNCTIONS = v2_functions("hello_v2")
@@ -22,11 +21,7 @@ def call_hello(city):
 
 def history_for_episode(episode):
     """History as the host sends it for episode 1..4: one more hello completed per episode."""
-    events = [orchestrator_started(0), execution_started("hello_orchestrator")]
-    for task_id in range(episode - 1):
-        events += [task_scheduled(task_id, "hello", CITIES[task_id], at=task_id), orchestrator_completed(task_id),
-                   orchestrator_started(task_id + 1), task_completed(task_id, GREETINGS[task_id], at=task_id + 1)]
-    return events
+    return chain_history("hello_orchestrator", "hello", CITIES, GREETINGS, episode)
 
 
 def run(history):
