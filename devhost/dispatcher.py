@@ -7,7 +7,6 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import replace
 from typing import Any, Callable
 
 from . import engine, entities
@@ -15,7 +14,7 @@ from . import events as ev
 from .bindings import Invocation, returned, string_datum
 from .clock import Clock, new_id
 from .errors import StoreUnavailable, WorkerCrashed
-from .failures import guarded
+from .failures import guarded, missing_activity
 from .http_activity import HttpActivity
 from .model import TERMINAL_STATUSES, ActivityWork, EpisodeOutcome, HTTP_ACTIVITY_NAME, Message, NewInstance
 from .operations import orchestrator_input
@@ -358,26 +357,23 @@ class Dispatcher:
             self._record(work, event)
 
     async def _run_activity(self, work: ActivityWork) -> dict[str, Any]:
-        """Run one activity (or the built-in HTTP activity); its failure becomes a TaskFailed event."""
+        """Run one activity (or the built-in HTTP activity); its failure becomes a TaskFailed event worded as the
+        extension words it (devhost/failures.py)."""
         started = time.perf_counter()
         if work.name == HTTP_ACTIVITY_NAME:
             result, failure = await guarded(self.http_activity.run(work.input))
-            if failure is not None:  # devhost's own stack would tell the orchestration nothing
-                failure = replace(failure, stack_trace="")
+            failed = failure.http_activity_failed() if failure is not None else None
         else:
-            datum, failure = await guarded(self._activity(work))
+            invocation = self.by_kind["activity"].get(work.name.lower())
+            if invocation is None:  # scheduled, and then the app lost it: the task fails, as in the extension
+                log.warning("devhost: activity %s of %s does not exist.", work.name, work.instance_id)
+                return ev.task_failed(self.clock.now(), work.task_id, *missing_activity(work.name))
+            datum, failure = await guarded(self._call(invocation, work.input))
             result = datum.value if datum is not None else None
-        if failure is not None:
+            failed = failure.activity_failed(work.name) if failure is not None else None
+        if failure is not None and failed is not None:
             log.info("Executed 'Functions.%s' (Failed, %s: %s)", work.name, failure.error_type, failure.message)
-            return ev.task_failed(self.clock.now(), work.task_id, failure.activity_reason(work.name),
-                                  failure.stack_trace)
+            return ev.task_failed(self.clock.now(), work.task_id, *failed)
         log.debug("Executed 'Functions.%s' (Succeeded, Duration=%.0fms)", work.name,
                   (time.perf_counter() - started) * 1000)
         return ev.task_completed(self.clock.now(), work.task_id, result)
-
-    async def _activity(self, work: ActivityWork) -> Any:
-        invocation = self.by_kind["activity"].get(work.name.lower())
-        if invocation is None:
-            raise LookupError(f"The function '{work.name}' doesn't exist, is disabled, or is not an activity "
-                              f"function.")
-        return await self._call(invocation, work.input)

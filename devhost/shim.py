@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
+from .failures import unknown_activity
 from .model import ENTITY_REQUEST, HTTP_ACTIVITY_NAME, ActionType, EventType, parse_timestamp
 
 
@@ -124,10 +125,7 @@ class ActionReplay:
             return self._schedule(Scheduled(kind, HTTP_ACTIVITY_NAME, json.dumps(action.get("httpRequest"))))[1]
         name = action["functionName"]
         if self.known_activities is not None and name not in self.known_activities:
-            listing = ", ".join(f"'{n}'" for n in sorted(self.known_activities))
-            raise UnknownFunction(f"The function '{name}' doesn't exist, is disabled, or is not an activity "
-                                  f"function. Additional info: The following are the known activity functions: "
-                                  f"{listing}.")
+            raise UnknownFunction(unknown_activity(name, self.known_activities))
         return self._schedule(Scheduled(kind, name, action.get("input")))[1]
 
     def _with_retry(self, action: dict[str, Any], kind: EventType) -> _Node:

@@ -233,7 +233,9 @@ async def _serve(fd: int, script_root: str) -> None:
             outputs = await invocation.call(inputs)
             _write(writer, ("result", call_id, outputs))
         except Exception as exc:
-            _write(writer, ("error", call_id, type(exc).__name__, str(exc), traceback.format_exc()))
+            # the frames alone, as the Python worker reports an exception's stack_trace
+            stack = "".join(traceback.format_tb(exc.__traceback__))
+            _write(writer, ("error", call_id, type(exc).__name__, str(exc), stack))
 
     loop = asyncio.get_running_loop()
     tasks: set[asyncio.Task[None]] = set()

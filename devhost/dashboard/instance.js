@@ -73,6 +73,18 @@ function eventName(e) {
   return e.FunctionName || e.Name || "";
 }
 
+// A TaskFailed's Details is the extension's one-line JSON of a .NET exception (docs/protocol.md §5.1): show the
+// Python message and stack it carries, or the exception's type and message; anything else as it is.
+function readableDetails(details) {
+  try {
+    const exception = JSON.parse(details);
+    const rpc = exception && exception.InnerException;
+    if (rpc && typeof rpc.RemoteStackTrace === "string") return `${rpc.RemoteMessage}\n${rpc.RemoteStackTrace}`;
+    if (exception && typeof exception.Message === "string") return `${exception.ClassName}: ${exception.Message.trim()}`;
+  } catch (_) { /* not JSON */ }
+  return details;
+}
+
 function eventDetails(e) {
   const parts = [];
   const add = (label, value, asJson = true) => {
@@ -84,7 +96,7 @@ function eventDetails(e) {
   if (e.LinkedInstanceId) parts.push(h("div", {}, h("span", { class: "muted" }, "Instance: "),
                                        instanceLink(e.LinkedInstanceId)));
   add("Reason", e.Reason, false);
-  if (e.Details) parts.push(h("details", {}, h("summary", {}, "Details"), h("pre", { tabindex: "0" }, e.Details)));
+  if (e.Details) parts.push(h("details", {}, h("summary", {}, "Details"), h("pre", { tabindex: "0" }, readableDetails(e.Details))));
   add("Status", e.OrchestrationStatus, false);
   add("Fires at", e.FireAt && timeElement(e.FireAt, true).textContent, false);
   add("Input", e.Input);
@@ -116,7 +128,7 @@ function failureDetails(status, events) {
     failed.map((e) => h("div", { class: "failed-event" },
       h("h3", {}, `${e.EventType}: ${eventName(e)}`),
       h("p", {}, e.Reason || ""),
-      e.Details ? h("details", {}, h("summary", {}, "Details"), h("pre", { tabindex: "0" }, e.Details)) : null)));
+      e.Details ? h("details", {}, h("summary", {}, "Details"), h("pre", { tabindex: "0" }, readableDetails(e.Details))) : null)));
 }
 
 function actionsPanel(id, refresh) {

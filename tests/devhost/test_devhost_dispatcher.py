@@ -115,11 +115,11 @@ def test_an_activity_exception_becomes_task_failed_and_fails_the_orchestration(h
     done = host.wait(instance_id)
 
     assert done.status == RuntimeStatus.Failed
-    assert done.output.startswith('"Orchestrator function \'Doomed\' failed: Activity function \'Explode\' failed: '
+    assert done.output.startswith('"Orchestrator function \'Doomed\' failed: Activity function \'Explode\' failed:  '
                                   'ValueError: cannot handle \'boom\'')
     history = host.call(lambda: host.store.get_history(instance_id))
     (failed,) = [e for e in history if e["EventType"] == EventType.TaskFailed]
-    assert "Traceback" in failed["Details"]
+    assert "raise ValueError" in json.loads(failed["Details"])["InnerException"]["RemoteStackTrace"]
 
 
 def test_a_durable_timer_fires_when_the_clock_is_moved(host):

@@ -255,6 +255,9 @@ def test_a_failed_instance_shows_failures_and_retries(retries, tabs, tmp_path):
     expect(page.locator(".summary .badge")).to_have_text("Failed")
     expect(page.locator(".failure-message")).to_contain_text("attempt 3 failed")
     expect(page.locator(".failed-event")).to_have_count(3)
+    # Details is the extension's JSON of a .NET exception; the page shows the Python message and stack it carries
+    expect(page.locator(".failed-event pre").first).to_contain_text("ValueError: attempt 1 failed\n  File ")
+    expect(page.locator(".failed-event pre").first).to_contain_text('raise ValueError(f"attempt {attempt} failed")')
     failed_bars = page.locator('.timeline li.row[data-failed="true"]')
     expect(failed_bars).to_have_count(3)
     # the waits between attempts, and the shim's zero-length timer after the last failure (as the extension's)

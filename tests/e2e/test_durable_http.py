@@ -101,7 +101,10 @@ def test_error_status_is_a_response_not_a_failure(host, server):
 
 def test_unreachable_server_fails_the_task_and_the_orchestrator_can_catch_it(host, server):
     response = call(host, {"uri": "http://127.0.0.1:1/nothing"})
-    assert response["error"].startswith("Activity function 'BuiltIn::HttpActivity' failed: ")
+    # TaskHttpActivityShim: the Reason is the HttpRequestException's message alone, the Details that exception
+    reason, _, details = response["error"].partition(" \n ")
+    assert "127.0.0.1" in reason and not reason.startswith("Activity function")
+    assert json.loads(details)["ClassName"] == "System.Net.Http.HttpRequestException"
 
 
 def test_history_shows_the_built_in_http_activity(host, server):

@@ -76,7 +76,7 @@ def test_one_failed_activity_fails_the_fan_in(host):
 
     assert final["runtimeStatus"] == "Failed"
     assert final["output"].startswith(
-        "Orchestrator function 'FanOutFanIn' failed: Activity function 'Square' failed: TypeError: "
+        "Orchestrator function 'FanOutFanIn' failed: Activity function 'Square' failed:  TypeError: "
         "not a number: 'three'")
 
 

@@ -215,7 +215,7 @@ def flaky(host: Client, tmp_path: Path) -> str:
     instance_id = start(host, "Flaky", {"marker": str(tmp_path / f"{uuid.uuid4().hex}.marker")})
     failed = host.wait(instance_id)
     assert failed["runtimeStatus"] == "Failed"
-    assert failed["output"].startswith("Orchestrator function 'Flaky' failed: Activity function 'FailOnce' failed: "
+    assert failed["output"].startswith("Orchestrator function 'Flaky' failed: Activity function 'FailOnce' failed:  "
                                        "RuntimeError: the first attempt fails")
     return instance_id
 

@@ -79,7 +79,7 @@ def test_history_folds_each_task_into_its_completion(host, tmp_path):
     assert (echo["FunctionName"], echo["Result"], echo["Input"]) == ("Echo", "before", '"before"')
     assert "ScheduledTime" in echo and "TaskScheduledId" not in echo
     assert failed["FunctionName"] == "FailOnce"
-    assert failed["Reason"] == "Activity function 'FailOnce' failed: RuntimeError: the first attempt fails"
+    assert failed["Reason"] == "Activity function 'FailOnce' failed:  RuntimeError: the first attempt fails"
     assert events[3]["OrchestrationStatus"] == "Failed"
 
 

