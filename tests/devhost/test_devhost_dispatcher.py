@@ -19,7 +19,7 @@ from devhost.clock import Clock
 from devhost.dispatcher import Dispatcher
 from devhost.errors import StoreUnavailable
 from devhost.loader import load_functions
-from devhost.model import TERMINAL_STATUSES, EventType, Instance, RuntimeStatus
+from devhost.model import TERMINAL_STATUSES, ActivityWork, EventType, Instance, RuntimeStatus
 from devhost.operations import Operations
 from devhost.store import Store
 from devhost.testing import poll
@@ -120,6 +120,16 @@ def test_an_activity_exception_becomes_task_failed_and_fails_the_orchestration(h
     history = host.call(lambda: host.store.get_history(instance_id))
     (failed,) = [e for e in history if e["EventType"] == EventType.TaskFailed]
     assert "raise ValueError" in json.loads(failed["Details"])["InnerException"]["RemoteStackTrace"]
+
+
+def test_a_scheduled_activity_the_app_no_longer_has_fails_its_task(host):
+    work = ActivityWork(id=1, instance_id="i", execution_id="e", task_id=3, name="Gone", input='"x"')
+
+    event = host._await(host.dispatcher._run_activity(work))
+
+    assert (event["EventType"], event["TaskScheduledId"]) == (EventType.TaskFailed, 3)
+    assert event["Reason"] == "Activity function 'Gone' failed: Activity function 'Gone' does not exist."
+    assert json.loads(event["Details"])["ClassName"].endswith(".FunctionFailedException")
 
 
 def test_a_durable_timer_fires_when_the_clock_is_moved(host):
