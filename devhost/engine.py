@@ -43,8 +43,9 @@ class Episode:
 
     def context_json(self, input_: str | None, parent_instance_id: str | None) -> str:
         """The orchestration trigger's context JSON (docs/protocol.md §4.1)."""
-        old = [dict(e, IsPlayed=True) for e in self.history]
-        new = [dict(e, IsPlayed=False) for e in self.new_events]
+        old = [dict(e, IsPlayed=True) if ev.RETRY_OF not in e else dict(ev.without_devhost_fields(e), IsPlayed=True)
+               for e in self.history]
+        new = [dict(e, IsPlayed=False) for e in self.new_events]  # a TimerFired, never a TimerCreated
         return json.dumps({"history": old + new, "input": input_, "instanceId": self.instance_id,
                            "isReplaying": bool(old), "parentInstanceId": parent_instance_id,
                            **CONTEXT_CONSTANTS})
@@ -233,7 +234,7 @@ def _schedule_new(decision: Decision, episode: Episode, event_id: int, item: Sch
     elif item.kind == EventType.TimerCreated:
         fire_at = item.fire_at or now
         stamp = history_timestamp(fire_at)
-        decision.history.append(ev.timer_created(now, event_id, stamp))
+        decision.history.append(ev.timer_created(now, event_id, stamp, item.retry_of, item.retry_last))
         if not item.cancelled:
             fired = dict(ev.timer_fired(fire_at, event_id, stamp), ExecutionId=episode.execution_id)
             decision.messages.append(OutgoingMessage(me, fired, fire_at.timestamp()))

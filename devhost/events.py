@@ -71,8 +71,22 @@ def sub_orchestration_failed(at: datetime, task_id: int, reason: str, details: s
                  Reason=reason, Details=details)
 
 
-def timer_created(at: datetime, event_id: int, fire_at: str) -> dict[str, Any]:
-    return event(EventType.TimerCreated, at, event_id, FireAt=fire_at)
+# devhost's own note on a retry's timer, kept for rewind (operations.py): the event id of the failed attempt the
+# timer follows, and whether that was the last attempt. Neither the SDK nor a status ever sees these fields.
+RETRY_OF, RETRY_LAST = "RetryOf", "RetryLast"
+DEVHOST_FIELDS = frozenset({RETRY_OF, RETRY_LAST})
+
+
+def timer_created(at: datetime, event_id: int, fire_at: str, retry_of: int | None = None,
+                  retry_last: bool = False) -> dict[str, Any]:
+    if retry_of is None:
+        return event(EventType.TimerCreated, at, event_id, FireAt=fire_at)
+    return event(EventType.TimerCreated, at, event_id, FireAt=fire_at, **{RETRY_OF: retry_of, RETRY_LAST: retry_last})
+
+
+def without_devhost_fields(e: dict[str, Any]) -> dict[str, Any]:
+    """The event as the extension would have it: devhost's own fields left out."""
+    return {k: v for k, v in e.items() if k not in DEVHOST_FIELDS}
 
 
 def timer_fired(at: datetime, timer_id: int, fire_at: str) -> dict[str, Any]:

@@ -224,22 +224,32 @@ class Operations:
 
 
 def _rewound(history: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[ScheduledActivity], list[str]]:
-    """History with the failure of the last episode and every TaskFailed removed; the activities to run again;
-    the failed sub-orchestrations to rewind."""
+    """History with the failure of the last episode and the failures the orchestration did not get past removed;
+    the activities to run again; the failed sub-orchestrations to rewind. As in the extension, a failed task's
+    TaskScheduled (or SubOrchestrationInstanceCreated) stays and the task runs again. A retry's attempt that was
+    followed by another attempt stays failed, with the timer between them: the retry got past it. The failure of
+    its last attempt goes, with the timer after it, so that attempt runs again (the extension keeps that timer and
+    the rewound instance fails as non-deterministic: docs/protocol.md §2.2)."""
+    retry_timers = [e for e in history if e["EventType"] == EventType.TimerCreated and ev.RETRY_OF in e]
+    handled = {e[ev.RETRY_OF] for e in retry_timers if not e[ev.RETRY_LAST]}
+    last_timers = {e["EventId"] for e in retry_timers if e[ev.RETRY_LAST]}
     scheduled = {e["EventId"]: e for e in history if e["EventType"] == EventType.TaskScheduled}
     created = {e["EventId"]: e for e in history if e["EventType"] == EventType.SubOrchestrationInstanceCreated}
     kept, retry, children = [], [], []
     for e in history:
         kind = e["EventType"]
-        if kind == EventType.ExecutionCompleted:
+        if kind == EventType.ExecutionCompleted or (kind == EventType.TimerCreated and e["EventId"] in last_timers) \
+                or (kind == EventType.TimerFired and e.get("TimerId") in last_timers):
             continue
-        if kind == EventType.TaskFailed and e["TaskScheduledId"] in scheduled:
-            s = scheduled[e["TaskScheduledId"]]
-            retry.append(ScheduledActivity(s["EventId"], s["Name"], s.get("Input")))
-            continue
-        if kind == EventType.SubOrchestrationInstanceFailed and e["TaskScheduledId"] in created:
-            children.append(created[e["TaskScheduledId"]]["InstanceId"])
-            continue
+        if kind in (EventType.TaskFailed, EventType.SubOrchestrationInstanceFailed) and \
+                e["TaskScheduledId"] not in handled:
+            if kind == EventType.TaskFailed and e["TaskScheduledId"] in scheduled:
+                s = scheduled[e["TaskScheduledId"]]
+                retry.append(ScheduledActivity(s["EventId"], s["Name"], s.get("Input")))
+                continue
+            if kind == EventType.SubOrchestrationInstanceFailed and e["TaskScheduledId"] in created:
+                children.append(created[e["TaskScheduledId"]]["InstanceId"])
+                continue
         kept.append(e)
     return kept, retry, children
 

@@ -32,6 +32,8 @@ class Scheduled:
     fire_at: datetime | None = None
     cancelled: bool = False
     delay_seconds: float = 0.0
+    retry_of: int | None = None  # a retry's timer: the event id of the failed attempt it follows
+    retry_last: bool = False  # ... and it follows the last attempt
 
 
 class _Node:
@@ -143,7 +145,7 @@ class ActionReplay:
             # After the last failure the SDK still waits for one extra timer; it fires at once.
             delay = 0.0 if last else min(interval, 6 * 86400.0)
             _, timer = self._schedule(Scheduled(EventType.TimerCreated, "", fire_at=self.now + timedelta(
-                seconds=delay), delay_seconds=delay))
+                seconds=delay), delay_seconds=delay, retry_of=node.call_id, retry_last=last))
             timer.then(lambda _t: outer.finish(True) if last else retry())
 
         def attempt() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from .events import DEVHOST_FIELDS
 from .jsontext import shown
 from .model import EventType, Instance, history_timestamp, parse_timestamp, status_timestamp
 
@@ -67,7 +68,7 @@ def _stamp(text: str) -> str:
 _SCHEDULERS = {EventType.TaskCompleted: EventType.TaskScheduled, EventType.TaskFailed: EventType.TaskScheduled,
                EventType.SubOrchestrationInstanceCompleted: EventType.SubOrchestrationInstanceCreated,
                EventType.SubOrchestrationInstanceFailed: EventType.SubOrchestrationInstanceCreated}
-_DROPPED_FIELDS = frozenset({"EventType", "EventId", "IsPlayed"})
+_DROPPED_FIELDS = frozenset({"EventType", "EventId", "IsPlayed"}) | DEVHOST_FIELDS
 # What the extension's GetDurableOrchestrationStatusAsync removes from each kind of event.
 _REMOVED_FIELDS = {EventType.ExecutionStarted: frozenset({"OrchestrationInstance", "ParentInstance", "Version",
                                                           "Tags"}),

@@ -384,6 +384,34 @@ def test_rewind_retries_the_failed_activity(ops, handed):
     assert [m.event["EventType"] for m in messages] == [EventType.GenericEvent]
 
 
+def test_rewind_after_exhausted_retries_runs_the_last_attempt_again(ops, handed):
+    # Three attempts (ids 0, 2, 4), each followed by its retry timer (1, 3, 5; 5 after the last): the retry got
+    # past attempts 0 and 2, so they stay failed with their timers; attempt 4 loses its failure and the timer after
+    # it, and runs again. (The extension keeps every timer, and the replay then fails as non-deterministic.)
+    ops.start("HelloOrchestrator", "i")
+    history = [ev.orchestrator_started(T0), inbox_events(ops, "i")[0]]
+    for attempt, timer in ((0, 1), (2, 3), (4, 5)):
+        history += [ev.task_scheduled(T0, attempt, "Flaky", '"x"'),
+                    ev.task_failed(T0, attempt, f"Activity function 'Flaky' failed:  ValueError: {attempt}", "{}"),
+                    ev.timer_created(T0, timer, "2024-05-01T12:00:00.0000000Z", attempt, timer == 5),
+                    ev.timer_fired(T0, timer, "2024-05-01T12:00:00.0000000Z")]
+    history += [ev.execution_completed(T0, "Failed", '"boom"'), ev.orchestrator_completed(T0)]
+    set_status(ops, "i", RuntimeStatus.Failed, '"boom"', history=history)
+    handed.calls.clear()
+
+    ops.rewind("i", "the service is back")
+
+    kept = [(EventType(e["EventType"]).name, e.get("EventId"), e.get("TaskScheduledId", e.get("TimerId")))
+            for e in ops.store.get_history("i")[2:]]
+    assert kept == [("TaskScheduled", 0, None), ("TaskFailed", -1, 0), ("TimerCreated", 1, None),
+                    ("TimerFired", -1, 1),
+                    ("TaskScheduled", 2, None), ("TaskFailed", -1, 2), ("TimerCreated", 3, None),
+                    ("TimerFired", -1, 3),
+                    ("TaskScheduled", 4, None), ("OrchestratorCompleted", -1, None)]
+    ((works, _),) = handed.calls
+    assert [(w.task_id, w.name) for w in works] == [(4, "Flaky")]
+
+
 def test_rewind_of_an_unknown_instance_is_not_found(ops):
     with pytest.raises(NotFound):
         ops.rewind("missing", None)

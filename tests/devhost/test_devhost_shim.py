@@ -224,6 +224,22 @@ def test_with_retry_takes_ids_task_timer_task_timer_task_timer():
     assert json.loads(last.output) == "gave up: Activity function 'Flaky' failed: ValueError: no "
 
 
+def test_retry_timers_note_the_attempt_they_follow_for_rewind_but_the_sdk_never_sees_it():
+    d = Driver(flaky, activities=frozenset({"Flaky"}))
+    d.episode()
+    for attempt, timer in ((0, 1), (2, 3), (4, 5)):
+        d.fail(attempt, failure_reason("Flaky"))
+        d.episode()
+        d.fire(timer)
+        d.episode()
+
+    timers = [e for e in d.history if e["EventType"] == EventType.TimerCreated]
+    assert [(e["EventId"], e[ev.RETRY_OF], e[ev.RETRY_LAST]) for e in timers] == [(1, 0, False), (3, 2, False),
+                                                                                   (5, 4, True)]
+    context = d.episodes[-1].context_json(None, None)
+    assert ev.RETRY_OF not in context and ev.RETRY_LAST not in context
+
+
 def test_with_retry_succeeds_on_a_later_attempt():
     d = Driver(flaky, activities=frozenset({"Flaky"}))
     d.episode()

@@ -205,3 +205,12 @@ def test_timers_and_events_keep_their_fields():
     assert "TimerId" not in shaped[2]
     assert shaped[3]["Name"] == "Go"
     assert shaped[4]["Result"] == {"ok": True}
+
+
+def test_a_retry_timer_shows_as_the_extension_shows_a_timer():
+    created = ev.timer_created(T0, 1, "2024-05-01T12:00:02.0000000Z", retry_of=0, retry_last=False)
+
+    (shown_timer,) = history_events([created], show_output=True, show_input=True)
+
+    assert shown_timer == {"EventType": "TimerCreated", "Timestamp": "2024-05-01T12:00:00.0000000Z",
+                           "FireAt": "2024-05-01T12:00:02.0000000Z"}

@@ -4,12 +4,13 @@ call_sub_orchestrator_with_retry over an activity that fails its first attempts,
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from azure.durable_functions.models.OrchestrationRuntimeStatus import (
     OrchestrationRuntimeStatus,
 )
 
-from devhost.testing import app_host, poll, timestamp
+from devhost.testing import Client, app_host, poll, timestamp
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "retries"
 HOUR = 3600
@@ -110,3 +111,42 @@ def test_sub_orchestration_retries_exhausted_fail_the_parent(host, tmp_path):
            "failed" in final["output"]
     assert final["output"].startswith("Orchestrator function 'RetrySubOrchestrator' failed: ")
     assert host.event_kinds(instance_id).count("SubOrchestrationInstanceFailed") == 2
+
+
+# -- rewind after retries (the extension's rewind keeps the retry timers and fails as non-deterministic:
+# Azure/azure-functions-durable-extension#617; devhost resumes the retry's last attempt, docs/protocol.md §2.2) ----
+def failed_then_rewound(host: Client, orchestrator: str, job: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Start the orchestrator, let its retries give up, rewind it; its id and final status."""
+    instance_id = host.start_instance(orchestrator, dict(job, interval_ms=50))
+    assert host.wait(instance_id)["runtimeStatus"] == "Failed"
+    assert host.post_op(instance_id, "rewind", reason="fixed").status_code == 202
+    final = host.wait(instance_id)
+    assert final["runtimeStatus"] == "Completed", final
+    return instance_id, final
+
+
+def test_rewind_after_exhausted_retries_runs_the_last_attempt_again(host, tmp_path):
+    instance_id, final = failed_then_rewound(host, "RetryActivity",
+                                             {"dir": str(tmp_path), "failures": 3, "attempts": 3})
+
+    assert final["output"] == {"attempts": 4}  # Flaky ran once more: its counter went from 3 to 4
+    assert (tmp_path / instance_id).read_text() == "4"
+    # the first two attempts and their retry timers stay; the last attempt's failure and the timer after it go,
+    # and the rewind's reason wakes the instance
+    assert host.event_kinds(instance_id) == ["ExecutionStarted",
+                                             "TaskFailed", "TimerCreated", "TimerFired",
+                                             "TaskFailed", "TimerCreated", "TimerFired",
+                                             "GenericEvent", "TaskCompleted", "ExecutionCompleted"]
+
+
+def test_rewind_after_exhausted_sub_orchestration_retries_rewinds_the_last_child(host, tmp_path):
+    instance_id, final = failed_then_rewound(host, "RetrySubOrchestrator",
+                                             {"dir": str(tmp_path), "failures": 2, "attempts": 2})
+
+    assert final["output"]["attempts"] == 3
+    execution, _, event_id = final["output"]["child"].rpartition(":")
+    assert event_id == "2"  # the last child ran its failed activity again and completed
+    assert host.status(f"{execution}:0").json()["runtimeStatus"] == "Failed"  # the first one stays as it was
+    assert host.event_kinds(instance_id) == ["ExecutionStarted",
+                                             "SubOrchestrationInstanceFailed", "TimerCreated", "TimerFired",
+                                             "GenericEvent", "SubOrchestrationInstanceCompleted", "ExecutionCompleted"]
