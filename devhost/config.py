@@ -17,6 +17,9 @@ DEFAULT_HUB = "TestHubName"
 DEFAULT_FUNCTION_TIMEOUT = 30 * 60.0
 MIN_FUNCTION_TIMEOUT = 1.0
 MAX_WORKER_PROCESSES = 10
+# The extension's default for maxConcurrentOrchestratorFunctions and maxConcurrentActivityFunctions outside the
+# Consumption plan: ten per processor of the machine.
+CONCURRENCY_PER_CORE = 10
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,10 @@ class HostConfig:
     cors: tuple[str, ...] = ()  # Host.CORS: origins, comma-separated, as Core Tools reads them
     cors_credentials: bool = False  # Host.CORSCredentials
     function_timeout: float | None = DEFAULT_FUNCTION_TIMEOUT  # seconds; None: no limit ("-1")
+    # durableTask's maxConcurrentOrchestratorFunctions and maxConcurrentActivityFunctions: episodes (and entity
+    # batches) and activities in flight at once
+    max_concurrent_orchestrators: int = CONCURRENCY_PER_CORE * (os.cpu_count() or 1)
+    max_concurrent_activities: int = CONCURRENCY_PER_CORE * (os.cpu_count() or 1)
 
 
 def read_json(path: Path, required: bool) -> dict[str, Any]:
@@ -90,7 +97,19 @@ def load_config(script_root: str | os.PathLike[str]) -> HostConfig:
         cors=tuple(o.strip() for o in str(_ci_get(host_section, "CORS") or "").split(",") if o.strip()),
         cors_credentials=str(_ci_get(host_section, "CORSCredentials", False)).lower() == "true",
         function_timeout=function_timeout(_ci_get(host, "functionTimeout")),
+        max_concurrent_orchestrators=_concurrency(durable, "maxConcurrentOrchestratorFunctions"),
+        max_concurrent_activities=_concurrency(durable, "maxConcurrentActivityFunctions"),
     )
+
+
+def _concurrency(durable: dict[str, Any], key: str) -> int:
+    """A durableTask concurrency limit: a positive integer, by default ten per processor."""
+    value = _ci_get(durable, key)
+    if value is None:
+        return CONCURRENCY_PER_CORE * (os.cpu_count() or 1)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"host.json: extensions.durableTask.{key} must be a positive integer, not {value!r}")
+    return value
 
 
 def _expand(text: str, values: dict[str, str]) -> str:

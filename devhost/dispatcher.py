@@ -20,6 +20,7 @@ from .model import TERMINAL_STATUSES, ActivityWork, EpisodeOutcome, HTTP_ACTIVIT
 from .operations import orchestrator_input
 from .store import Store
 from .waits import Waits
+from .watch import Finished
 
 log = logging.getLogger("devhost")
 SCAN_INTERVAL = 1.0
@@ -54,6 +55,7 @@ class Dispatcher:
         self.activity_ids: set[int] = set()  # work items queued, running, or with a result not yet committed
         self.unrecorded: dict[int, tuple[ActivityWork, dict[str, Any]]] = {}  # results whose commit failed
         self.recover_needed = False  # a commit failed: the next scan runs again what the store still holds
+        self.finished = Finished()  # create-and-wait requests, woken once their instance's end is committed
         store.add_fault_listener(self._commit_failed)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -288,10 +290,13 @@ class Dispatcher:
         works, sent = self.store.commit_episode(instance, outcome, now.timestamp())
         self.waits.expect(instance_id, decision.awaits)
         if decision.status in TERMINAL_STATUSES:  # said once it is true: after the commit
-            self.store.on_commit(lambda: log.info("Orchestration %s (%s) %s.", instance.name, instance_id,
-                                                  decision.status.value))
+            self.store.on_commit(lambda: self._finished(instance, decision.status))
         self.hand_on(works, sent)
         return frozenset(outcome.consumed)
+
+    def _finished(self, instance: Any, status: Any) -> None:
+        log.info("Orchestration %s (%s) %s.", instance.name, instance.instance_id, status.value)
+        self.finished.notify(instance.instance_id)
 
     async def _call_orchestrator(self, episode: engine.Episode, instance: Any) -> tuple[Any, str | None]:
         """Run the orchestrator function on the episode; its failures become data."""

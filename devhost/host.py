@@ -175,7 +175,9 @@ class Host:
         self.skipped += self.timers.skipped
         for name, _ in self.timers.skipped:
             del self.invocations[name]
-        self.dispatcher = Dispatcher(self.store, self.invocations, self.clock)
+        self.dispatcher = Dispatcher(self.store, self.invocations, self.clock,
+                                     activity_workers=self.config.max_concurrent_activities,
+                                     orchestration_workers=self.config.max_concurrent_orchestrators)
         self.travel = TimeTravel(self.clock, [self.dispatcher, self.timers], self._keep_clock)
         orchestrators = sorted(i.fn.spec.durable_name for i in self.invocations.values()
                                if i.fn.spec.kind == "orchestration")
@@ -186,7 +188,8 @@ class Host:
         specs = sorted((i.fn.spec for i in self.invocations.values()), key=lambda s: s.name.lower())
         admin = AdminApi([function_metadata(s, self.public_origin, self.config.route_prefix) for s in specs],
                          load_errors(self.skipped))
-        app = make_app(DurableApi(ops, self.config.hub_name, self.keys.system_key if self.keys else None),
+        app = make_app(DurableApi(ops, self.config.hub_name, self.keys.system_key if self.keys else None,
+                                  self.dispatcher.finished),
                        FunctionRoutes(self._http_functions(), self.client_payload, self.guard()),
                        self.config.route_prefix, admin,
                        TimeTravelApi(self._advance) if self.options.time_travel else None, body_limit(self.config.values))

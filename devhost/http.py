@@ -25,6 +25,7 @@ from .model import RPC_PATH, TERMINAL_STATUSES, WEBHOOK_PATH, EntityQuery, Query
 from .operations import Operations, parse_time
 from .routes import RouteTemplate
 from .status import management_urls
+from .watch import Finished
 
 log = logging.getLogger("devhost")
 WEBHOOK, RPC = WEBHOOK_PATH, RPC_PATH
@@ -147,8 +148,10 @@ def _reader_error(exc: ValueError) -> str:
 class DurableApi:
     """Handlers of the management API (docs/protocol.md §2, §3)."""
 
-    def __init__(self, ops: Operations, hub: str, system_key: str | None = None) -> None:
+    def __init__(self, ops: Operations, hub: str, system_key: str | None = None,
+                 finished: Finished | None = None) -> None:
         self.ops = ops
+        self.finished = Finished() if finished is None else finished  # woken by the dispatcher when an instance's end is committed
         self.hub = hub
         self.system_key = system_key  # when keys are required, the URLs handed out carry it as code=
 
@@ -196,7 +199,8 @@ class DurableApi:
                 return web.json_response(self.ops.status(instance_id))
             if loop.time() >= end:
                 return self._accepted(request, instance_id)
-            await asyncio.sleep(max(0.01, min(interval, end - loop.time())))
+            # the dispatcher wakes us once the instance finishes; pollingInterval bounds each wait all the same
+            await self.finished.wait(instance_id, max(0.01, min(interval, end - loop.time())))
 
     async def status(self, request: web.Request) -> web.StreamResponse:
         instance_id = request.match_info["instanceId"]

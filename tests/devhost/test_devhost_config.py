@@ -232,3 +232,21 @@ def test_thread_pool_size_as_the_python_worker_reads_it(monkeypatch, value, size
     if value is not None:
         monkeypatch.setenv("PYTHON_THREADPOOL_THREAD_COUNT", value)
     assert threadpool_size() == size
+
+
+def test_durable_concurrency_defaults_to_ten_per_processor(tmp_path):
+    config = load_config(write_app(tmp_path, {"version": "2.0"}))
+    assert config.max_concurrent_orchestrators == config.max_concurrent_activities == 10 * (os.cpu_count() or 1)
+
+
+def test_durable_concurrency_is_read_from_host_json(tmp_path):
+    durable = {"maxConcurrentOrchestratorFunctions": 3, "MaxConcurrentActivityFunctions": 7}
+    config = load_config(write_app(tmp_path, {"version": "2.0", "extensions": {"durableTask": durable}}))
+    assert (config.max_concurrent_orchestrators, config.max_concurrent_activities) == (3, 7)
+
+
+@pytest.mark.parametrize("value", [0, -2, "10", 2.5, True])
+def test_a_durable_concurrency_the_host_refuses_is_a_config_error(tmp_path, value):
+    durable = {"maxConcurrentActivityFunctions": value}
+    with pytest.raises(ConfigError, match="maxConcurrentActivityFunctions must be a positive integer"):
+        load_config(write_app(tmp_path, {"version": "2.0", "extensions": {"durableTask": durable}}))

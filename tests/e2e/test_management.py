@@ -309,3 +309,11 @@ def test_restart_honours_timeout_and_polling_interval_as_start_does(host):
     assert accepted.status_code == 202 and set(accepted.json()) == CHECK_STATUS_KEYS
     refused = host.post_op(done, "restart", timeout=1, pollingInterval=5)
     assert refused.status_code == 400 and "should be bigger than retry timeout" in refused.json()["ExceptionMessage"]
+
+
+def test_start_and_wait_answers_as_soon_as_the_instance_completes_not_at_its_next_poll(host):
+    """Create-and-wait is woken by the commit that finishes the instance: with a polling interval of 60 s the
+    output still comes back long before the first poll would have seen it (the request gives up after 20 s)."""
+    response = host.http.post(host.url(f"{WEBHOOK}/orchestrators/Quick"), json={"n": 3},
+                              params={"timeout": 120, "pollingInterval": 60}, timeout=20)
+    assert (response.status_code, response.json()) == (200, {"n": 3})
