@@ -10,6 +10,7 @@ import pickle
 import socket
 import struct
 import sys
+import threading
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -211,6 +212,44 @@ def _not_here(*_args: Any, **_kwargs: Any) -> Any:
 
 
 # -- worker side --------------------------------------------------------------------------------
+class _Replies:
+    """The worker's half of the pipe: a thread reads invocations (blocking), and whichever thread finished one
+    writes its reply at once, under a lock. A `def` function's reply leaves from the pool thread that ran it, with
+    no hop back through the event loop (which runs only `async def` functions)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.lock = threading.Lock()
+        self.incoming = sock.makefile("rb")
+
+    def send(self, frame: tuple[Any, ...]) -> None:
+        data = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+        with self.lock:
+            self.sock.sendall(_HEADER.pack(len(data)) + data)
+
+    def receive(self) -> Any:
+        """The next frame; EOFError once the host closed its end."""
+        header = self.incoming.read(_HEADER.size)
+        if len(header) < _HEADER.size:
+            raise EOFError
+        size = _HEADER.unpack(header)[0]
+        data = self.incoming.read(size)
+        if len(data) < size:
+            raise EOFError
+        return pickle.loads(data)
+
+    def reply(self, call_id: int, outputs: Any = None, exc: BaseException | None = None) -> None:
+        """The outputs of call `call_id`, or the exception it raised (also when its outputs cannot be sent)."""
+        if exc is None:
+            try:
+                self.send(("result", call_id, outputs))
+                return
+            except (pickle.PicklingError, TypeError, AttributeError) as unsendable:
+                exc = unsendable
+        stack = "".join(traceback.format_tb(exc.__traceback__))  # the frames alone, as the Python worker reports
+        self.send(("error", call_id, type(exc).__name__, str(exc), stack))
+
+
 async def _serve(fd: int, script_root: str) -> None:
     from .config import load_config, python_log_level, threadpool_size
     from .loader import load_functions
@@ -222,31 +261,46 @@ async def _serve(fd: int, script_root: str) -> None:
     # As the Python worker runs them: `def` functions of every trigger in this pool, `async def` ones on the loop.
     executor = ThreadPoolExecutor(max_workers=threadpool_size(), thread_name_prefix="fn")
     invocations = {name: Invocation(fn, executor) for name, fn in report.functions.items()}
-    reader, writer = await asyncio.open_connection(sock=socket.socket(fileno=fd))
-    _write(writer, ("hello", [fn.spec for fn in report.functions.values()], report.skipped))
-
-    async def run(call_id: int, name: str, inputs: dict[str, meta.Datum]) -> None:
-        try:
-            invocation = invocations.get(name)
-            if invocation is None:
-                raise LookupError(f"The function '{name}' is not loaded in this worker process.")
-            outputs = await invocation.call(inputs)
-            _write(writer, ("result", call_id, outputs))
-        except Exception as exc:
-            # the frames alone, as the Python worker reports an exception's stack_trace
-            stack = "".join(traceback.format_tb(exc.__traceback__))
-            _write(writer, ("error", call_id, type(exc).__name__, str(exc), stack))
-
+    pipe = _Replies(socket.socket(fileno=fd))
+    pipe.send(("hello", [fn.spec for fn in report.functions.values()], report.skipped))
     loop = asyncio.get_running_loop()
-    tasks: set[asyncio.Task[None]] = set()
-    while True:
+    host_gone = asyncio.Event()
+
+    def run(call_id: int, invocation: Invocation, inputs: dict[str, meta.Datum]) -> None:
         try:
-            frame = await _read(reader)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            return  # the host is gone: so are we
-        task = loop.create_task(run(frame[1], frame[2], frame[3]))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+            outputs = invocation.call_sync(inputs)
+        except Exception as exc:
+            pipe.reply(call_id, exc=exc)
+        else:
+            pipe.reply(call_id, outputs)
+
+    async def run_async(call_id: int, invocation: Invocation, inputs: dict[str, meta.Datum]) -> None:
+        try:
+            outputs = await invocation.call(inputs)
+        except Exception as exc:
+            pipe.reply(call_id, exc=exc)
+        else:
+            pipe.reply(call_id, outputs)
+
+    def read() -> None:
+        try:
+            while True:
+                _, call_id, name, inputs = pipe.receive()
+                invocation = invocations.get(name)
+                if invocation is None:
+                    pipe.reply(call_id, exc=LookupError(f"The function '{name}' is not loaded in this worker "
+                                                        f"process."))
+                elif invocation.is_async:
+                    asyncio.run_coroutine_threadsafe(run_async(call_id, invocation, inputs), loop)
+                else:
+                    executor.submit(run, call_id, invocation, inputs)
+        except (EOFError, OSError):
+            pass  # the host is gone: so are we
+        finally:
+            loop.call_soon_threadsafe(host_gone.set)
+
+    threading.Thread(target=read, name="devhost-pipe", daemon=True).start()
+    await host_gone.wait()
 
 
 def main(argv: list[str]) -> None:
