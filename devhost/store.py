@@ -71,6 +71,8 @@ CREATE TABLE IF NOT EXISTS activities (
 CREATE INDEX IF NOT EXISTS activities_by_instance ON activities (instance_id);
 """
 
+_STEERING = frozenset({EventType.ExecutionSuspended, EventType.ExecutionResumed})
+_STEERING_PATTERNS = tuple(f'%"EventType":{t},%' for t in sorted(_STEERING))
 _SCHEMA = frozenset(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", DDL))  # what a ready store has
 log = logging.getLogger("devhost")
 _INSTANCE_COLUMNS = ("instance_id, name, version, execution_id, status, input, output, custom_status, "
@@ -174,6 +176,9 @@ class Store:
         self.fault: Callable[[str], None] | None = None  # test hook at the commit boundary; may raise sqlite3.Error
         self.lost: str | None = None  # why the store file can no longer be used, once it was deleted or replaced
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the file opened
+        # Instances that may have an ExecutionSuspended/ExecutionResumed in their inbox (None: read it again from
+        # the store), so that an episode's commit looks for one only where there can be one.
+        self._steered: set[str] | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -339,8 +344,7 @@ class Store:
 
     @contextlib.contextmanager
     def _tx(self, db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-        try:
-            self._writable()
+        try:  # a store file deleted or replaced is noticed at the COMMIT (_commit), which then rolls back
             db.execute("BEGIN IMMEDIATE")
         except (sqlite3.Error, StoreUnavailable) as exc:
             raise self._failed(exc) from exc
@@ -348,6 +352,7 @@ class Store:
             yield db
             self._commit(db)
         except BaseException as exc:
+            self._steered = None  # what the transaction consumed is back in the inboxes
             with contextlib.suppress(sqlite3.Error):
                 if db.in_transaction:
                     db.execute("ROLLBACK")
@@ -373,8 +378,7 @@ class Store:
     def _grouped(self) -> Iterator[sqlite3.Connection]:
         db = self._db
         try:
-            if self._batch is None:
-                self._writable()
+            if self._batch is None:  # a deleted or replaced store file is noticed at the COMMIT
                 db.execute("BEGIN IMMEDIATE")
                 assert self._loop is not None
                 self._batch = self._loop.create_future()
@@ -386,6 +390,7 @@ class Store:
         try:
             yield db
         except BaseException as exc:
+            self._steered = None  # what the verb consumed is back in the inboxes
             if not db.in_transaction:  # SQLite rolled the whole turn back (disk full, I/O error)
                 raise self._abort_batch(exc) from exc
             try:
@@ -405,6 +410,7 @@ class Store:
         """The turn's transaction failed: roll all of it back, fail whoever waits for it, and say so."""
         batch, self._batch = self._batch, None
         after, self._after_commit = self._after_commit, []
+        self._steered = None
         with contextlib.suppress(sqlite3.Error):
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
@@ -531,6 +537,8 @@ class Store:
     def _insert_messages(self, db: sqlite3.Connection, messages: list[OutgoingMessage]) -> list[Message]:
         out = []
         for m in messages:
+            if m.event.get("EventType") in _STEERING:
+                self._steered_ids(db).add(m.instance_id)
             event = dict(m.event)
             execution_id = event.pop("ExecutionId", None)
             cur = db.execute("INSERT INTO messages (instance_id, execution_id, event, visible_at) VALUES (?,?,?,?)",
@@ -630,13 +638,22 @@ class Store:
                 out[iid] = RuntimeStatus(row[0])
         return out
 
-    @staticmethod
-    def _pending_suspension(db: sqlite3.Connection, instance_id: str) -> RuntimeStatus | None:
+    def _steered_ids(self, db: sqlite3.Connection) -> set[str]:
+        if self._steered is None:
+            rows = db.execute("SELECT DISTINCT instance_id FROM messages WHERE event LIKE ? OR event LIKE ?",
+                              _STEERING_PATTERNS)
+            self._steered = {r[0] for r in rows}
+        return self._steered
+
+    def _pending_suspension(self, db: sqlite3.Connection, instance_id: str) -> RuntimeStatus | None:
         """The status the latest unconsumed ExecutionSuspended/ExecutionResumed in the inbox stands for."""
+        steered = self._steered_ids(db)
+        if instance_id not in steered:
+            return None
         row = db.execute("SELECT event FROM messages WHERE instance_id=? AND (event LIKE ? OR event LIKE ?) "
-                         "ORDER BY id DESC LIMIT 1", (instance_id, f'%"EventType":{EventType.ExecutionSuspended},%',
-                                                      f'%"EventType":{EventType.ExecutionResumed},%')).fetchone()
+                         "ORDER BY id DESC LIMIT 1", (instance_id, *_STEERING_PATTERNS)).fetchone()
         if row is None:
+            steered.discard(instance_id)  # a rollback forgets the whole set (_rolled_back)
             return None
         suspended = json.loads(row[0])["EventType"] == EventType.ExecutionSuspended
         return RuntimeStatus.Suspended if suspended else RuntimeStatus.Running

@@ -146,6 +146,59 @@ def test_a_suspend_or_resume_that_arrived_during_an_episode_keeps_its_status(sto
     assert store.get_instance("i1").status == shown
 
 
+def test_a_suspend_still_in_the_inbox_after_a_restart_keeps_its_status(tmp_path):
+    """The store remembers which inboxes hold a suspend or resume only in memory: a new Store reads it again."""
+    path = tmp_path / "store.sqlite"
+    first = Store(path)
+    first.create_instance(new_instance(), NOW)
+    started = first.inbox("i1", None, NOW)[0]
+    first.add_message(OutgoingMessage("i1", ev.execution_suspended(T0, "why")), RuntimeStatus.Suspended, at(1))
+    first.close()
+
+    store = Store(path)
+    try:
+        history = [ev.orchestrator_started(T0), started[0][1], ev.orchestrator_completed(T0)]
+        store.commit_episode(store.get_instance("i1"), EpisodeOutcome(history, RuntimeStatus.Running,
+                                                                      consumed=[started[0][0]]), at(2))
+        assert store.get_instance("i1").status == RuntimeStatus.Suspended
+    finally:
+        store.close()
+
+
+def test_a_rolled_back_episode_gives_its_consumed_resume_back_to_the_next_one(tmp_path):
+    """An episode that consumed the inbox's resume and failed to commit leaves the resume in the inbox; the next
+    episode, which does not consume it, still shows Running."""
+    path = tmp_path / "store.sqlite"
+
+    def disk_full(statement: str) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    async def scenario() -> RuntimeStatus:
+        store = Store(path)
+        store.enable_group_commit(asyncio.get_running_loop())
+        try:
+            store.create_instance(new_instance(), NOW)
+            started = store.inbox("i1", None, NOW)[0]
+            resume = store.add_message(OutgoingMessage("i1", ev.execution_resumed(T0, "go")), RuntimeStatus.Running,
+                                       at(1))
+            await store.durable()
+            history = [ev.orchestrator_started(T0), started[0][1], ev.orchestrator_completed(T0)]
+            store.fault = disk_full
+            store.commit_episode(store.get_instance("i1"), EpisodeOutcome(
+                history, RuntimeStatus.Suspended, consumed=[started[0][0], resume.id]), at(2))
+            with pytest.raises(StoreUnavailable):
+                await store.durable()
+            store.fault = None
+            store.commit_episode(store.get_instance("i1"), EpisodeOutcome(
+                history, RuntimeStatus.Suspended, consumed=[started[0][0]]), at(3))
+            await store.durable()
+            return store.get_instance("i1").status
+        finally:
+            store.close()
+
+    assert asyncio.run(scenario()) == RuntimeStatus.Running
+
+
 def test_add_message_without_a_status_leaves_the_instance_alone(store):
     store.create_instance(new_instance(), NOW)
 
