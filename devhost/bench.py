@@ -23,7 +23,7 @@ import requests
 
 from . import events as ev
 from .bench_store import big_store
-from .bindings import Invocation, memoize_sdk_timestamp_parsing, string_datum
+from .bindings import Invocation, memoize_sdk, string_datum
 from .config import threadpool_size
 from .loader import load_functions
 from .model import WEBHOOK_PATH, EventType
@@ -195,7 +195,7 @@ def _hello_last_episode() -> str:
 def episode_cost(n: int = 3000) -> dict:
     """Microseconds per orchestrator episode (Hello's last one, through the real SDK and converters), run inline
     on the event loop as devhost did before and in the worker's thread pool as it does now, in this process."""
-    memoize_sdk_timestamp_parsing()
+    memoize_sdk()
     fn = load_functions(ROOT).functions["HelloOrchestrator"]
     invocation = Invocation(fn, ThreadPoolExecutor(max_workers=threadpool_size()))
     inputs = {fn.spec.trigger.name: string_datum(_hello_last_episode())}

@@ -15,7 +15,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from .bindings import Invocation, memoize_sdk_timestamp_parsing
+from .bindings import Invocation, memoize_sdk
 from .bodies import body_limit, map_big_blocks
 from .clock import Clock
 from .config import apply_values, load_config, python_log_level, threadpool_size, worker_process_count
@@ -145,7 +145,7 @@ class Host:
         root = self.config.script_root
         map_big_blocks()
         if self.options.in_process:
-            memoize_sdk_timestamp_parsing()
+            memoize_sdk()
             report = load_functions(root)
             self.skipped = report.skipped
             self.invocations = {name: Invocation(fn, self.executor) for name, fn in report.functions.items()}

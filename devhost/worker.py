@@ -18,7 +18,7 @@ from typing import Any
 
 from azure.functions import meta
 
-from .bindings import Invocation, memoize_sdk_timestamp_parsing
+from .bindings import Invocation, memoize_sdk
 from .bodies import map_big_blocks
 from .errors import FunctionTimeoutException, WorkerCrashed
 from .loader import LoadedFunction
@@ -254,7 +254,7 @@ async def _serve(fd: int, script_root: str) -> None:
     from .config import load_config, python_log_level, threadpool_size
     from .loader import load_functions
 
-    memoize_sdk_timestamp_parsing()
+    memoize_sdk()
     map_big_blocks()
     report = load_functions(script_root)
     logging.getLogger().setLevel(python_log_level(load_config(script_root).log_level))

@@ -17,6 +17,7 @@ from azure.functions import meta
 from dateutil.parser import parse as dateutil_parse
 
 from devhost.bindings import (Context, GenericConverter, Invocation, client_inputs, converter, http_datum,
+                              memoize_sdk_payload_type,
                               memoize_sdk_timestamp_parsing, returned, string_datum)
 from devhost.loader import LoadedFunction
 from devhost.model import Binding, FunctionSpec, history_timestamp
@@ -374,3 +375,25 @@ def test_the_sdks_timestamp_parse_gives_dateutils_datetimes_faster(monkeypatch):
     assert [repr(p) for p in parsed] == [repr(dateutil_parse(t)) for t in texts]  # same values, same tzinfo
     assert module.dt_parse.cache_info().misses == len(texts)
     assert module.dt_parse(texts[0]) is parsed[0]  # memoized
+
+
+# -- the SDK's per-episode payload type --------------------------------------------------------------
+def test_the_sdks_executor_gets_one_payload_class_instead_of_one_per_episode(monkeypatch):
+    import collections
+
+    module = sys.modules["azure.durable_functions.models.TaskOrchestrationExecutor"]
+    monkeypatch.setattr(module, "namedtuple", collections.namedtuple)  # as the SDK has it, undone after the test
+    fresh = [type(next(iter(module.TaskOrchestrationExecutor().event_to_SetTaskValuePayload.values())))
+             for _ in range(2)]
+    assert fresh[0] is not fresh[1]  # the SDK as it is: a new class for every executor (every episode)
+
+    memoize_sdk_payload_type()
+    executors = [module.TaskOrchestrationExecutor() for _ in range(2)]
+
+    payloads = [e.event_to_SetTaskValuePayload for e in executors]
+    assert payloads[0] == payloads[1] and type(next(iter(payloads[0].values()))) is \
+        type(next(iter(payloads[1].values())))
+    assert [(p.is_success, p.task_id_key) for p in payloads[0].values()] == \
+        [(p.is_success, p.task_id_key) for p in (fresh[0](*v) for v in payloads[1].values())]
+    listed = module.namedtuple("Listed", ["a", "b"])  # unhashable fields: made as before, not memoized
+    assert listed(1, 2).b == 2 and module.namedtuple("Listed", ["a", "b"]) is not listed
