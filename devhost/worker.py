@@ -12,7 +12,6 @@ import struct
 import sys
 import threading
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -213,9 +212,9 @@ def _not_here(*_args: Any, **_kwargs: Any) -> Any:
 
 # -- worker side --------------------------------------------------------------------------------
 class _Replies:
-    """The worker's half of the pipe: a thread reads invocations (blocking), and whichever thread finished one
-    writes its reply at once, under a lock. A `def` function's reply leaves from the pool thread that ran it, with
-    no hop back through the event loop (which runs only `async def` functions)."""
+    """The worker's half of the pipe: one thread at a time reads invocations (blocking), and whichever thread
+    finished one writes its reply at once, under a lock. A `def` function's reply leaves from the pool thread that
+    ran it, with no hop back through the event loop (which runs only `async def` functions)."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
@@ -250,29 +249,26 @@ class _Replies:
         self.send(("error", call_id, type(exc).__name__, str(exc), stack))
 
 
+def _pool_size() -> int:
+    """PYTHON_THREADPOOL_THREAD_COUNT, or ThreadPoolExecutor's own default as the Python worker leaves it."""
+    from .config import threadpool_size
+    return threadpool_size() or min(32, (os.cpu_count() or 1) + 4)
+
+
 async def _serve(fd: int, script_root: str) -> None:
-    from .config import load_config, python_log_level, threadpool_size
+    from .config import load_config, python_log_level
     from .loader import load_functions
 
     memoize_sdk()
     map_big_blocks()
     report = load_functions(script_root)
     logging.getLogger().setLevel(python_log_level(load_config(script_root).log_level))
-    # As the Python worker runs them: `def` functions of every trigger in this pool, `async def` ones on the loop.
-    executor = ThreadPoolExecutor(max_workers=threadpool_size(), thread_name_prefix="fn")
-    invocations = {name: Invocation(fn, executor) for name, fn in report.functions.items()}
+    invocations = {name: Invocation(fn) for name, fn in report.functions.items()}
     pipe = _Replies(socket.socket(fileno=fd))
     pipe.send(("hello", [fn.spec for fn in report.functions.values()], report.skipped))
     loop = asyncio.get_running_loop()
     host_gone = asyncio.Event()
-
-    def run(call_id: int, invocation: Invocation, inputs: dict[str, meta.Datum]) -> None:
-        try:
-            outputs = invocation.call_sync(inputs)
-        except Exception as exc:
-            pipe.reply(call_id, exc=exc)
-        else:
-            pipe.reply(call_id, outputs)
+    turn = threading.Lock()  # held by the one idle pool thread that reads the next invocation
 
     async def run_async(call_id: int, invocation: Invocation, inputs: dict[str, meta.Datum]) -> None:
         try:
@@ -282,10 +278,14 @@ async def _serve(fd: int, script_root: str) -> None:
         else:
             pipe.reply(call_id, outputs)
 
-    def read() -> None:
+    def pool_thread() -> None:
+        """As the Python worker runs them: `def` functions of every trigger in a pool of threads, `async def` ones
+        on the event loop. The pool's idle threads take turns reading the pipe, and the one that read an
+        invocation runs it itself: no hand-over between threads on the way in or out."""
         try:
             while True:
-                _, call_id, name, inputs = pipe.receive()
+                with turn:
+                    _, call_id, name, inputs = pipe.receive()
                 invocation = invocations.get(name)
                 if invocation is None:
                     pipe.reply(call_id, exc=LookupError(f"The function '{name}' is not loaded in this worker "
@@ -293,13 +293,19 @@ async def _serve(fd: int, script_root: str) -> None:
                 elif invocation.is_async:
                     asyncio.run_coroutine_threadsafe(run_async(call_id, invocation, inputs), loop)
                 else:
-                    executor.submit(run, call_id, invocation, inputs)
-        except (EOFError, OSError):
-            pass  # the host is gone: so are we
+                    try:
+                        outputs = invocation.call_sync(inputs)
+                    except Exception as exc:
+                        pipe.reply(call_id, exc=exc)
+                    else:
+                        pipe.reply(call_id, outputs)
+        except (EOFError, OSError, ValueError):
+            pass  # the host is gone (ValueError: the pipe's file was closed under a reader): so are we
         finally:
             loop.call_soon_threadsafe(host_gone.set)
 
-    threading.Thread(target=read, name="devhost-pipe", daemon=True).start()
+    for i in range(_pool_size()):
+        threading.Thread(target=pool_thread, name=f"fn_{i}", daemon=True).start()
     await host_gone.wait()
 
 
