@@ -4,6 +4,7 @@ code (even os._exit) takes down only the worker, which the pool (supervisor.py) 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import os
 import pickle
@@ -13,7 +14,7 @@ import sys
 import threading
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from azure.functions import meta
 
@@ -255,6 +256,57 @@ def _pool_size() -> int:
     return threadpool_size() or min(32, (os.cpu_count() or 1) + 4)
 
 
+class _Intake:
+    """Who reads the next invocation from the pipe. The pool's idle threads take turns, and the thread that read a
+    `def` function's invocation runs it itself: no hand-over between threads. While every pool thread is busy a
+    courier thread reads instead, so an `async def` function never waits for the pool (as in the Python worker,
+    whose event loop reads the host's stream); a `def` function it reads waits in the backlog for the first pool
+    thread that comes free."""
+
+    def __init__(self, pipe: _Replies, is_sync: Callable[[tuple[Any, ...]], bool]) -> None:
+        self.pipe = pipe
+        self.is_sync = is_sync
+        self.turn = threading.Lock()  # held by whoever reads the pipe
+        self.state = threading.Condition()  # guards idle and backlog; the courier waits on it
+        self.idle = 0  # pool threads between two invocations
+        self.backlog: collections.deque[tuple[Any, ...]] = collections.deque()
+
+    def next_for_pool(self) -> tuple[Any, ...]:
+        """A pool thread's next invocation: one the courier read while all were busy, else the pipe's next.
+        EOFError once the host closed the pipe."""
+        with self.state:
+            if self.backlog:
+                return self.backlog.popleft()
+            self.idle += 1
+        try:
+            with self.turn:
+                with self.state:
+                    if self.backlog:
+                        return self.backlog.popleft()
+                return self.pipe.receive()
+        finally:
+            with self.state:
+                self.idle -= 1
+                if self.idle == 0:
+                    self.state.notify()  # every pool thread is busy now: the courier reads
+
+    def next_for_courier(self) -> tuple[Any, ...]:
+        """The next invocation that needs no pool thread (an `async def` one, or one of an unknown function),
+        read while every pool thread is busy; the `def` ones read meanwhile go to the backlog."""
+        while True:
+            with self.state:
+                self.state.wait_for(lambda: self.idle == 0)
+            with self.turn:
+                with self.state:
+                    if self.idle:
+                        continue  # a pool thread came free meanwhile: it reads
+                frame = self.pipe.receive()
+                if not self.is_sync(frame):
+                    return frame
+                with self.state:  # before the turn passes on, so whoever reads next takes it first
+                    self.backlog.append(frame)
+
+
 async def _serve(fd: int, script_root: str) -> None:
     from .config import load_config, python_log_level
     from .loader import load_functions
@@ -268,7 +320,12 @@ async def _serve(fd: int, script_root: str) -> None:
     pipe.send(("hello", [fn.spec for fn in report.functions.values()], report.skipped))
     loop = asyncio.get_running_loop()
     host_gone = asyncio.Event()
-    turn = threading.Lock()  # held by the one idle pool thread that reads the next invocation
+
+    def is_sync(frame: tuple[Any, ...]) -> bool:
+        invocation = invocations.get(frame[2])
+        return invocation is not None and not invocation.is_async
+
+    intake = _Intake(pipe, is_sync)
 
     async def run_async(call_id: int, invocation: Invocation, inputs: dict[str, meta.Datum]) -> None:
         try:
@@ -278,34 +335,35 @@ async def _serve(fd: int, script_root: str) -> None:
         else:
             pipe.reply(call_id, outputs)
 
-    def pool_thread() -> None:
-        """As the Python worker runs them: `def` functions of every trigger in a pool of threads, `async def` ones
-        on the event loop. The pool's idle threads take turns reading the pipe, and the one that read an
-        invocation runs it itself: no hand-over between threads on the way in or out."""
+    def run(frame: tuple[Any, ...]) -> None:
+        """As the Python worker runs them: `def` functions of every trigger here, in a pool thread; `async def`
+        ones on the event loop."""
+        _, call_id, name, inputs = frame
+        invocation = invocations.get(name)
+        if invocation is None:
+            pipe.reply(call_id, exc=LookupError(f"The function '{name}' is not loaded in this worker process."))
+        elif invocation.is_async:
+            asyncio.run_coroutine_threadsafe(run_async(call_id, invocation, inputs), loop)
+        else:
+            try:
+                outputs = invocation.call_sync(inputs)
+            except Exception as exc:
+                pipe.reply(call_id, exc=exc)
+            else:
+                pipe.reply(call_id, outputs)
+
+    def serve(take: Callable[[], tuple[Any, ...]]) -> None:
         try:
             while True:
-                with turn:
-                    _, call_id, name, inputs = pipe.receive()
-                invocation = invocations.get(name)
-                if invocation is None:
-                    pipe.reply(call_id, exc=LookupError(f"The function '{name}' is not loaded in this worker "
-                                                        f"process."))
-                elif invocation.is_async:
-                    asyncio.run_coroutine_threadsafe(run_async(call_id, invocation, inputs), loop)
-                else:
-                    try:
-                        outputs = invocation.call_sync(inputs)
-                    except Exception as exc:
-                        pipe.reply(call_id, exc=exc)
-                    else:
-                        pipe.reply(call_id, outputs)
+                run(take())
         except (EOFError, OSError, ValueError):
             pass  # the host is gone (ValueError: the pipe's file was closed under a reader): so are we
         finally:
             loop.call_soon_threadsafe(host_gone.set)
 
     for i in range(_pool_size()):
-        threading.Thread(target=pool_thread, name=f"fn_{i}", daemon=True).start()
+        threading.Thread(target=serve, args=(intake.next_for_pool,), name=f"fn_{i}", daemon=True).start()
+    threading.Thread(target=serve, args=(intake.next_for_courier,), name="courier", daemon=True).start()
     await host_gone.wait()
 
 

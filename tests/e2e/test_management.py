@@ -163,6 +163,24 @@ def test_terminate_a_pending_instance(devhost_factory, tmp_path):
     assert own.wait(blocker)["output"] == "released"
 
 
+@pytest.mark.usefixtures("local_only")
+def test_an_async_http_function_runs_while_every_pool_thread_is_busy(devhost_factory, tmp_path):
+    """As in the Python worker, `async def` functions run on the worker's event loop, which the thread pool never
+    holds up: with the only pool thread held by Blocker's orchestrator code, the async HttpStart still answers."""
+    own = devhost_factory(APP, env={"PYTHON_THREADPOOL_THREAD_COUNT": "1"}).start()
+    gate = tmp_path / "gate"
+    blocker = start(own, "Blocker", {"gate": str(gate)})
+    try:
+        poll(lambda: Path(f"{gate}.held").exists(), timeout=10, what="the app's orchestrator code to be held")
+        response = own.http.post(own.url("/api/orchestrators/Quick"), json={"n": 1}, timeout=10)
+        assert response.status_code == 202
+        assert own.status(response.json()["id"]).json()["runtimeStatus"] == "Pending"  # its code needs the thread
+    finally:
+        gate.touch()
+    assert own.wait(blocker)["output"] == "released"
+    assert own.wait(response.json()["id"])["output"] == {"n": 1}
+
+
 # -- suspend and resume ------------------------------------------------------------------------------------------
 def test_suspend_buffers_events_until_resume(host):
     instance_id = running(host)
