@@ -194,7 +194,8 @@ def _hello_last_episode() -> str:
 
 def episode_cost(n: int = 3000) -> dict:
     """Microseconds per orchestrator episode (Hello's last one, through the real SDK and converters), run inline
-    on the event loop as devhost did before and in the worker's thread pool as it does now, in this process."""
+    and handed to a thread pool from an event loop (as --in-process runs it; the worker's pool threads run what
+    they read themselves), in this process."""
     memoize_sdk()
     fn = load_functions(ROOT).functions["HelloOrchestrator"]
     invocation = Invocation(fn, ThreadPoolExecutor(max_workers=threadpool_size()))
