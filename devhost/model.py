@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -115,7 +116,7 @@ class FunctionSpec:
     bindings: tuple[Binding, ...]
     disabled: bool = False
 
-    @property
+    @functools.cached_property  # asked for on every invocation; the spec never changes
     def trigger(self) -> Binding | None:
         return next((b for b in self.bindings if b.type.endswith("Trigger")), None)
 

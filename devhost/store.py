@@ -127,8 +127,11 @@ def _position(token: str, *kinds: type) -> list[Any]:
     return position
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # one for every event: json.dumps(..., separators=) makes one each
+
+
 def _dumps(event: dict[str, Any]) -> str:
-    return json.dumps(event, separators=(",", ":"))
+    return _ENCODER.encode(event)
 
 
 class _FaultLog:
@@ -555,7 +558,10 @@ class Store:
         row = db.execute("SELECT status FROM instances WHERE instance_id=?", (new.instance_id,)).fetchone()
         if row and RuntimeStatus(row[0]) not in TERMINAL_STATUSES:
             raise Conflict(f"An Orchestration instance with the status {row[0]} already exists.")
-        self._reset_instance(db, new.instance_id)
+        if row:  # a finished instance is replaced: what it left goes
+            self._reset_instance(db, new.instance_id)
+        else:  # a new id has no history or work, but may have messages sent to it before it existed
+            db.execute("DELETE FROM messages WHERE instance_id=?", (new.instance_id,))
         db.execute("INSERT OR REPLACE INTO instances (instance_id, name, version, execution_id, status, input, "
                    "output, custom_status, created_at, updated_at, parent_instance_id, is_entity, next_seq) "
                    "VALUES (?,?,?,?,?,?,NULL,NULL,?,?,?,0,0)",
