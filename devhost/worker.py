@@ -223,7 +223,9 @@ class _Replies:
         self.incoming = sock.makefile("rb")
 
     def send(self, frame: tuple[Any, ...]) -> None:
-        data = pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL)
+        self._send(pickle.dumps(frame, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _send(self, data: bytes) -> None:
         with self.lock:
             self.sock.sendall(_HEADER.pack(len(data)) + data)
 
@@ -239,13 +241,16 @@ class _Replies:
         return pickle.loads(data)
 
     def reply(self, call_id: int, outputs: Any = None, exc: BaseException | None = None) -> None:
-        """The outputs of call `call_id`, or the exception it raised (also when its outputs cannot be sent)."""
+        """The outputs of call `call_id`, or the exception it raised (also when its outputs cannot be sent: any
+        failure to serialize them fails the call, never the worker)."""
         if exc is None:
             try:
-                self.send(("result", call_id, outputs))
-                return
-            except (pickle.PicklingError, TypeError, AttributeError) as unsendable:
+                data = pickle.dumps(("result", call_id, outputs), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as unsendable:  # e.g. PicklingError, or RecursionError for deeply nested values
                 exc = unsendable
+            else:
+                self._send(data)
+                return
         stack = "".join(traceback.format_tb(exc.__traceback__))  # the frames alone, as the Python worker reports
         self.send(("error", call_id, type(exc).__name__, str(exc), stack))
 

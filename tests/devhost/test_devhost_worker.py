@@ -5,6 +5,7 @@ functionTimeout fails alone with the host's message; several processes share the
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import pytest
 from azure.functions import meta
@@ -12,7 +13,7 @@ from azure.functions import meta
 from devhost.errors import FunctionTimeoutException, WorkerCrashed
 from devhost.loader import scan_specs
 from devhost.supervisor import WorkerPool, backoff
-from devhost.worker import FunctionError, RemoteInvocation
+from devhost.worker import FunctionError, RemoteInvocation, _Replies
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -131,3 +132,20 @@ def test_two_worker_processes_share_the_calls(fixture_apps):
 
 def test_start_up_deaths_back_off_up_to_a_cap():
     assert [backoff(n) for n in range(0, 8)] == [0.0, 0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0]
+
+
+class _Unpicklable:
+    def __reduce__(self):
+        raise RecursionError("maximum recursion depth exceeded while pickling an object")
+
+
+def test_outputs_that_cannot_be_sent_fail_the_call_not_the_worker():
+    """Whatever serializing a function's outputs raises comes back as that call's error; the pipe stays usable."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        worker, host = _Replies(ours), _Replies(theirs)
+        worker.reply(7, {"$return": _Unpicklable()})
+        worker.reply(8, {"$return": "fine"})
+        failed, sent = host.receive(), host.receive()
+    assert failed[:4] == ("error", 7, "RecursionError", "maximum recursion depth exceeded while pickling an object")
+    assert sent == ("result", 8, {"$return": "fine"})
