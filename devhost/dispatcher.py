@@ -16,7 +16,8 @@ from .clock import Clock, new_id
 from .errors import StoreUnavailable, WorkerCrashed
 from .failures import guarded, missing_activity
 from .http_activity import HttpActivity
-from .model import TERMINAL_STATUSES, ActivityWork, EpisodeOutcome, HTTP_ACTIVITY_NAME, Message, NewInstance
+from .model import (TERMINAL_STATUSES, ActivityWork, EpisodeOutcome, HTTP_ACTIVITY_NAME, Instance, Message, NewInstance,
+                    RuntimeStatus)
 from .operations import orchestrator_input
 from .store import Store
 from .waits import Waits
@@ -294,7 +295,8 @@ class Dispatcher:
         self.hand_on(works, sent)
         return frozenset(outcome.consumed)
 
-    def _finished(self, instance: Any, status: Any) -> None:
+    def _finished(self, instance: Instance, status: RuntimeStatus) -> None:
+        """The episode that finished the instance is committed: say so, and answer whoever waits for it."""
         log.info("Orchestration %s (%s) %s.", instance.name, instance.instance_id, status.value)
         self.finished.notify(instance.instance_id)
 
