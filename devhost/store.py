@@ -659,7 +659,7 @@ class Store:
         row = db.execute("SELECT event FROM messages WHERE instance_id=? AND (event LIKE ? OR event LIKE ?) "
                          "ORDER BY id DESC LIMIT 1", (instance_id, *_STEERING_PATTERNS)).fetchone()
         if row is None:
-            steered.discard(instance_id)  # a rollback forgets the whole set (_rolled_back)
+            steered.discard(instance_id)  # every rollback forgets the whole set (_steered = None)
             return None
         suspended = json.loads(row[0])["EventType"] == EventType.ExecutionSuspended
         return RuntimeStatus.Suspended if suspended else RuntimeStatus.Running
