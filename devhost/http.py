@@ -151,7 +151,8 @@ class DurableApi:
     def __init__(self, ops: Operations, hub: str, system_key: str | None = None,
                  finished: Finished | None = None) -> None:
         self.ops = ops
-        self.finished = Finished() if finished is None else finished  # woken by the dispatcher when an instance's end is committed
+        # create-and-wait requests wait here; the dispatcher wakes them when an instance's end is committed
+        self.finished = Finished() if finished is None else finished
         self.hub = hub
         self.system_key = system_key  # when keys are required, the URLs handed out carry it as code=
 
