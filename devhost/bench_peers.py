@@ -81,8 +81,9 @@ async def devhost_figures(host: DevhostProcess, latency_n: int, throughput_n: in
             "p95_ms": round(statistics.quantiles(times, n=20)[18], 2), "per_s": round(throughput_n / elapsed, 1),
             "cpu_s_per_orchestration": round(cpu / throughput_n, 5),
             "conditions": f"separate process over loopback HTTP (start: POST {START}; latency: one at a time, "
-                          f"each waited for in its start request (timeout=60&pollingInterval=1); throughput: {concurrency} concurrent starts, done when none is Pending or "
-                          f"Running); CPU of host and worker process, not of the client"}
+                          f"each waited for in its start request (timeout=60&pollingInterval=1); throughput: "
+                          f"{concurrency} concurrent starts, done when none is Pending or Running); CPU of host and "
+                          f"worker process, not of the client"}
 
 
 def peer_figures(python: str, script: str, latency_n: int, throughput_n: int) -> dict:
