@@ -208,6 +208,17 @@ export function parseUserJson(text) {
   }
 }
 
+/** The JSON typed in `field` (parseUserJson's answer; `fallback` when the field is empty). When it is not JSON,
+ * says why in `result` and puts the focus back on the field. */
+export function readUserJson(field, result, fallback = "") {
+  const input = parseUserJson(field.value || fallback);
+  if (!input.ok) {
+    result.replaceChildren(h("p", { class: "answer error", role: "alert" }, input.error));
+    field.focus();
+  }
+  return input;
+}
+
 /** Repeats `task` every `ms` while `wanted()` says so and the view is still shown; returns a stop function. */
 export function poller(task, ms, wanted) {
   let timer = null;

@@ -1,7 +1,7 @@
 // Durable entities: the list with state and last operation time (GET entities[/{name}]?fetchState=true, paged by
 // the continuation token), and a form that signals an operation (POST entities/{name}/{key}?op=).
 import {
-  announce, answerBlock, call, confirmAction, encode, field, h, jsonBlock, parseUserJson, sdkEncoded, timeElement,
+  announce, answerBlock, call, confirmAction, encode, field, h, jsonBlock, readUserJson, sdkEncoded, timeElement,
 } from "./common.js";
 
 export async function renderEntities(main, params) {
@@ -91,12 +91,8 @@ export async function renderEntities(main, params) {
 
   async function signal(event) {
     event.preventDefault();
-    const input = parseUserJson(sigInput.value);
-    if (!input.ok) {
-      result.replaceChildren(h("p", { class: "answer error", role: "alert" }, input.error));
-      sigInput.focus();
-      return;
-    }
+    const input = readUserJson(sigInput, result);
+    if (!input.ok) return;
     const [name, key, op] = [sigName.value.trim(), sigKey.value.trim(), sigOp.value.trim()];
     if (!await confirmAction(`Signal "${op}" to ${name}/${key}?`, "Send signal")) return;
     const body = sdkEncoded(input.text);

@@ -2,7 +2,7 @@
 // links to its parent and sub-orchestrations, and the management actions, each through the management API.
 import {
   FINISHED, RUNNING, announce, answerBlock, apiUrl, call, confirmAction, encode, field, formatDuration, formatInstanceDuration, h,
-  instanceLink, jsonBlock, parseTime, parseUserJson, poller, statusBadge, timeElement,
+  instanceLink, jsonBlock, parseTime, readUserJson, poller, statusBadge, timeElement,
 } from "./common.js";
 import { renderTimeline } from "./timeline.js";
 
@@ -169,12 +169,8 @@ function actionsPanel(id, refresh) {
   "Purge");
   const raiseForm = h("form", { class: "raise", onsubmit: async (event) => {
     event.preventDefault();
-    const data = parseUserJson(eventData.value || "null");
-    if (!data.ok) {
-      result.replaceChildren(h("p", { class: "answer error", role: "alert" }, data.error));
-      eventData.focus();
-      return;
-    }
+    const data = readUserJson(eventData, result, "null");
+    if (!data.ok) return;
     await act("Raise event", `Raise event "${eventNameInput.value}" on ${id}?`, "POST",
               `${base}/raiseEvent/${encode(eventNameInput.value.trim())}`,
               { body: data.text, headers: { "Content-Type": "application/json" } });

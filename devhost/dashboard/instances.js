@@ -2,7 +2,7 @@
 // that starts a new orchestration. Both use GET/POST of the management API only.
 import {
   RUNNING, STATUSES, announce, answerBlock, call, confirmAction, encode, field, formatInstanceDuration, h,
-  instanceLink, localInputToIso, parseUserJson, poller, sdkEncoded, statusBadge, timeElement,
+  instanceLink, localInputToIso, readUserJson, poller, sdkEncoded, statusBadge, timeElement,
 } from "./common.js";
 
 const REFRESH_MS = 2000;
@@ -163,12 +163,8 @@ export async function renderStart(main, params) {
 
   async function start(event) {
     event.preventDefault();
-    const input = parseUserJson(inputArea.value);
-    if (!input.ok) {
-      result.replaceChildren(h("p", { class: "answer error", role: "alert" }, input.error));
-      inputArea.focus();
-      return;
-    }
+    const input = readUserJson(inputArea, result);
+    if (!input.ok) return;
     const id = idInput.value.trim();
     const name = nameSelect.value.trim();
     if (!await confirmAction(`Start ${name}${id ? ` as ${id}` : ""}?`, "Start")) return;
