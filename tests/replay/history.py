@@ -148,14 +148,21 @@ def orchestration_context(history: list[dict[str, Any]], *, input: Any = None,
 OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"
 
 
-def replay(main: Any, history: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
-    """Call an orchestrator's entry point with `history` as the Python worker does; return the parsed
-    OrchestratorState. `context` goes to orchestration_context (input, instance_id, parent_instance_id)."""
+def trigger_context(history: list[dict[str, Any]], **context: Any) -> Any:
+    """What an orchestrator's entry point is called with: the orchestration trigger's context JSON for `history`,
+    decoded by azure.functions' converter as the Python worker does. `context` goes to orchestration_context
+    (input, instance_id, parent_instance_id)."""
     from azure.functions import meta
     from azure.functions.durable_functions import OrchestrationTriggerConverter
 
     datum = meta.Datum(orchestration_context(history, **context), "string")
-    return json.loads(main(OrchestrationTriggerConverter.decode(datum, trigger_metadata=None)))
+    return OrchestrationTriggerConverter.decode(datum, trigger_metadata=None)
+
+
+def replay(main: Any, history: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
+    """Call an orchestrator's entry point with `history` as the Python worker does; return the parsed
+    OrchestratorState."""
+    return json.loads(main(trigger_context(history, **context)))
 
 
 def replay_failure(main: Any, history: list[dict[str, Any]], **context: Any) -> tuple[str, dict[str, Any]]:

@@ -4,15 +4,14 @@ import json
 
 import pytest
 from azure.functions import meta
-from azure.functions.durable_functions import ActivityTriggerConverter, OrchestrationTriggerConverter
+from azure.functions.durable_functions import ActivityTriggerConverter
 
-from history import chain_history, orchestration_context, task_failed
+from history import chain_history, replay, replay_failure, task_failed, trigger_context
 from v2_app import v2_functions
 
 FUNCTIONS = v2_functions("hello_v2")
 CITIES = ["Seattle", "Tokyo", "London"]
 GREETINGS = ["Hello Seattle", "Hello Tokyo", "Hello London"]
-OUT_OF_PROC_MARKER = "\n\n$OutOfProcData$:"
 
 
 def call_hello(city):
@@ -26,8 +25,7 @@ def history_for_episode(episode):
 
 def run(history):
     """Call hello_orchestrator as the Python worker does: the trigger's JSON decoded by azure.functions."""
-    datum = meta.Datum(orchestration_context(history), "string")
-    return FUNCTIONS["hello_orchestrator"](OrchestrationTriggerConverter.decode(datum, trigger_metadata=None))
+    return FUNCTIONS["hello_orchestrator"](trigger_context(history))
 
 
 def test_the_app_declares_the_quickstarts_three_functions():
@@ -36,12 +34,12 @@ def test_the_app_declares_the_quickstarts_three_functions():
 
 @pytest.mark.parametrize("episode", [1, 2, 3])
 def test_each_episode_schedules_the_next_city(episode):
-    assert json.loads(run(history_for_episode(episode))) == {
+    assert replay(FUNCTIONS["hello_orchestrator"], history_for_episode(episode)) == {
         "isDone": False, "schemaVersion": 2, "actions": [[call_hello(city) for city in CITIES[:episode]]]}
 
 
 def test_last_episode_completes_with_the_three_greetings():
-    assert json.loads(run(history_for_episode(4))) == {
+    assert replay(FUNCTIONS["hello_orchestrator"], history_for_episode(4)) == {
         "isDone": True, "schemaVersion": 2, "actions": [[call_hello(city) for city in CITIES]],
         "output": GREETINGS}
 
@@ -56,12 +54,9 @@ def test_a_failed_hello_fails_the_orchestration_with_its_reason():
     history = history_for_episode(2)
     history[-1] = task_failed(0, reason, "Traceback (most recent call last): ...", at=1)
 
-    with pytest.raises(Exception) as raised:
-        run(history)
+    message, state = replay_failure(FUNCTIONS["hello_orchestrator"], history)
 
-    message = str(raised.value)
     assert message.startswith(reason)
-    state = json.loads(message.split(OUT_OF_PROC_MARKER, 1)[1])
     assert state["isDone"] is False and state["actions"] == [[call_hello("Seattle")]]
 
 
