@@ -37,29 +37,64 @@ class FunctionError(Exception):
         self.traceback_text = traceback_text
 
 
-async def _read(reader: asyncio.StreamReader) -> Any:
-    size = _HEADER.unpack(await reader.readexactly(_HEADER.size))[0]
-    return pickle.loads(await reader.readexactly(size))
+class _HostEnd(asyncio.Protocol):
+    """The host's half of the pipe. Frames are unpickled as they arrive and handed to `on_frame` (no reader task
+    between the socket and the caller's future). A frame is written at once when it is the first of its turn of the
+    event loop; the frames that follow it in the same turn go out together in one write at the end of the turn (one
+    system call for the many activities a fan-out hands on at once, not one each)."""
 
+    def __init__(self, on_frame: Callable[[Any], None]) -> None:
+        self.on_frame = on_frame
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.unsent: list[bytes] | None = None  # None: nothing written yet in this turn
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
-_unsent: dict[asyncio.StreamWriter, list[bytes]] = {}  # frames written in this turn of the event loop
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
 
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        start, size_of = 0, len(buffer)
+        try:
+            while size_of - start >= _HEADER.size:
+                end = start + _HEADER.size + _HEADER.unpack_from(buffer, start)[0]
+                if end > size_of:
+                    break
+                frame = pickle.loads(buffer[start + _HEADER.size:end])
+                start = end
+                self.on_frame(frame)
+        except (pickle.UnpicklingError, EOFError, ValueError, AttributeError, ImportError):  # not our worker
+            log.error("devhost: a worker process sent a frame that cannot be read; its pipe is closed")
+            self.close()
+        del buffer[:start]
 
-def _write(writer: asyncio.StreamWriter, obj: Any) -> None:
-    """Queue one frame; the frames of one turn of the event loop go out together in one write (one system call
-    for the many activities a fan-out hands on at once, not one each)."""
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    frames = _unsent.get(writer)
-    if frames is None:
-        frames = _unsent[writer] = []
-        asyncio.get_running_loop().call_soon(_flush, writer)
-    frames.append(_HEADER.pack(len(data)) + data)
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.lost.done():
+            self.lost.set_result(None)
 
+    def send(self, obj: Any) -> None:
+        data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+        frame = _HEADER.pack(len(data)) + data
+        if self.transport is None or self.transport.is_closing():
+            return
+        if self.unsent is None:
+            self.transport.write(frame)
+            self.unsent = []
+            asyncio.get_running_loop().call_soon(self._flush)
+        else:
+            self.unsent.append(frame)
 
-def _flush(writer: asyncio.StreamWriter) -> None:
-    frames = _unsent.pop(writer, [])
-    if frames and not writer.is_closing():
-        writer.write(b"".join(frames))
+    def _flush(self) -> None:
+        frames, self.unsent = self.unsent, None
+        if frames and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(frames))
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
 
 
 # -- host side ----------------------------------------------------------------------------------
@@ -84,8 +119,7 @@ class WorkerProcess:
         self.pending: dict[int, asyncio.Future[Any]] = {}
         self.next_id = 0
         self.process: asyncio.subprocess.Process | None = None
-        self.writer: asyncio.StreamWriter | None = None
-        self.reader_task: asyncio.Task[None] | None = None
+        self.pipe: _HostEnd | None = None
         self.hello: WorkerHello | None = None
         self.killed = False  # kill() was called: take no more calls, even before the pipe is seen to end
 
@@ -105,15 +139,21 @@ class WorkerProcess:
             raise WorkerStartFailed(f"cannot start a worker process: {exc}") from exc
         finally:
             theirs.close()
+        loop = asyncio.get_running_loop()
+        first: asyncio.Future[Any] = loop.create_future()
+        self.pipe = _HostEnd(lambda frame: self._on_frame(frame, first))
         try:
-            reader, self.writer = await asyncio.open_connection(sock=ours)
-            kind, specs, skipped = await _read(reader)
-        except (asyncio.IncompleteReadError, ConnectionError, EOFError, pickle.UnpicklingError, ValueError) as exc:
+            await loop.create_connection(lambda: self.pipe, sock=ours)  # type: ignore[arg-type,return-value]
+        except OSError as exc:
+            ours.close()
+            raise WorkerStartFailed(f"cannot talk to the worker process: {exc}") from exc
+        await asyncio.wait((first, self.pipe.lost), return_when=asyncio.FIRST_COMPLETED)
+        if not first.done():
             code = await self._exit_code()
-            raise WorkerStartFailed(f"the worker process exited with code {code} while starting") from exc
+            raise WorkerStartFailed(f"the worker process exited with code {code} while starting")
+        kind, specs, skipped = first.result()
         assert kind == "hello", kind
         self.hello = WorkerHello(sorted(s.name for s in specs), skipped, specs)
-        self.reader_task = asyncio.get_running_loop().create_task(self._read_loop(reader))
         return self.hello
 
     async def _exit_code(self) -> int | None:
@@ -127,26 +167,24 @@ class WorkerProcess:
             self.kill()
             return await self.process.wait()
 
-    async def _read_loop(self, reader: asyncio.StreamReader) -> None:
-        try:
-            while True:
-                frame = await _read(reader)
-                future = self.pending.pop(frame[1], None)
-                if future is None or future.done():
-                    continue
-                if frame[0] == "result":
-                    future.set_result(frame[2])
-                else:
-                    future.set_exception(FunctionError(frame[2], frame[3], frame[4]))
-        except (asyncio.IncompleteReadError, ConnectionError, EOFError, pickle.UnpicklingError):
-            pass
+    def _on_frame(self, frame: tuple[Any, ...], first: asyncio.Future[Any]) -> None:
+        """The hello first, then the replies: each settles the future of its call."""
+        if not first.done():
+            first.set_result(frame)
+            return
+        future = self.pending.pop(frame[1], None)
+        if future is None or future.done():
+            return
+        if frame[0] == "result":
+            future.set_result(frame[2])
+        else:
+            future.set_exception(FunctionError(frame[2], frame[3], frame[4]))
 
     async def closed(self) -> int | None:
         """Wait until the worker's pipe ends; its exit code."""
-        if self.reader_task is not None:
-            await asyncio.shield(self.reader_task)
-        if self.writer is not None:
-            self.writer.close()
+        if self.pipe is not None:
+            await asyncio.shield(self.pipe.lost)
+            self.pipe.close()
         return await self.process.wait() if self.process else None
 
     def call(self, name: str, inputs: dict[str, meta.Datum]) -> tuple[int, asyncio.Future[Any]]:
@@ -155,8 +193,8 @@ class WorkerProcess:
         self.next_id += 1
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.pending[call_id] = future
-        assert self.writer is not None
-        _write(self.writer, ("call", call_id, name, inputs))
+        assert self.pipe is not None
+        self.pipe.send(("call", call_id, name, inputs))
         return call_id, future
 
     def fail_pending(self, error: Exception) -> int:
@@ -177,16 +215,14 @@ class WorkerProcess:
 
     async def stop(self) -> None:
         """Close the pipe (the worker exits when it ends) and wait a little; kill it if it does not go."""
-        if self.writer is not None:
-            self.writer.close()
+        if self.pipe is not None:
+            self.pipe.close()
         if self.process is not None and self.process.returncode is None:
             try:
                 await asyncio.wait_for(self.process.wait(), 5)
             except asyncio.TimeoutError:
                 self.kill()
                 await self.process.wait()
-        if self.reader_task is not None:
-            self.reader_task.cancel()
 
 
 class RemoteInvocation:
