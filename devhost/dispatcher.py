@@ -55,6 +55,8 @@ class Dispatcher:
         self.arrived: dict[str, list[Message]] = {}  # messages committed while their instance's episode ran
         self.activity_ids: set[int] = set()  # work items queued, running, or with a result not yet committed
         self.unrecorded: dict[int, tuple[ActivityWork, dict[str, Any]]] = {}  # results whose commit failed
+        # results held for their instance's next episode, which records them in its own transaction
+        self.carried: dict[str, list[tuple[ActivityWork, dict[str, Any]]]] = {}
         self.recover_needed = False  # a commit failed: the next scan runs again what the store still holds
         self.finished = Finished()  # create-and-wait requests, woken once their instance's end is committed
         store.add_fault_listener(self._commit_failed)
@@ -79,6 +81,10 @@ class Dispatcher:
         await asyncio.gather(*self.tasks, return_exceptions=True)
         for _, handle in self.timers.values():
             handle.cancel()
+        for carried in self.carried.values():  # write what ran: it need not run again at the next start
+            for work, event in carried:
+                self._record(work, event)
+        self.carried.clear()
         await self.http_activity.close()
 
     # -- hand-on ----------------------------------------------------------------------------
@@ -111,6 +117,35 @@ class Dispatcher:
             return
         self.store.on_commit(lambda: self._activity_recorded(work, message),
                              lambda: self.unrecorded.__setitem__(work.id, (work, event)))
+
+    def _activity_done(self, work: ActivityWork, event: dict[str, Any]) -> None:
+        """An activity ran. When its instance's next episode is due anyway (no episode of it runs now, and no
+        task_all absorbs the result), the result goes to that episode in memory and is recorded in the episode's
+        own transaction: one commit, not two. Otherwise it is written to the inbox now."""
+        instance_id = work.instance_id
+        if instance_id in self.busy or instance_id in self.waits or self.recover_needed:
+            self._record(work, event)
+            return
+        self.carried.setdefault(instance_id, []).append((work, dict(event, ExecutionId=work.execution_id)))
+        self._enqueue(instance_id)
+
+    def _carried_back(self, carried: list[tuple[ActivityWork, dict[str, Any]]]) -> None:
+        """The episode that took these results did not record them: write them to the inbox as any other."""
+        for work, event in carried:
+            self._record(work, event)
+
+    def _settle_carried(self, work_ids: list[int], carried: list[tuple[ActivityWork, dict[str, Any]]]) -> None:
+        """What was just written deletes these work items: they are done once it is committed; if that commit
+        fails, their results are written again by the scan, as a result whose own commit failed."""
+        def done() -> None:
+            self.activity_ids.difference_update(work_ids)
+
+        def failed() -> None:
+            for work, event in carried:
+                if work.id in work_ids:
+                    self.unrecorded[work.id] = (work, event)
+        if work_ids:
+            self.store.on_commit(done, failed)
 
     def _activity_recorded(self, work: ActivityWork, message: Message | None) -> None:
         """An activity's result is committed: deliver it to its instance (None: the work item was already gone)."""
@@ -223,21 +258,25 @@ class Dispatcher:
             self.queued.discard(instance_id)
             self.busy.add(instance_id)
             consumed: frozenset[int] = frozenset()
+            carried = self.carried.pop(instance_id, [])
             try:
                 if instance_id.startswith("@"):
                     consumed = await self._run_entity(instance_id)
                 else:
-                    consumed = await self._run_episode(instance_id)
+                    consumed = await self._run_episode(instance_id, carried)
             except StoreUnavailable:  # the store logged it; what the episode consumed is still in the store
                 self.waits.forget(instance_id)
+                self._carried_back(carried)
                 asyncio.get_running_loop().call_later(SCAN_INTERVAL, self._enqueue, instance_id)
             except WorkerCrashed as exc:  # its worker died under it: nothing was recorded
                 log.warning("devhost: %s The episode of %s runs again.", exc, instance_id)
                 self.waits.forget(instance_id)
+                self._carried_back(carried)
                 asyncio.get_running_loop().call_later(1.0, self._enqueue, instance_id)
             except Exception:
                 log.exception("devhost: episode of %s failed; it will be retried", instance_id)
                 self.waits.forget(instance_id)
+                self._carried_back(carried)
                 asyncio.get_running_loop().call_later(1.0, self._enqueue, instance_id)
             finally:
                 self.busy.discard(instance_id)
@@ -247,25 +286,37 @@ class Dispatcher:
                     self.again.discard(instance_id)
                     self._enqueue(instance_id)
 
-    async def _run_episode(self, instance_id: str) -> frozenset[int]:
-        """One episode of the instance; returns the ids of the inbox messages it consumed or dropped."""
+    async def _run_episode(self, instance_id: str,
+                           carried: list[tuple[ActivityWork, dict[str, Any]]]) -> frozenset[int]:
+        """One episode of the instance, on its inbox and the activity results carried to it in memory; returns the
+        ids of the inbox messages it consumed or dropped."""
         self.waits.forget(instance_id)
         instance = self.store.get_instance(instance_id)
         now = self.clock.now()
+        all_work = [work.id for work, _ in carried]
         if instance is None:
             dropped = [m for m, _ in self.store.inbox(instance_id, None, now.timestamp())[0]]
-            self.store.drop_messages(dropped)
+            self.store.drop_messages(dropped, all_work)
+            self._settle_carried(all_work, carried)
             return frozenset(dropped)
         messages, stale = self.store.inbox(instance_id, instance.execution_id, now.timestamp())
         if instance.status in TERMINAL_STATUSES:
             dropped = stale + [m for m, _ in messages]
-            self.store.drop_messages(dropped)  # late news for a finished instance
+            self.store.drop_messages(dropped, all_work)  # late news for a finished instance
+            self._settle_carried(all_work, carried)
             return frozenset(dropped)
+        # a carried result goes after the inbox under its work item's id, negated so it never meets a message's id
+        current = [(-work.id, event) for work, event in carried if work.execution_id == instance.execution_id]
         history = self.store.get_history(instance_id)
         episode = engine.prepare(instance_id, instance.execution_id, instance.name, instance.status, history,
-                                 messages, now)
+                                 messages + current, now)
+        taken = {-i for i in episode.consumed if i < 0}
+        finished = [work.id for work, _ in carried if work.id in taken or work.execution_id != instance.execution_id]
+        held = [(work, event) for work, event in carried if work.id not in finished]  # suspended: to the inbox
         if not episode.consumed:
-            self.store.drop_messages(stale)
+            self.store.drop_messages(stale, finished)
+            self._settle_carried(finished, carried)
+            self._carried_back(held)
             return frozenset(stale)
         result, error = None, None
         if episode.run_code:
@@ -284,11 +335,14 @@ class Dispatcher:
         decision = engine.refuse_taken_children(decision, episode, self.store.statuses(children))
         set_custom = decision.custom_status is not engine.UNCHANGED
         outcome = EpisodeOutcome(
-            history=decision.history, status=decision.status, consumed=episode.consumed + stale,
+            history=decision.history, status=decision.status,
+            consumed=[i for i in episode.consumed if i >= 0] + stale,
             output=decision.output, custom_status=json.dumps(decision.custom_status) if set_custom else None,
             set_custom_status=set_custom, activities=decision.activities, messages=decision.messages,
-            new_instances=decision.new_instances, continue_as_new=next_execution)
+            new_instances=decision.new_instances, continue_as_new=next_execution, finished_work=finished)
         works, sent = self.store.commit_episode(instance, outcome, now.timestamp())
+        self._settle_carried(finished, carried)
+        self._carried_back(held)
         self.waits.expect(instance_id, decision.awaits)
         if decision.status in TERMINAL_STATUSES:  # said once it is true: after the commit
             self.store.on_commit(lambda: self._finished(instance, decision.status))
@@ -361,7 +415,7 @@ class Dispatcher:
                     log.exception("devhost: activity %s of %s could not run; retrying", work.name, work.instance_id)
                 asyncio.get_running_loop().call_later(1.0, self.activities.put_nowait, work)
                 continue
-            self._record(work, event)
+            self._activity_done(work, event)
 
     async def _run_activity(self, work: ActivityWork) -> dict[str, Any]:
         """Run one activity (or the built-in HTTP activity); its failure becomes a TaskFailed event worded as the

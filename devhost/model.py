@@ -238,6 +238,8 @@ class EpisodeOutcome:
     messages: list[OutgoingMessage] = field(default_factory=list)
     new_instances: list[NewInstance] = field(default_factory=list)
     continue_as_new: NewInstance | None = None  # the next execution's start
+    # activities whose results reached the episode in memory (never written to the inbox): their work items go
+    finished_work: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

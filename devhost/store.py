@@ -600,6 +600,8 @@ class Store:
                            [(iid, seq + i, _dumps(dict(e, IsPlayed=True))) for i, e in enumerate(history)])
             if outcome.consumed:
                 db.executemany("DELETE FROM messages WHERE id=?", [(m,) for m in outcome.consumed])
+            if outcome.finished_work:
+                db.executemany("DELETE FROM activities WHERE id=?", [(w,) for w in outcome.finished_work])
             status = outcome.status
             if status in (RuntimeStatus.Running, RuntimeStatus.Suspended):
                 status = self._pending_suspension(db, iid) or status
@@ -772,10 +774,13 @@ class Store:
         with self.tx() as db:
             db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"setting:{key}", value))
 
-    def drop_messages(self, ids: list[int]) -> None:
-        if ids:
+    def drop_messages(self, ids: list[int], finished_work: list[int] | None = None) -> None:
+        """Delete inbox messages nobody will consume, and the work items of activity results that were never
+        written to the inbox (see EpisodeOutcome.finished_work)."""
+        if ids or finished_work:
             with self.tx() as db:
                 db.executemany("DELETE FROM messages WHERE id=?", [(m,) for m in ids])
+                db.executemany("DELETE FROM activities WHERE id=?", [(w,) for w in finished_work or ()])
 
 
 def read_history(path: str | os.PathLike[str], instance_id: str) -> list[dict[str, Any]]:

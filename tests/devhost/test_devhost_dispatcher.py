@@ -3,6 +3,7 @@ made due by moving the clock, and work left in the store by a stopped host picke
 The dispatcher runs on a background event loop over a real store; the tests wait with devhost.testing.poll."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -17,7 +18,7 @@ from loop_thread import LoopThread
 from devhost.bindings import Invocation
 from devhost.clock import Clock
 from devhost.dispatcher import Dispatcher
-from devhost.errors import StoreUnavailable
+from devhost.errors import StoreUnavailable, WorkerCrashed
 from devhost.loader import load_functions
 from devhost.model import TERMINAL_STATUSES, ActivityWork, EventType, Instance, RuntimeStatus
 from devhost.operations import Operations
@@ -278,5 +279,129 @@ def test_a_completion_whose_commit_failed_runs_again_and_is_logged_once_after_it
         completed = [i for i, line in enumerate(lines) if line == f"Orchestration Chain ({instance_id}) Completed."]
         failed = [i for i, line in enumerate(lines) if "failed: disk I/O error" in line]
         assert len(completed) == 1 and len(failed) == 1 and failed[0] < completed[0], lines
+    finally:
+        host.close()
+
+
+# -- activity results carried to the episode they wake: recorded in its transaction, one commit not two ----------
+class Counted:
+    """An invocation that counts its calls; `hold` (an asyncio.Event on the loop), when given, keeps each call
+    running until it is set; `crash_on` makes those call numbers die as a worker does under them."""
+
+    def __init__(self, inner: Invocation, hold: Any = None, crash_on: tuple[int, ...] = ()) -> None:
+        self.inner, self.fn, self.hold, self.crash_on = inner, inner.fn, hold, crash_on
+        self.calls = 0
+
+    async def call(self, inputs: Any) -> Any:
+        self.calls += 1
+        if self.calls in self.crash_on:
+            raise WorkerCrashed("The worker process died (test).")
+        if self.hold is not None:
+            await self.hold.wait()
+        return await self.inner.call(inputs)
+
+
+class Commits:
+    """The store's fault hook, counting COMMITs; fails the first one whose turn records a TaskCompleted of
+    `instance_id` when `fail_recording` is set."""
+
+    def __init__(self, store: Store, fail_recording: bool = False) -> None:
+        self.store, self.fail_recording = store, fail_recording
+        self.instance_id: str | None = None
+        self.count = self.failed = 0
+
+    def __call__(self, statement: str) -> None:
+        self.count += 1
+        if self.fail_recording and not self.failed and self.instance_id is not None:
+            history = self.store.get_history(self.instance_id)  # read in the open transaction
+            if any(e["EventType"] == EventType.TaskCompleted for e in history):
+                self.failed += 1
+                raise sqlite3.OperationalError("disk I/O error")
+
+
+def counted_chain(app: Path, tmp_path: Path, **echo: Any) -> tuple[Running, dict[str, Counted]]:
+    counted: dict[str, Counted] = {}
+
+    def wrap(invocations: dict[str, Any]) -> dict[str, Any]:
+        counted["Echo"] = Counted(invocations["Echo"], **echo.get("echo", {}))
+        counted["Chain"] = Counted(invocations["Chain"], **echo.get("chain", {}))
+        return dict(invocations, **counted)
+    return Running(app, tmp_path / "store.sqlite", Clock(), group_commit=True, wrap=wrap), counted
+
+
+def test_a_result_that_wakes_its_instance_is_recorded_by_the_episode_it_wakes(app, tmp_path):
+    host, counted = counted_chain(app, tmp_path)
+    commits = Commits(host.store)
+    host.call(lambda: setattr(host.store, "fault", commits))
+    try:
+        instance_id = host.start("Chain", json.dumps("7"))
+
+        done = host.wait(instance_id)
+
+        assert (done.status, done.output) == (RuntimeStatus.Completed, '[7, "7!"]')
+        # the start and three episodes; each activity result rides in the episode it wakes (it was 6: one more each)
+        assert commits.count == 4
+        assert host.history_kinds(instance_id).count("TaskCompleted") == 2
+        assert counted["Echo"].calls == 2
+        assert host.call(lambda: host.store.pending_work()) == ([], [])
+    finally:
+        host.close()
+
+
+def test_a_carried_result_whose_episode_commit_failed_is_written_again_and_its_activity_does_not_rerun(
+        app, tmp_path):
+    host, counted = counted_chain(app, tmp_path)
+    commits = Commits(host.store, fail_recording=True)
+    host.call(lambda: setattr(host.store, "fault", commits))
+    try:
+        commits.instance_id = instance_id = host.start("Chain", json.dumps("7"))
+
+        done = host.wait(instance_id, timeout=15)
+
+        assert (done.status, done.output) == (RuntimeStatus.Completed, '[7, "7!"]')
+        assert commits.failed == 1
+        assert counted["Echo"].calls == 2  # the rolled-back result was written again, not run again
+        assert host.history_kinds(instance_id).count("TaskCompleted") == 2
+        assert host.call(lambda: host.store.pending_work()) == ([], [])
+    finally:
+        host.close()
+
+
+def test_a_carried_result_survives_a_worker_crash_in_the_episode_that_took_it(app, tmp_path):
+    host, counted = counted_chain(app, tmp_path, chain={"crash_on": (2,)})  # the episode the first result wakes
+    try:
+        instance_id = host.start("Chain", json.dumps("7"))
+
+        done = host.wait(instance_id, timeout=15)
+
+        assert (done.status, done.output) == (RuntimeStatus.Completed, '[7, "7!"]')
+        assert counted["Chain"].calls == 4 and counted["Echo"].calls == 2
+        assert host.history_kinds(instance_id).count("TaskCompleted") == 2
+    finally:
+        host.close()
+
+
+def test_a_result_for_an_instance_suspended_meanwhile_waits_in_the_inbox_until_resume(app, tmp_path):
+    hold = asyncio.Event()
+    host, counted = counted_chain(app, tmp_path, echo={"hold": hold})
+    try:
+        instance_id = host.start("Chain", json.dumps("7"))
+        poll(lambda: counted["Echo"].calls == 1, what="the first Echo to start")
+        host.call(lambda: host.ops.suspend(instance_id, "pause"))
+        host.wait(instance_id, {RuntimeStatus.Suspended})
+        host.call(hold.set)
+
+        def held() -> bool:  # the result is in the inbox, not in the history, and nothing else runs
+            inbox = host.committed(lambda: host.store.inbox(instance_id, None, 1e12)[0])
+            return host.call(host.dispatcher.idle) and [e["EventType"] for _, e in inbox] == [EventType.TaskCompleted]
+        poll(held, what="the result to wait in the inbox")
+        assert host.history_kinds(instance_id).count("TaskCompleted") == 0
+        assert host.instance(instance_id).status == RuntimeStatus.Suspended
+
+        host.call(lambda: host.ops.resume(instance_id, "go"))
+        done = host.wait(instance_id)
+
+        assert (done.status, done.output) == (RuntimeStatus.Completed, '[7, "7!"]')
+        assert counted["Echo"].calls == 2
     finally:
         host.close()
