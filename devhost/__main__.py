@@ -3,11 +3,11 @@ or v2 (function_app.py), locally, as `func start` would."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from pathlib import Path
 
+from . import polling
 from .errors import DevhostError
 from .host import Host, HostOptions
 
@@ -28,6 +28,9 @@ def parse_args(argv: list[str] | None = None) -> HostOptions:
                         help="allow POST /admin/devhost/advance?seconds=N to make durable timers due at once "
                              "(for tests)")
     parser.add_argument("--verbose", action="store_true", help="log every function execution")
+    parser.add_argument("--poll-us", type=int, default=polling.DEFAULT_WINDOW_US, metavar="N",
+                        help="while a worker call is in flight, poll N microseconds for its answer before the event "
+                             f"loop sleeps (0: off); default: {polling.DEFAULT_WINDOW_US}")
     parser.add_argument("--in-process", action="store_true",
                         help="run the app's code in the host process instead of a separate worker process "
                              "(one process to debug; slower under load)")
@@ -49,7 +52,8 @@ def parse_args(argv: list[str] | None = None) -> HostOptions:
                        durability=args.durability, time_travel=args.time_travel, verbose=args.verbose,
                        in_process=args.in_process, allow_hosts=tuple(args.allow_host),
                        cors=tuple(o for value in args.cors for o in value.split(",") if o.strip()),
-                       cors_credentials=args.cors_credentials, require_key=args.require_key)
+                       cors_credentials=args.cors_credentials, require_key=args.require_key,
+                       poll_us=args.poll_us)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,8 +62,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="[%(asctime)s] %(message)s", stream=sys.stdout)
     logging.getLogger("aiohttp").setLevel(logging.WARNING)
     try:
-        host = Host(options)
-        asyncio.run(host.serve_forever())
+        poller = polling.selector(options.poll_us)
+        host = Host(options, poller=poller)
+        polling.run(host.serve_forever(), poller)
     except DevhostError as exc:
         print(f"devhost: {exc}", file=sys.stderr)
         return 2

@@ -30,6 +30,7 @@ from .operations import Operations
 from .routes import compile_route
 from .status import code_parameter, management_urls
 from .store import Store
+from .polling import PollingSelector
 from .supervisor import WorkerPool
 from .timers import TimerTriggers
 from .travel import TimeTravel
@@ -61,13 +62,15 @@ class HostOptions:
     cors: tuple[str, ...] = ()  # origins given CORS headers and let make management changes (`func start --cors`)
     cors_credentials: bool = False
     require_key: bool | None = None  # keys for management and HTTP functions; None: only when not bound to loopback
+    poll_us: int = 0  # polling.py: how long the event loop polls for a worker's answer before it sleeps
 
 
 class Host:
     """A running devhost: start() binds the port and starts the dispatcher; stop() shuts down cleanly."""
 
-    def __init__(self, options: HostOptions, clock: Clock | None = None) -> None:
+    def __init__(self, options: HostOptions, clock: Clock | None = None, poller: PollingSelector | None = None) -> None:
         self.options = options
+        self.poller = poller  # the loop's selector, told when a worker call is in flight (polling.py)
         self.clock = clock or Clock()
         self.config = load_config(options.script_root)
         apply_values(self.config)
@@ -151,6 +154,8 @@ class Host:
             self.invocations = {name: Invocation(fn, self.executor) for name, fn in report.functions.items()}
             return
         self.workers = WorkerPool(str(root), worker_process_count(), self.config.function_timeout)
+        if self.poller is not None:
+            self.poller.expecting = self.workers.in_flight
         hello = await self.workers.start()
         if hello is None:  # the pool keeps starting workers; serve meanwhile every function the folders declare
             # (a v2 app's functions are known only once a worker has imported function_app.py)

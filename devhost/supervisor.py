@@ -65,6 +65,10 @@ class WorkerPool:
         timeout = "none (-1)" if self.function_timeout is None else format_timespan(self.function_timeout)
         return f"{self.count} worker process{'es' if self.count != 1 else ''}, functionTimeout {timeout}"
 
+    def in_flight(self) -> bool:
+        """Some worker is running a call of ours: its answer is on the way."""
+        return any(w is not None and w.pending for w in self.workers)
+
     @property
     def pids(self) -> list[int]:
         return [w.pid for w in self.workers if w is not None and w.pid is not None]
