@@ -26,6 +26,7 @@ def memoize_sdk() -> None:
     """Where the worker runs the SDK: memoize the pure functions it recomputes on every episode."""
     memoize_sdk_timestamp_parsing()
     memoize_sdk_payload_type()
+    memoize_sdk_timespan_parsing()
 
 
 def memoize_sdk_payload_type() -> None:
@@ -48,6 +49,17 @@ def memoize_sdk_payload_type() -> None:
 
     namedtuple.memoized = classes  # type: ignore[attr-defined]
     module.namedtuple = namedtuple
+
+
+def memoize_sdk_timespan_parsing() -> None:
+    """Every episode's context carries the same two TimeSpans (maximumShortTimerDuration and
+    longRunningTimerIntervalDuration), which the SDK parses with a regular expression each time; a timedelta is a
+    pure function of the text, so the worker parses each text once."""
+    module = importlib.import_module("azure.durable_functions.models.DurableOrchestrationContext")
+    parse = getattr(module, "parse_timespan_attrib", None)
+    if parse is None or hasattr(parse, "cache_info"):
+        return
+    module.parse_timespan_attrib = functools.lru_cache(maxsize=256)(parse)
 
 
 def memoize_sdk_timestamp_parsing() -> None:

@@ -18,7 +18,8 @@ from dateutil.parser import parse as dateutil_parse
 
 from devhost.bindings import (Context, GenericConverter, Invocation, client_inputs, converter, http_datum,
                               memoize_sdk_payload_type,
-                              memoize_sdk_timestamp_parsing, returned, string_datum)
+                              memoize_sdk_timespan_parsing, memoize_sdk_timestamp_parsing, returned,
+                              string_datum)
 from devhost.loader import LoadedFunction
 from devhost.model import Binding, FunctionSpec, history_timestamp
 
@@ -375,6 +376,23 @@ def test_the_sdks_timestamp_parse_gives_dateutils_datetimes_faster(monkeypatch):
     assert [repr(p) for p in parsed] == [repr(dateutil_parse(t)) for t in texts]  # same values, same tzinfo
     assert module.dt_parse.cache_info().misses == len(texts)
     assert module.dt_parse(texts[0]) is parsed[0]  # memoized
+
+
+# -- the SDK's timer TimeSpans ------------------------------------------------------------------------------
+def test_the_sdks_timespans_are_parsed_once_each_with_the_same_values(monkeypatch):
+    from azure.durable_functions.models.utils.json_utils import parse_timespan_attrib
+
+    module = sys.modules["azure.durable_functions.models.DurableOrchestrationContext"]
+    monkeypatch.setattr(module, "parse_timespan_attrib", parse_timespan_attrib)  # as the SDK has it
+    memoize_sdk_timespan_parsing()
+    texts = ["3.00:00:00", "00:00:10.5000000", "-1.02:03:04", "3.00:00:00"]
+
+    parsed = [module.parse_timespan_attrib(t) for t in texts]
+
+    assert parsed == [parse_timespan_attrib(t) for t in texts] == \
+        [timedelta(days=3), timedelta(seconds=10.5), -timedelta(days=1, hours=2, minutes=3, seconds=4),
+         timedelta(days=3)]
+    assert module.parse_timespan_attrib.cache_info().misses == 3  # the repeated text is parsed once
 
 
 # -- the SDK's per-episode payload type --------------------------------------------------------------
