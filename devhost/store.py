@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import contextlib
 import errno
 import fcntl
@@ -24,6 +25,7 @@ from .model import (TERMINAL_STATUSES, ActivityWork, EntityQuery, EpisodeOutcome
                     NewInstance, OutgoingMessage, Query, RuntimeStatus, ScheduledActivity)
 
 SCHEMA_VERSION = "1"
+HISTORY_CACHE_EVENTS = 20_000  # decoded history events the store keeps in memory (under 1 KB each)
 APPLICATION_ID = 0x44464448  # "DFDH": marks the file as a devhost store
 
 DDL = """
@@ -182,6 +184,10 @@ class Store:
         # Instances that may have an ExecutionSuspended/ExecutionResumed in their inbox (None: read it again from
         # the store), so that an episode's commit looks for one only where there can be one.
         self._steered: set[str] | None = None
+        # The decoded histories of the instances whose episodes ran last, as this connection sees them: an episode
+        # reads its history from here, not from the file. Forgotten on every rollback.
+        self._histories: collections.OrderedDict[str, list[dict[str, Any]]] = collections.OrderedDict()
+        self._cached_events = 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -339,6 +345,12 @@ class Store:
             listener()
         return error
 
+    def _rolled_back(self) -> None:
+        """What a rollback took back may be in the in-memory views of the store: read them again from the file."""
+        self._steered = None
+        self._histories.clear()
+        self._cached_events = 0
+
     def _commit(self, db: sqlite3.Connection) -> None:
         self._writable()
         if self.fault is not None:
@@ -355,7 +367,7 @@ class Store:
             yield db
             self._commit(db)
         except BaseException as exc:
-            self._steered = None  # what the transaction consumed is back in the inboxes
+            self._rolled_back()  # what the transaction consumed is back in the inboxes
             with contextlib.suppress(sqlite3.Error):
                 if db.in_transaction:
                     db.execute("ROLLBACK")
@@ -393,7 +405,7 @@ class Store:
         try:
             yield db
         except BaseException as exc:
-            self._steered = None  # what the verb consumed is back in the inboxes
+            self._rolled_back()  # what the verb consumed is back in the inboxes
             if not db.in_transaction:  # SQLite rolled the whole turn back (disk full, I/O error)
                 raise self._abort_batch(exc) from exc
             try:
@@ -413,7 +425,7 @@ class Store:
         """The turn's transaction failed: roll all of it back, fail whoever waits for it, and say so."""
         batch, self._batch = self._batch, None
         after, self._after_commit = self._after_commit, []
-        self._steered = None
+        self._rolled_back()
         with contextlib.suppress(sqlite3.Error):
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
@@ -466,6 +478,32 @@ class Store:
         return _instance(row) if row else None
 
     def get_history(self, instance_id: str) -> list[dict[str, Any]]:
+        """The instance's history events in order (a new list; the events themselves are not to be changed)."""
+        cached = self._histories.get(instance_id)
+        if cached is not None:
+            self._histories.move_to_end(instance_id)
+            return list(cached)
+        history = self._read_history(instance_id)
+        self._cache_history(instance_id, history)
+        return list(history)
+
+    def _cache_history(self, instance_id: str, history: list[dict[str, Any]]) -> None:
+        """Keep the most recently used histories, HISTORY_CACHE_EVENTS events in all at the most."""
+        if len(history) > HISTORY_CACHE_EVENTS // 4:  # a long history is read from the file each time
+            return
+        self._forget_history(instance_id)
+        self._histories[instance_id] = history
+        self._cached_events += len(history)
+        while self._cached_events > HISTORY_CACHE_EVENTS:
+            _, dropped = self._histories.popitem(last=False)
+            self._cached_events -= len(dropped)
+
+    def _forget_history(self, instance_id: str) -> None:
+        dropped = self._histories.pop(instance_id, None)
+        if dropped is not None:
+            self._cached_events -= len(dropped)
+
+    def _read_history(self, instance_id: str) -> list[dict[str, Any]]:
         """The current execution's history events in order; [] when there is none."""
         rows = self._db.execute("SELECT event FROM history WHERE instance_id=? ORDER BY seq", (instance_id,))
         return [json.loads(r[0]) for r in rows]
@@ -550,6 +588,7 @@ class Store:
         return out
 
     def _reset_instance(self, db: sqlite3.Connection, instance_id: str) -> None:
+        self._forget_history(instance_id)
         db.execute("DELETE FROM history WHERE instance_id=?", (instance_id,))
         db.execute("DELETE FROM messages WHERE instance_id=?", (instance_id,))
         db.execute("DELETE FROM activities WHERE instance_id=?", (instance_id,))
@@ -594,10 +633,11 @@ class Store:
         iid = instance.instance_id
         history = outcome.history
         sent: list[Message] = []
+        texts = [_dumps(dict(e, IsPlayed=True)) for e in history]
         with self.tx() as db:
             seq = db.execute("SELECT next_seq FROM instances WHERE instance_id=?", (iid,)).fetchone()[0]
             db.executemany("INSERT INTO history (instance_id, seq, event) VALUES (?,?,?)",
-                           [(iid, seq + i, _dumps(dict(e, IsPlayed=True))) for i, e in enumerate(history)])
+                           [(iid, seq + i, text) for i, text in enumerate(texts)])
             if outcome.consumed:
                 db.executemany("DELETE FROM messages WHERE id=?", [(m,) for m in outcome.consumed])
             if outcome.finished_work:
@@ -623,6 +663,11 @@ class Store:
                                                             RuntimeStatus.ContinuedAsNew.value, iid))
                 sent += self._insert_messages(db, [OutgoingMessage(iid, dict(nxt.started,
                                                                             ExecutionId=nxt.execution_id))])
+        cached = self._histories.get(iid)
+        if cached is not None and outcome.continue_as_new is None and len(cached) == seq:
+            self._cache_history(iid, cached + [json.loads(text) for text in texts])  # as the file will read
+        else:
+            self._forget_history(iid)
         return works, sent
 
     @staticmethod
@@ -687,6 +732,8 @@ class Store:
             deleted = db.execute("DELETE FROM instances WHERE instance_id IN (SELECT instance_id FROM purging)"
                                  ).rowcount
             db.execute("DELETE FROM purging")
+        for iid in instance_ids:
+            self._forget_history(iid)
         if deleted:
             self.on_commit(self._give_space_back)
         return deleted
@@ -718,6 +765,7 @@ class Store:
                messages: list[OutgoingMessage], now: float) -> tuple[list[ActivityWork], list[Message]]:
         """Replace a failed execution's history, set it Running and re-schedule its failed work, atomically."""
         iid = instance.instance_id
+        self._forget_history(iid)
         with self.tx() as db:
             db.execute("DELETE FROM history WHERE instance_id=?", (iid,))
             db.executemany("INSERT INTO history (instance_id, seq, event) VALUES (?,?,?)",

@@ -921,3 +921,73 @@ def test_a_replaced_store_file_is_noticed(tmp_path):
             store.create_instance(new_instance("b"), NOW)
     finally:
         store.close()
+
+
+# -- the history an episode reads comes from memory: always what the file holds once committed --------------------
+def test_the_history_read_is_the_files_through_episodes_continue_as_new_rewind_replace_and_purge(tmp_path,
+                                                                                                  monkeypatch):
+    from devhost import store as store_module
+    from devhost.store import read_history
+    monkeypatch.setattr(store_module, "HISTORY_CACHE_EVENTS", 8)  # small: evictions happen along the way
+    path = tmp_path / "store.sqlite"
+    store = Store(path)
+    try:
+        def same(*instance_ids: str) -> None:
+            for iid in instance_ids:
+                assert store.get_history(iid) == read_history(path, iid)
+
+        for iid in ("i1", "i2"):
+            store.create_instance(new_instance(iid), NOW)
+            start_episode(store, iid)
+        same("i1", "i2")
+        for step in range(3):  # appended episode after episode, i2's reads in between evicting i1
+            store.commit_episode(store.get_instance("i1"), EpisodeOutcome(
+                [ev.orchestrator_started(T0), ev.task_completed(T0, step, f'"{step}"')], RuntimeStatus.Running),
+                at(step))
+            same("i1", "i2")
+        nxt = NewInstance("i1", "O", "e2", "2", None, ev.execution_started(T0, "i1", "e2", "O", "2"))
+        store.commit_episode(store.get_instance("i1"), EpisodeOutcome(
+            [ev.orchestrator_started(T0)], RuntimeStatus.ContinuedAsNew, continue_as_new=nxt), at(5))
+        same("i1")
+        assert store.get_history("i1") == []
+        finish(store, "i2", status=RuntimeStatus.Failed, output='"boom"')
+        kept = [ev.orchestrator_started(T0), ev.execution_started(T0, "i2", "e1", "O", None)]
+        store.rewind(store.get_instance("i2"), kept, [], [], at(6))
+        same("i2")
+        finish(store, "i2")
+        store.create_instance(new_instance("i2", execution_id="e9"), at(7))  # a finished instance replaced
+        same("i2")
+        assert store.get_history("i2") == []
+        store.purge(["i1", "i2"])
+        same("i1", "i2")
+    finally:
+        store.close()
+
+
+def test_a_rolled_back_episode_leaves_no_history_behind_in_memory(tmp_path):
+    from devhost.store import read_history
+    path = tmp_path / "store.sqlite"
+
+    def disk_full(statement: str) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    async def scenario() -> tuple[list, list]:
+        store = Store(path)
+        store.enable_group_commit(asyncio.get_running_loop())
+        try:
+            store.create_instance(new_instance(), NOW)
+            start_episode(store)
+            await store.durable()
+            store.get_history("i1")  # in memory now
+            store.fault = disk_full
+            store.commit_episode(store.get_instance("i1"), EpisodeOutcome(
+                [ev.orchestrator_started(T0), ev.task_completed(T0, 0, '"lost"')], RuntimeStatus.Running), at(1))
+            with pytest.raises(StoreUnavailable):
+                await store.durable()
+            store.fault = None
+            return store.get_history("i1"), read_history(path, "i1")
+        finally:
+            store.close()
+
+    read, on_file = asyncio.run(scenario())
+    assert read == on_file and len(read) == 3  # the first episode's three events, not the rolled-back two
