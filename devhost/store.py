@@ -645,12 +645,14 @@ class Store:
             status = outcome.status
             if status in (RuntimeStatus.Running, RuntimeStatus.Suspended):
                 status = self._pending_suspension(db, iid) or status
-            custom_sql = ", custom_status=?" if outcome.set_custom_status else ""
-            args: list[Any] = [status.value, outcome.output, now, seq + len(history)]
+            # The status as the episode began is the file's (only suspend and resume change it meanwhile, and they
+            # wait in the inbox): left alone when unchanged, its index entry is not rewritten (one page fewer).
+            changes: list[tuple[str, Any]] = [("status", status.value)] if status != instance.status else []
+            changes += [("output", outcome.output), ("updated_at", now), ("next_seq", seq + len(history))]
             if outcome.set_custom_status:
-                args.append(outcome.custom_status)
-            db.execute(f"UPDATE instances SET status=?, output=?, updated_at=?, next_seq=?{custom_sql} "
-                       f"WHERE instance_id=?", (*args, iid))
+                changes.append(("custom_status", outcome.custom_status))
+            db.execute(f"UPDATE instances SET {', '.join(f'{column}=?' for column, _ in changes)} WHERE instance_id=?",
+                       (*(value for _, value in changes), iid))
             works = self._schedule(db, instance, outcome.activities)
             for new in outcome.new_instances:
                 sent.append(self._create(db, new, now))
