@@ -489,9 +489,9 @@ class Store:
 
     def _cache_history(self, instance_id: str, history: list[dict[str, Any]]) -> None:
         """Keep the most recently used histories, HISTORY_CACHE_EVENTS events in all at the most."""
+        self._forget_history(instance_id)
         if len(history) > HISTORY_CACHE_EVENTS // 4:  # a long history is read from the file each time
             return
-        self._forget_history(instance_id)
         self._histories[instance_id] = history
         self._cached_events += len(history)
         while self._cached_events > HISTORY_CACHE_EVENTS:

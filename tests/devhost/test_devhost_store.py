@@ -928,7 +928,7 @@ def test_the_history_read_is_the_files_through_episodes_continue_as_new_rewind_r
                                                                                                   monkeypatch):
     from devhost import store as store_module
     from devhost.store import read_history
-    monkeypatch.setattr(store_module, "HISTORY_CACHE_EVENTS", 8)  # small: evictions happen along the way
+    monkeypatch.setattr(store_module, "HISTORY_CACHE_EVENTS", 16)  # small: evictions, and histories outgrowing it
     path = tmp_path / "store.sqlite"
     store = Store(path)
     try:
