@@ -112,8 +112,12 @@ class Client:
 
     def start_instance(self, function: str = "HelloOrchestrator", body: Any = None) -> str:
         response = self.http_start(function, body)
-        assert response.status_code == 202, response.text
+        assert response.status_code == 202, f"{response.status_code} {response.text}\n{self._diagnosis()}"
         return response.json()["id"]
+
+    def _diagnosis(self) -> str:
+        """What may say why a call failed (a host process's subclass gives the end of its log)."""
+        return ""
 
     def status(self, instance_id: str, **query: Any) -> requests.Response:
         params = {k: str(v).lower() if isinstance(v, bool) else v for k, v in query.items()}
@@ -254,6 +258,9 @@ class DevhostProcess(Client):
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def _diagnosis(self) -> str:
+        return self.log()[-3000:]
 
     def stop(self, timeout: float = 10.0) -> int | None:
         """Ctrl-C (SIGINT) and wait for a clean exit."""
