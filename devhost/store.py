@@ -25,7 +25,7 @@ from .model import (TERMINAL_STATUSES, ActivityWork, EntityQuery, EpisodeOutcome
                     NewInstance, OutgoingMessage, Query, RuntimeStatus, ScheduledActivity)
 
 SCHEMA_VERSION = "1"
-HISTORY_CACHE_EVENTS = 20_000  # decoded history events the store keeps in memory (under 1 KB each)
+HISTORY_CACHE_BYTES = 4 << 20  # the stored text of the histories kept decoded in memory, in all (1/4 for one)
 APPLICATION_ID = 0x44464448  # "DFDH": marks the file as a devhost store
 
 DDL = """
@@ -186,8 +186,8 @@ class Store:
         self._steered: set[str] | None = None
         # The decoded histories of the instances whose episodes ran last, as this connection sees them: an episode
         # reads its history from here, not from the file. Forgotten on every rollback.
-        self._histories: collections.OrderedDict[str, list[dict[str, Any]]] = collections.OrderedDict()
-        self._cached_events = 0
+        self._histories: collections.OrderedDict[str, tuple[list[dict[str, Any]], int]] = collections.OrderedDict()
+        self._cached_bytes = 0  # the stored text of the histories kept, in all
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -349,7 +349,7 @@ class Store:
         """What a rollback took back may be in the in-memory views of the store: read them again from the file."""
         self._steered = None
         self._histories.clear()
-        self._cached_events = 0
+        self._cached_bytes = 0
 
     def _commit(self, db: sqlite3.Connection) -> None:
         self._writable()
@@ -482,31 +482,29 @@ class Store:
         cached = self._histories.get(instance_id)
         if cached is not None:
             self._histories.move_to_end(instance_id)
-            return list(cached)
-        history = self._read_history(instance_id)
-        self._cache_history(instance_id, history)
+            return list(cached[0])
+        texts = [r[0] for r in self._db.execute("SELECT event FROM history WHERE instance_id=? ORDER BY seq",
+                                                (instance_id,))]
+        history = [json.loads(text) for text in texts]
+        self._cache_history(instance_id, history, sum(map(len, texts)))
         return list(history)
 
-    def _cache_history(self, instance_id: str, history: list[dict[str, Any]]) -> None:
-        """Keep the most recently used histories, HISTORY_CACHE_EVENTS events in all at the most."""
+    def _cache_history(self, instance_id: str, history: list[dict[str, Any]], size: int) -> None:
+        """Keep the most recently used histories, HISTORY_CACHE_BYTES of stored text in all at the most; `size` is
+        this one's."""
         self._forget_history(instance_id)
-        if len(history) > HISTORY_CACHE_EVENTS // 4:  # a long history is read from the file each time
+        if size > HISTORY_CACHE_BYTES // 4:  # a long history (or big inputs) is read from the file each time
             return
-        self._histories[instance_id] = history
-        self._cached_events += len(history)
-        while self._cached_events > HISTORY_CACHE_EVENTS:
-            _, dropped = self._histories.popitem(last=False)
-            self._cached_events -= len(dropped)
+        self._histories[instance_id] = (history, size)
+        self._cached_bytes += size
+        while self._cached_bytes > HISTORY_CACHE_BYTES:
+            _, (_, dropped) = self._histories.popitem(last=False)
+            self._cached_bytes -= dropped
 
     def _forget_history(self, instance_id: str) -> None:
         dropped = self._histories.pop(instance_id, None)
         if dropped is not None:
-            self._cached_events -= len(dropped)
-
-    def _read_history(self, instance_id: str) -> list[dict[str, Any]]:
-        """The current execution's history events in order; [] when there is none."""
-        rows = self._db.execute("SELECT event FROM history WHERE instance_id=? ORDER BY seq", (instance_id,))
-        return [json.loads(r[0]) for r in rows]
+            self._cached_bytes -= dropped[1]
 
     def inbox(self, instance_id: str, current_execution: str | None,
               now: float) -> tuple[list[tuple[int, dict[str, Any]]], list[int]]:
@@ -666,8 +664,9 @@ class Store:
                 sent += self._insert_messages(db, [OutgoingMessage(iid, dict(nxt.started,
                                                                             ExecutionId=nxt.execution_id))])
         cached = self._histories.get(iid)
-        if cached is not None and outcome.continue_as_new is None and len(cached) == seq:
-            self._cache_history(iid, cached + [json.loads(text) for text in texts])  # as the file will read
+        if cached is not None and outcome.continue_as_new is None and len(cached[0]) == seq:
+            self._cache_history(iid, cached[0] + [json.loads(text) for text in texts],  # as the file will read
+                                cached[1] + sum(map(len, texts)))
         else:
             self._forget_history(iid)
         return works, sent

@@ -928,7 +928,7 @@ def test_the_history_read_is_the_files_through_episodes_continue_as_new_rewind_r
                                                                                                   monkeypatch):
     from devhost import store as store_module
     from devhost.store import read_history
-    monkeypatch.setattr(store_module, "HISTORY_CACHE_EVENTS", 16)  # small: evictions, and histories outgrowing it
+    monkeypatch.setattr(store_module, "HISTORY_CACHE_BYTES", 2000)  # small: evictions, and histories outgrowing it
     path = tmp_path / "store.sqlite"
     store = Store(path)
     try:
@@ -991,3 +991,20 @@ def test_a_rolled_back_episode_leaves_no_history_behind_in_memory(tmp_path):
 
     read, on_file = asyncio.run(scenario())
     assert read == on_file and len(read) == 3  # the first episode's three events, not the rolled-back two
+
+
+def test_an_episode_reads_the_history_the_last_commit_left_without_a_query(store):
+    store.create_instance(new_instance(), NOW)
+    start_episode(store)
+    store.get_history("i1")
+    store.commit_episode(store.get_instance("i1"), EpisodeOutcome(
+        [ev.orchestrator_started(T0), ev.task_completed(T0, 0, '"0"')], RuntimeStatus.Running), at(1))
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    try:
+        history = store.get_history("i1")
+    finally:
+        store._db.set_trace_callback(None)
+
+    assert [e["EventType"] for e in history][-2:] == [EventType.OrchestratorStarted, EventType.TaskCompleted]
+    assert len(history) == 5 and not [s for s in statements if "FROM history" in s]
