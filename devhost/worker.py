@@ -37,6 +37,7 @@ class FunctionError(Exception):
         self.traceback_text = traceback_text
 
 
+# -- host side ----------------------------------------------------------------------------------
 class _HostEnd(asyncio.Protocol):
     """The host's half of the pipe. Frames are unpickled as they arrive and handed to `on_frame` (no reader task
     between the socket and the caller's future). A frame is written at once when it is the first of its turn of the
@@ -97,7 +98,6 @@ class _HostEnd(asyncio.Protocol):
             self.transport.close()
 
 
-# -- host side ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class WorkerHello:
     loaded: list[str]
