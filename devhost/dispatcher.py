@@ -82,8 +82,7 @@ class Dispatcher:
         for _, handle in self.timers.values():
             handle.cancel()
         for carried in self.carried.values():  # write what ran: it need not run again at the next start
-            for work, event in carried:
-                self._record(work, event)
+            self._carried_back(carried)
         self.carried.clear()
         await self.http_activity.close()
 
