@@ -62,9 +62,8 @@ def main(argv: list[str] | None = None) -> int:
                         format="[%(asctime)s] %(message)s", stream=sys.stdout)
     logging.getLogger("aiohttp").setLevel(logging.WARNING)
     try:
-        poller = polling.selector(options.poll_us)
-        host = Host(options, poller=poller)
-        polling.run(host.serve_forever(), poller)
+        host = Host(options)
+        polling.run(host.serve_forever(), host.poller)
     except DevhostError as exc:
         print(f"devhost: {exc}", file=sys.stderr)
         return 2

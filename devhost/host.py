@@ -15,6 +15,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
+from . import polling
 from .bindings import Invocation, memoize_sdk
 from .bodies import body_limit, map_big_blocks
 from .clock import Clock
@@ -30,7 +31,6 @@ from .operations import Operations
 from .routes import compile_route
 from .status import code_parameter, management_urls
 from .store import Store
-from .polling import PollingSelector
 from .supervisor import WorkerPool
 from .timers import TimerTriggers
 from .travel import TimeTravel
@@ -68,9 +68,10 @@ class HostOptions:
 class Host:
     """A running devhost: start() binds the port and starts the dispatcher; stop() shuts down cleanly."""
 
-    def __init__(self, options: HostOptions, clock: Clock | None = None, poller: PollingSelector | None = None) -> None:
+    def __init__(self, options: HostOptions, clock: Clock | None = None) -> None:
         self.options = options
-        self.poller = poller  # the loop's selector, told when a worker call is in flight (polling.py)
+        # the selector of the loop to serve on (polling.run), told when a worker call is in flight; None: off
+        self.poller = polling.selector(options.poll_us)
         self.clock = clock or Clock()
         self.config = load_config(options.script_root)
         apply_values(self.config)
