@@ -20,6 +20,7 @@ MAX_WORKER_PROCESSES = 10
 # The extension's default for maxConcurrentOrchestratorFunctions and maxConcurrentActivityFunctions outside the
 # Consumption plan: ten per processor of the machine.
 CONCURRENCY_PER_CORE = 10
+DEFAULT_CONCURRENCY = CONCURRENCY_PER_CORE * (os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,8 @@ class HostConfig:
     function_timeout: float | None = DEFAULT_FUNCTION_TIMEOUT  # seconds; None: no limit ("-1")
     # durableTask's maxConcurrentOrchestratorFunctions and maxConcurrentActivityFunctions: episodes (and entity
     # batches) and activities in flight at once
-    max_concurrent_orchestrators: int = CONCURRENCY_PER_CORE * (os.cpu_count() or 1)
-    max_concurrent_activities: int = CONCURRENCY_PER_CORE * (os.cpu_count() or 1)
+    max_concurrent_orchestrators: int = DEFAULT_CONCURRENCY
+    max_concurrent_activities: int = DEFAULT_CONCURRENCY
 
 
 def read_json(path: Path, required: bool) -> dict[str, Any]:
@@ -106,7 +107,7 @@ def _concurrency(durable: dict[str, Any], key: str) -> int:
     """A durableTask concurrency limit: a positive integer, by default ten per processor."""
     value = _ci_get(durable, key)
     if value is None:
-        return CONCURRENCY_PER_CORE * (os.cpu_count() or 1)
+        return DEFAULT_CONCURRENCY
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"host.json: extensions.durableTask.{key} must be a positive integer, not {value!r}")
     return value
