@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import os
 import pickle
@@ -400,7 +401,8 @@ async def _serve(fd: int, script_root: str) -> None:
         except (EOFError, OSError, ValueError):
             pass  # the host is gone (ValueError: the pipe's file was closed under a reader): so are we
         finally:
-            loop.call_soon_threadsafe(host_gone.set)
+            with contextlib.suppress(RuntimeError):  # the loop has ended already (Ctrl-C reached the worker too)
+                loop.call_soon_threadsafe(host_gone.set)
 
     for i in range(_pool_size()):
         threading.Thread(target=serve, args=(intake.next_for_pool,), name=f"fn_{i}", daemon=True).start()
