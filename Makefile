@@ -49,10 +49,10 @@ test-fast: venv
 	$(VENV_PYTHON) -m pytest -q -m "not e2e" $(PYTEST_ARGS) tests
 
 bench: venv
-	$(VENV_PYTHON) -m devhost.bench
+	$(VENV_PYTHON) -m benchmarks.bench
 
 # DBOS and durabletask-python in a virtual environment of their own, never in the app's requirements.
 bench-peers: venv
 	test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
 	$(PEERS_VENV)/bin/python -m pip install --disable-pip-version-check -q -r tests/peers/requirements.txt
-	$(VENV_PYTHON) -m devhost.bench_peers $(PEERS_VENV)/bin/python
+	$(VENV_PYTHON) -m benchmarks.peers $(PEERS_VENV)/bin/python

@@ -7,9 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
-from . import polling
-from .errors import DevhostError
-from .host import Host, HostOptions
+from devhost.errors import DevhostError
+from devhost.host import Host, HostOptions
+from devhost.workers import selector
 
 
 def parse_args(argv: list[str] | None = None) -> HostOptions:
@@ -28,9 +28,9 @@ def parse_args(argv: list[str] | None = None) -> HostOptions:
                         help="allow POST /admin/devhost/advance?seconds=N to make durable timers due at once "
                              "(for tests)")
     parser.add_argument("--verbose", action="store_true", help="log every function execution")
-    parser.add_argument("--poll-us", type=int, default=polling.DEFAULT_WINDOW_US, metavar="N",
+    parser.add_argument("--poll-us", type=int, default=selector.DEFAULT_WINDOW_US, metavar="N",
                         help="while a worker call is in flight, poll N microseconds for its answer before the event "
-                             f"loop sleeps (0: off); default: {polling.DEFAULT_WINDOW_US}")
+                             f"loop sleeps (0: off); default: {selector.DEFAULT_WINDOW_US}")
     parser.add_argument("--in-process", action="store_true",
                         help="run the app's code in the host process instead of a separate worker process "
                              "(one process to debug; slower under load)")
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("aiohttp").setLevel(logging.WARNING)
     try:
         host = Host(options)
-        polling.run(host.serve_forever(), host.poller)
+        selector.run(host.serve_forever(), host.poller)
     except DevhostError as exc:
         print(f"devhost: {exc}", file=sys.stderr)
         return 2

@@ -15,26 +15,31 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
-from . import polling
-from .bindings import Invocation, memoize_sdk
-from .bodies import body_limit, map_big_blocks
-from .clock import Clock
-from .config import apply_values, load_config, python_log_level, threadpool_size, worker_process_count
-from .dispatcher import Dispatcher
-from .admin import function_metadata, load_errors
-from .guard import Guard, is_loopback
-from .http import DASHBOARD_PATH, RPC, WEBHOOK, AdminApi, DurableApi, FunctionRoutes, TimeTravelApi, make_app
-from .indexing import nothing_loaded, script_file_name
-from .keys import HostKeys, load_keys, secrets_folder
-from .loader import binding_notes, load_functions, scan_specs
-from .operations import Operations
-from .routes import compile_route
-from .status import code_parameter, management_urls
-from .store import Store
-from .supervisor import WorkerPool
-from .timers import TimerTriggers
-from .travel import TimeTravel
-from .worker import RemoteInvocation
+from devhost.app.bindings import Invocation, Invoker, memoize_sdk
+from devhost.app.config import apply_values, load_config, python_log_level, threadpool_size, worker_process_count
+from devhost.app.discovery import load_functions
+from devhost.app.indexing import nothing_loaded, script_file_name
+from devhost.app.keys import HostKeys, load_keys, secrets_folder
+from devhost.app.loader import binding_notes, scan_specs
+from devhost.app.route_templates import compile_route
+from devhost.clock import Clock
+from devhost.malloc import map_big_blocks
+from devhost.protocol.status_payloads import code_parameter, management_urls
+from devhost.runtime.dispatcher import Dispatcher
+from devhost.runtime.operations import Operations
+from devhost.runtime.store.sqlite import Store
+from devhost.runtime.time_travel import TimeTravel
+from devhost.runtime.timer_triggers import TimerTriggers
+from devhost.web.admin_api import AdminApi, TimeTravelApi
+from devhost.web.admin_payloads import function_metadata, load_errors
+from devhost.web.bodies import body_limit
+from devhost.web.function_routes import FunctionRoutes
+from devhost.web.guard import Guard, is_loopback
+from devhost.web.management_api import DurableApi
+from devhost.web.server import DASHBOARD_PATH, RPC, WEBHOOK, make_app
+from devhost.workers import selector
+from devhost.workers.pool import WorkerPool
+from devhost.workers.process import RemoteInvocation
 
 log = logging.getLogger("devhost")
 DEFAULT_PORT = 7071
@@ -62,7 +67,7 @@ class HostOptions:
     cors: tuple[str, ...] = ()  # origins given CORS headers and let make management changes (`func start --cors`)
     cors_credentials: bool = False
     require_key: bool | None = None  # keys for management and HTTP functions; None: only when not bound to loopback
-    poll_us: int = 0  # polling.py: how long the event loop polls for a worker's answer before it sleeps
+    poll_us: int = 0  # selector.py: how long the event loop polls for a worker's answer before it sleeps
 
 
 class Host:
@@ -70,8 +75,8 @@ class Host:
 
     def __init__(self, options: HostOptions, clock: Clock | None = None) -> None:
         self.options = options
-        # the selector of the loop to serve on (polling.run), told when a worker call is in flight; None: off
-        self.poller = polling.selector(options.poll_us)
+        # the selector of the loop to serve on (selector.run), told when a worker call is in flight; None: off
+        self.poller = selector.selector(options.poll_us)
         self.clock = clock or Clock()
         self.config = load_config(options.script_root)
         apply_values(self.config)
@@ -80,7 +85,7 @@ class Host:
         self.port = options.port or self.config.local_http_port or DEFAULT_PORT
         root = self.config.script_root
         self.store_path = Path(options.store) if options.store else root / ".devhost" / "store.sqlite"
-        self.invocations: dict[str, Invocation | RemoteInvocation] = {}
+        self.invocations: dict[str, Invoker] = {}
         self.skipped: list[tuple[str, str]] = []
         self.workers: WorkerPool | None = None
         self.executor = ThreadPoolExecutor(max_workers=threadpool_size(), thread_name_prefix="devhost-fn")
@@ -197,7 +202,7 @@ class Host:
         app = make_app(DurableApi(ops, self.config.hub_name, self.keys.system_key if self.keys else None,
                                   self.dispatcher.finished),
                        FunctionRoutes(self._http_functions(), self.client_payload, self.guard()),
-                       self.config.route_prefix, admin,
+                       self.config.route_prefix, self.store.durable, admin,
                        TimeTravelApi(self._advance) if self.options.time_travel else None, body_limit(self.config.values))
         app.cleanup_ctx.append(self._lifecycle)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
@@ -216,7 +221,7 @@ class Host:
                      keys=self.keys)
 
     async def _advance(self, seconds: float, timeout: float, stepwise: bool) -> dict[str, object]:
-        """Move durable time forward by `seconds` (time travel, devhost.travel): timer by timer, or in one jump when
+        """Move durable time forward by `seconds` (time travel, devhost.runtime.time_travel): timer by timer, or in one jump when
         not stepwise; returns once what became due has run (or `timeout` passed)."""
         travel = await self.travel.advance(seconds, timeout, stepwise)
         return {"now": self.clock.now().isoformat(), "offsetSeconds": self.clock.offset, "steps": travel.steps,

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-
 WEBHOOK_PATH = "/runtime/webhooks/durabletask"  # the Durable management API users poll (docs/protocol.md §2)
 RPC_PATH = "/durabletask"  # the same API where the SDK's client calls it (the binding's rpcBaseUrl)
 

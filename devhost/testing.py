@@ -22,9 +22,9 @@ from typing import Any, Awaitable, Callable, Iterator, TypeVar
 
 import requests
 
-from .keys import SECRETS_PATH_SETTING, HostKeys, load_keys
-from .model import RPC_PATH, WEBHOOK_PATH, parse_timestamp
-from .status import management_urls
+from devhost.app.keys import SECRETS_PATH_SETTING, HostKeys, load_keys
+from devhost.model import RPC_PATH, WEBHOOK_PATH, parse_timestamp
+from devhost.protocol.status_payloads import management_urls
 
 T = TypeVar("T")
 TERMINAL = ("Completed", "Failed", "Terminated", "Canceled")
@@ -281,7 +281,7 @@ class DevhostProcess(Client):
 
     def raw_history(self, instance_id: str) -> list[dict[str, Any]]:
         """The instance's history as stored (with EventId, TaskScheduledId, TimerId), read from the store file."""
-        from .store import read_history
+        from devhost.runtime.store.sqlite import read_history
 
         return read_history(self.store, instance_id)
 

@@ -7,7 +7,7 @@ from typing import Iterator
 
 import pytest
 
-from devhost.store import Store
+from devhost.runtime.store.sqlite import Store
 
 FIXTURE_APPS = Path(__file__).resolve().parent / "fixtures" / "apps"
 

@@ -11,10 +11,10 @@ import azure.durable_functions as df
 from azure.functions import meta
 from azure.functions.durable_functions import OrchestrationTriggerConverter
 
-from devhost import engine
-from devhost import events as ev
 from devhost.model import EventType, OutgoingMessage, RuntimeStatus
-from devhost.operations import orchestrator_input
+from devhost.protocol import engine
+from devhost.protocol import history_events as ev
+from devhost.runtime.operations import orchestrator_input
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 

@@ -1,4 +1,4 @@
-"""The management API against its OpenAPI description (devhost/openapi.json), fuzzed by schemathesis with a
+"""The management API against its OpenAPI description (devhost/web/openapi.json), fuzzed by schemathesis with a
 bounded number of cases per operation (tests/apps/waiter): no 5xx except the ones the extension itself gives,
 the host keeps serving, and an instance stored before the run is unchanged after it."""
 from __future__ import annotations
@@ -13,7 +13,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from devhost.testing import Client, WEBHOOK, app_host
+from devhost.testing import WEBHOOK, Client, app_host
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "tests" / "apps" / "waiter"

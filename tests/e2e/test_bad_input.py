@@ -11,10 +11,10 @@ from typing import Any, Iterator
 import pytest
 import requests
 
-from devhost import events
 from devhost.model import NewInstance
-from devhost.store import Store
-from devhost.testing import Client, DevhostProcess, WEBHOOK, app_host, timestamp
+from devhost.protocol import history_events as events
+from devhost.runtime.store.sqlite import Store
+from devhost.testing import WEBHOOK, Client, DevhostProcess, app_host, timestamp
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "tests" / "apps" / "waiter"

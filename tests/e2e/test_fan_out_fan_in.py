@@ -9,7 +9,7 @@ import pytest
 from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
 from devhost.model import EventType
-from devhost.store import Store
+from devhost.runtime.store.sqlite import Store
 from devhost.testing import app_host, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "fan_out_fan_in"

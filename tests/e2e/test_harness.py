@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from devhost.testing import (Client, DevhostProcess, TimeTravelUnsupported, from_url, start_local,
-                             start_time_travel)
+from devhost.testing import Client, DevhostProcess, TimeTravelUnsupported, from_url, start_local, start_time_travel
 
 TIMERS = Path(__file__).resolve().parents[1] / "apps" / "timers"
 

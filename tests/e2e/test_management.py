@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from devhost.testing import Client, WEBHOOK, app_host, poll
+from devhost.testing import WEBHOOK, Client, app_host, poll
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "tests" / "apps" / "waiter"

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import pytest
 from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
-from devhost.testing import Client, DevhostProcess, WEBHOOK, app_host, start_local
+from devhost.testing import WEBHOOK, Client, DevhostProcess, app_host, start_local
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "tests" / "apps" / "waiter"

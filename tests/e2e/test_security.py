@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from devhost.testing import Client, WEBHOOK, app_host
+from devhost.testing import WEBHOOK, Client, app_host
 
 ROOT = Path(__file__).resolve().parents[2]
 WAITER = ROOT / "tests" / "apps" / "waiter"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devhost.store import Store
+from devhost.runtime.store.sqlite import Store
 from devhost.testing import poll
 
 ROOT = Path(__file__).resolve().parents[2]

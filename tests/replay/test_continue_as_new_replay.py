@@ -5,8 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from history import (execution_started, load_function, orchestrator_completed, orchestrator_started, replay,
-                     task_completed, task_scheduled)
+from history import (
+    execution_started,
+    load_function,
+    orchestrator_completed,
+    orchestrator_started,
+    replay,
+    task_completed,
+    task_scheduled,
+)
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "continue_as_new"
 counter = load_function(APP, "Counter")

@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from history import (event_raised, execution_started, load_function, orchestrator_completed, orchestrator_started,
-                     replay)
+from history import event_raised, execution_started, load_function, orchestrator_completed, orchestrator_started, replay
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "counter_entity"
 orchestrator = load_function(APP, "CounterOrchestrator")

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from history import (event_raised, execution_started, load_function, orchestrator_completed, orchestrator_started,
-                     replay)
+from history import event_raised, execution_started, load_function, orchestrator_completed, orchestrator_started, replay
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "deterministic_apis"
 journal = load_function(APP, "Journal")

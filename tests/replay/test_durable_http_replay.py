@@ -6,8 +6,16 @@ import json
 from pathlib import Path
 from typing import Any
 
-from history import (execution_started, load_function, orchestrator_completed, orchestrator_started, replay,
-                     task_completed, task_failed, task_scheduled)
+from history import (
+    execution_started,
+    load_function,
+    orchestrator_completed,
+    orchestrator_started,
+    replay,
+    task_completed,
+    task_failed,
+    task_scheduled,
+)
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "durable_http"
 call_http = load_function(APP, "CallHttp")

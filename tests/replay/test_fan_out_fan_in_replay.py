@@ -6,9 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
-
-from history import (execution_started, load_function, orchestrator_completed, orchestrator_started, replay,
-                     replay_failure, task_completed, task_failed, task_scheduled)
+from history import (
+    execution_started,
+    load_function,
+    orchestrator_completed,
+    orchestrator_started,
+    replay,
+    replay_failure,
+    task_completed,
+    task_failed,
+    task_scheduled,
+)
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "fan_out_fan_in"
 fan_out = load_function(APP, "FanOutFanIn")

@@ -4,7 +4,6 @@ import importlib
 import json
 
 import pytest
-
 from history import chain_history, replay, replay_failure, task_failed, trigger_context
 
 orchestrator = importlib.import_module("HelloOrchestrator")

@@ -5,7 +5,6 @@ import json
 import pytest
 from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter
-
 from history import chain_history, replay, replay_failure, task_failed, trigger_context
 from v2_app import v2_functions
 

@@ -8,9 +8,16 @@ import json
 from pathlib import Path
 
 import pytest
-
-from history import (event_raised, execution_started, load_function, orchestrator_completed, orchestrator_started,
-                     replay, task_completed, task_scheduled)
+from history import (
+    event_raised,
+    execution_started,
+    load_function,
+    orchestrator_completed,
+    orchestrator_started,
+    replay,
+    task_completed,
+    task_scheduled,
+)
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "non_determinism"
 planned = load_function(APP, "Planned")

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import json
 
-from history import (event_raised, execution_started, orchestrator_completed, orchestrator_started, replay,
-                     task_completed, task_scheduled, timer_created, timer_fired)
+from history import (
+    event_raised,
+    execution_started,
+    orchestrator_completed,
+    orchestrator_started,
+    replay,
+    task_completed,
+    task_scheduled,
+    timer_created,
+    timer_fired,
+)
 from v2_app import v2_functions
 
 FUNCTIONS = v2_functions("patterns_v2")

@@ -7,11 +7,22 @@ import json
 from pathlib import Path
 
 import pytest
-
-from history import (execution_started, load_function, orchestrator_completed, orchestrator_started, replay,
-                     replay_failure, sub_orchestration_completed, sub_orchestration_created,
-                     sub_orchestration_failed, task_completed, task_failed, task_scheduled, timer_created,
-                     timer_fired)
+from history import (
+    execution_started,
+    load_function,
+    orchestrator_completed,
+    orchestrator_started,
+    replay,
+    replay_failure,
+    sub_orchestration_completed,
+    sub_orchestration_created,
+    sub_orchestration_failed,
+    task_completed,
+    task_failed,
+    task_scheduled,
+    timer_created,
+    timer_fired,
+)
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "retries"
 retry_activity = load_function(APP, "RetryActivity")

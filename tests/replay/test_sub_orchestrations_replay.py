@@ -5,9 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from history import (execution_started, load_function, orchestrator_completed, orchestrator_started, replay,
-                     replay_failure, sub_orchestration_completed, sub_orchestration_created, sub_orchestration_failed,
-                     task_completed, task_scheduled)
+from history import (
+    execution_started,
+    load_function,
+    orchestrator_completed,
+    orchestrator_started,
+    replay,
+    replay_failure,
+    sub_orchestration_completed,
+    sub_orchestration_created,
+    sub_orchestration_failed,
+    task_completed,
+    task_scheduled,
+)
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "sub_orchestrations"
 parent = load_function(APP, "Parent")

@@ -5,8 +5,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from history import (event_raised, execution_started, load_function, orchestrator_completed, orchestrator_started,
-                     replay, task_completed, task_scheduled, timer_created, timer_fired, timestamp)
+from history import (
+    event_raised,
+    execution_started,
+    load_function,
+    orchestrator_completed,
+    orchestrator_started,
+    replay,
+    task_completed,
+    task_scheduled,
+    timer_created,
+    timer_fired,
+    timestamp,
+)
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "timers"
 countdown = load_function(APP, "Countdown")

@@ -1,0 +1,255 @@
+"""Calls a function's entry point the way the Python worker does: inputs decoded and outputs encoded by azure.functions' converters."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import inspect
+import re
+import uuid
+from concurrent.futures import Executor
+from datetime import datetime
+from typing import Any, Protocol
+
+from azure.functions import meta
+
+from devhost.app.loader import LoadedFunction
+from devhost.model import CLIENT_BINDINGS
+
+_REGISTRY = meta.get_binding_registry()
+
+
+_HISTORY_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}0Z")  # model.history_timestamp's format
+
+
+def memoize_sdk() -> None:
+    """Where the worker runs the SDK: memoize the pure functions it recomputes on every episode."""
+    memoize_sdk_timestamp_parsing()
+    memoize_sdk_payload_type()
+    memoize_sdk_timespan_parsing()
+
+
+def memoize_sdk_payload_type() -> None:
+    """The SDK's TaskOrchestrationExecutor makes the same namedtuple class (SetTaskValuePayload) anew for every
+    episode, and namedtuple compiles a class each time: about a sixth of a short episode. A namedtuple class is a
+    pure function of its name and fields, so the worker gives the SDK one class per name and fields."""
+    module = importlib.import_module("azure.durable_functions.models.TaskOrchestrationExecutor")
+    make = getattr(module, "namedtuple", None)
+    if make is None or hasattr(make, "memoized"):
+        return
+    classes = functools.lru_cache(maxsize=64)(make)
+
+    def namedtuple(typename: Any, field_names: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs:
+            return make(typename, field_names, *args, **kwargs)
+        try:
+            return classes(typename, field_names)
+        except TypeError:  # fields given as a list: not hashable, not memoized
+            return make(typename, field_names)
+
+    namedtuple.memoized = classes  # type: ignore[attr-defined]
+    module.namedtuple = namedtuple
+
+
+def memoize_sdk_timespan_parsing() -> None:
+    """Every episode's context carries the same two TimeSpans (maximumShortTimerDuration and
+    longRunningTimerIntervalDuration), which the SDK parses with a regular expression each time; a timedelta is a
+    pure function of the text, so the worker parses each text once."""
+    module = importlib.import_module("azure.durable_functions.models.DurableOrchestrationContext")
+    parse = getattr(module, "parse_timespan_attrib", None)
+    if parse is None or hasattr(parse, "cache_info"):
+        return
+    module.parse_timespan_attrib = functools.lru_cache(maxsize=256)(parse)
+
+
+def memoize_sdk_timestamp_parsing() -> None:
+    """The SDK parses every history timestamp with dateutil on every replay, which dominates replaying long
+    histories (a fan-in of 10,000 results brings 10,000 different ones). dateutil's parse is a pure function of
+    the string (and of the machine's time zone, which decides the tzinfo it gives 'Z'), so the worker memoizes it
+    where the SDK's HistoryEvent calls it, and reads the one format devhost writes with datetime.fromisoformat and
+    the tzinfo dateutil gives 'Z' here: the same datetimes, about 30 times faster. Should the two disagree on the
+    samples checked at start, only the memo is kept."""
+    module = importlib.import_module("azure.durable_functions.models.history.HistoryEvent")
+    parse = getattr(module, "dt_parse", None)
+    if parse is None or hasattr(parse, "cache_info"):
+        return
+    samples = ("2024-01-15T08:30:00.0000000Z", "2024-07-15T23:59:59.9999990Z")
+    zulu = parse(samples[0]).tzinfo
+
+    def fast(text: str) -> datetime:
+        return datetime.fromisoformat(text[:-2]).replace(tzinfo=zulu)  # six digits: Python 3.10 reads them too
+
+    agree = all(repr(fast(t)) == repr(parse(t)) and fast(t).utcoffset() == parse(t).utcoffset() for t in samples)
+
+    @functools.lru_cache(maxsize=1 << 16)
+    def parse_timestamp(text: Any, *args: Any, **kwargs: Any) -> Any:
+        if agree and not args and not kwargs and isinstance(text, str) and _HISTORY_TIMESTAMP.fullmatch(text):
+            return fast(text)
+        return parse(text, *args, **kwargs)
+
+    module.dt_parse = parse_timestamp
+
+
+class GenericConverter:
+    """What the Python worker uses for a binding type azure.functions has no converter for (twilioSms, sendGrid,
+    the legacy orchestrationClient on azure-functions 1.6...): strings, bytes and JSON pass through as they are."""
+
+    @staticmethod
+    def decode(data: meta.Datum | None, *, trigger_metadata: Any) -> Any:
+        if data is None or data.type is None:
+            return None
+        if data.type in ("string", "bytes", "json"):
+            return data.value
+        raise ValueError(f"unexpected type of data received for the \"generic\" binding: {data.type!r}")
+
+    @staticmethod
+    def encode(obj: Any, *, expected_type: Any) -> meta.Datum:
+        if obj is None or isinstance(obj, (str, dict, list)):
+            kind = {str: "string", dict: "dict", list: "list"}.get(type(obj))
+            return meta.Datum(type=kind, value=obj)
+        if isinstance(obj, (bytes, bytearray)):
+            return meta.Datum(type="bytes", value=bytes(obj))
+        if isinstance(obj, bool):
+            return meta.Datum(type="bool", value=obj)
+        if isinstance(obj, (int, float)):
+            return meta.Datum(type="int" if isinstance(obj, int) else "double", value=obj)
+        raise NotImplementedError(f"the generic binding cannot encode {type(obj).__name__}")
+
+    @staticmethod
+    def has_implicit_output() -> bool:
+        return False
+
+
+def converter(binding_type: str) -> Any:
+    """The azure.functions converter registered for a binding type, else the generic one (as in the worker)."""
+    return _REGISTRY.get(binding_type) or GenericConverter
+
+
+class Out:
+    """The value holder the worker passes for a named output binding (func.Out)."""
+
+    def __init__(self) -> None:
+        self._value: Any = None
+
+    def set(self, val: Any) -> None:
+        self._value = val
+
+    def get(self) -> Any:
+        return self._value
+
+
+class Context:
+    """The func.Context a function receives when it declares a `context` parameter."""
+
+    def __init__(self, fn: LoadedFunction) -> None:
+        self.invocation_id = str(uuid.uuid4())
+        self.function_name = fn.spec.name
+        self.function_directory = fn.spec.directory
+        self.trace_context = None
+        self.retry_context = None
+        self.thread_local_storage = None
+
+
+def http_datum(method: str, url: str, headers: dict[str, str], query: dict[str, str],
+               params: dict[str, str], body: bytes, content_type: str) -> meta.Datum:
+    """The RpcHttp datum the host sends for an httpTrigger."""
+    ctype = content_type.lower()
+    if "json" in ctype or ctype.startswith("text/"):
+        try:
+            body_datum = meta.Datum(type="json" if "json" in ctype else "string", value=body.decode("utf-8"))
+        except UnicodeDecodeError:
+            body_datum = meta.Datum(type="bytes", value=body)
+    else:
+        body_datum = meta.Datum(type="bytes", value=body)
+    s = functools.partial(meta.Datum, type="string")
+    return meta.Datum(type="http", value={
+        "method": s(value=method), "url": s(value=url),
+        "headers": {k: s(value=v) for k, v in headers.items()},
+        "query": {k: s(value=v) for k, v in query.items()},
+        "params": {k: s(value=v) for k, v in params.items()},
+        "body": body_datum,
+    })
+
+
+def string_datum(text: str | None) -> meta.Datum:
+    return meta.Datum(type="string", value=text)
+
+
+def client_inputs(spec: Any, client_payload: str) -> dict[str, meta.Datum]:
+    """The Durable client payload for each durableClient/orchestrationClient binding of a function."""
+    return {b.name: string_datum(client_payload) for b in spec.bindings if b.type in CLIENT_BINDINGS}
+
+
+class Invoker(Protocol):
+    """A function devhost can call: its loaded spec (`fn.spec`) and `call`, which takes the input data by binding
+    name and returns the output data by binding name ($return included). Invocation calls it in this process;
+    workers.process.RemoteInvocation in a worker process. Every part of devhost that calls functions (dispatcher,
+    HTTP routes, timer triggers) takes this type."""
+
+    @property
+    def fn(self) -> LoadedFunction: ...
+
+    async def call(self, inputs: dict[str, meta.Datum]) -> dict[str, meta.Datum]: ...
+
+
+class Invocation:
+    """One call of an entry point: decodes inputs, runs the code (`async def` on the event loop, `def` in the
+    thread pool, whatever the trigger, as the Python worker does), encodes outputs."""
+
+    def __init__(self, fn: LoadedFunction, executor: Executor | None = None) -> None:
+        self.fn = fn
+        self.executor = executor
+        self.params = inspect.signature(fn.main).parameters
+        self.is_async = inspect.iscoroutinefunction(fn.main)
+
+    def _arguments(self, inputs: dict[str, meta.Datum]) -> tuple[dict[str, Any], dict[str, Out]]:
+        args: dict[str, Any] = {}
+        outs: dict[str, Out] = {}
+        for b in self.fn.spec.bindings:
+            if b.name == "$return" or b.name not in self.params:
+                continue
+            if b.direction == "out":
+                outs[b.name] = args[b.name] = Out()
+            elif b.name in inputs:
+                args[b.name] = converter(b.type).decode(inputs[b.name], trigger_metadata={})
+            else:
+                args[b.name] = None  # an input devhost has no data for (a blob, a table row...)
+        if "context" in self.params and "context" not in args:
+            args["context"] = Context(self.fn)
+        return args, outs
+
+    def _encode(self, result: Any, outs: dict[str, Out]) -> dict[str, meta.Datum]:
+        encoded: dict[str, meta.Datum] = {}
+        for b in self.fn.spec.bindings:
+            if b.name == "$return":
+                value = result
+            elif b.name in outs:
+                value = outs[b.name].get()
+            elif b.direction == "in" and b.type.endswith("Trigger") and converter(b.type).has_implicit_output():
+                value = result  # orchestration/activity/entity triggers return through the trigger
+            else:
+                continue
+            if value is not None or b.name == "$return" or b.type.endswith("Trigger"):
+                encoded[b.name] = converter(b.type).encode(value, expected_type=None)
+        return encoded
+
+    def call_sync(self, inputs: dict[str, meta.Datum]) -> dict[str, meta.Datum]:
+        """Run a plain (non-async) function in the calling thread."""
+        args, outs = self._arguments(inputs)
+        return self._encode(self.fn.main(**args), outs)
+
+    async def call(self, inputs: dict[str, meta.Datum]) -> dict[str, meta.Datum]:
+        """Run the function: async ones on the event loop, plain ones in the thread pool."""
+        if self.is_async:
+            args, outs = self._arguments(inputs)
+            return self._encode(await self.fn.main(**args), outs)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, self.call_sync, inputs)
+
+
+def returned(fn: LoadedFunction, outputs: dict[str, meta.Datum]) -> meta.Datum | None:
+    """The datum of the implicit trigger output or $return."""
+    if "$return" in outputs:
+        return outputs["$return"]
+    trigger = fn.spec.trigger
+    return outputs.get(trigger.name) if trigger else None

@@ -1,0 +1,328 @@
+"""The replay engine: a pure function from an instance's history, its new messages and the orchestrator's
+OrchestratorState to the outcome of the episode (new history, new work, status). No I/O, no clock, no database.
+How actions are matched to history is the shim's (shim.py); what they become is decided here."""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from devhost.model import (
+    ENTITY_REQUEST,
+    TERMINAL_STATUSES,
+    EventType,
+    NewInstance,
+    OutgoingMessage,
+    RuntimeStatus,
+    ScheduledActivity,
+    history_timestamp,
+)
+from devhost.protocol import history_events as ev
+from devhost.protocol.shim import ActionReplay, NonDeterminism, Scheduled, UnknownFunction
+
+OUT_OF_PROC_MARKER = "$OutOfProcData$:"
+CONTEXT_CONSTANTS = {
+    "upperSchemaVersion": 1,  # with upperSchemaVersionNew these select the SDK's replay schema V3
+    "upperSchemaVersionNew": 2,
+    "longRunningTimerIntervalDuration": "3.00:00:00",
+    "maximumShortTimerDuration": "6.00:00:00",
+    "defaultHttpAsyncRequestSleepTimeMillseconds": 30000,
+}
+UNCHANGED = object()  # custom status left as it was
+
+
+@dataclass
+class Episode:
+    """What an episode starts from: the history so far and the inbox messages it consumes."""
+
+    instance_id: str
+    execution_id: str
+    name: str
+    status: RuntimeStatus
+    history: list[dict[str, Any]]          # events of the current execution, already committed
+    new_events: list[dict[str, Any]]       # OrchestratorStarted + the consumed messages, in order
+    consumed: list[int]                    # message ids taken out of the inbox
+    run_code: bool                         # False when nothing the orchestrator code waits for arrived
+    status_after_messages: RuntimeStatus   # after Suspended/Resumed/Terminated messages
+    now: datetime                          # the episode's OrchestratorStarted time: the engine reads no clock
+    terminated_reason: str | None = None
+
+    def context_json(self, input_: str | None, parent_instance_id: str | None) -> str:
+        """The orchestration trigger's context JSON (docs/protocol.md §4.1)."""
+        old = [dict(e, IsPlayed=True) if ev.RETRY_OF not in e else dict(ev.without_devhost_fields(e), IsPlayed=True)
+               for e in self.history]
+        new = [dict(e, IsPlayed=False) for e in self.new_events]  # a TimerFired, never a TimerCreated
+        return json.dumps({"history": old + new, "input": input_, "instanceId": self.instance_id,
+                           "isReplaying": bool(old), "parentInstanceId": parent_instance_id,
+                           **CONTEXT_CONSTANTS})
+
+
+@dataclass
+class Decision:
+    """The outcome of an episode: committed by the store as one transaction."""
+
+    history: list[dict[str, Any]]
+    status: RuntimeStatus
+    output: str | None = None
+    custom_status: Any = UNCHANGED
+    activities: list[ScheduledActivity] = field(default_factory=list)
+    messages: list[OutgoingMessage] = field(default_factory=list)
+    new_instances: list[NewInstance] = field(default_factory=list)
+    continue_as_new: tuple[str | None] | None = None  # (new input,) when the execution continues as new
+    # The open tasks of a task_all the orchestrator is blocked on (ActionReplay.awaited_all): until the last of
+    # them completes, their successful completions need not run its code. None: anything may wake it.
+    awaits: frozenset[int] | None = None
+
+
+_CODE_EVENTS = {EventType.ExecutionStarted, EventType.TaskCompleted, EventType.TaskFailed,
+                EventType.SubOrchestrationInstanceCompleted, EventType.SubOrchestrationInstanceFailed,
+                EventType.TimerFired, EventType.EventRaised, EventType.GenericEvent}
+
+
+def _suspended_in(history: list[dict[str, Any]]) -> bool:
+    for event in reversed(history):
+        if event["EventType"] == EventType.ExecutionSuspended:
+            return True
+        if event["EventType"] == EventType.ExecutionResumed:
+            return False
+    return False
+
+
+def prepare(instance_id: str, execution_id: str, name: str, status: RuntimeStatus,
+            history: list[dict[str, Any]], messages: list[tuple[int, dict[str, Any]]], now: datetime) -> Episode:
+    """Sort an inbox into what this episode consumes: suspension holds back everything but resume and terminate."""
+    suspended = _suspended_in(history)
+    new_events: list[dict[str, Any]] = [ev.orchestrator_started(now)]
+    consumed: list[int] = []
+    held: list[tuple[int, dict[str, Any]]] = []
+    terminated: str | None = None
+    run_code = False
+    started = bool(history)
+    for msg_id, event in messages:
+        kind = event["EventType"]
+        if kind == EventType.ExecutionTerminated:
+            consumed.append(msg_id)
+            new_events.append(event)
+            terminated = event.get("Input") or ""
+            break
+        if kind == EventType.ExecutionSuspended:
+            consumed.append(msg_id)
+            if not suspended:
+                suspended = True
+                new_events.append(event)
+            continue
+        if kind == EventType.ExecutionResumed:
+            consumed.append(msg_id)
+            if suspended:
+                suspended = False
+                new_events.append(event)
+                for held_id, held_event in held:  # events raised while suspended are delivered on resume
+                    consumed.append(held_id)
+                    new_events.append(held_event)
+                    run_code = True
+                    started = started or held_event["EventType"] == EventType.ExecutionStarted
+                held = []
+            continue
+        if suspended:
+            held.append((msg_id, event))
+            continue
+        if kind == EventType.ExecutionStarted and history:
+            consumed.append(msg_id)  # a duplicate start of a running execution is dropped
+            continue
+        consumed.append(msg_id)
+        new_events.append(event)
+        started = started or kind == EventType.ExecutionStarted
+        run_code = run_code or kind in _CODE_EVENTS
+    if terminated is not None:
+        current = RuntimeStatus.Terminated
+    elif suspended:
+        current = RuntimeStatus.Suspended
+    else:
+        current = RuntimeStatus.Running if started else RuntimeStatus.Pending
+    return Episode(instance_id, execution_id, name, status, history, new_events, consumed,
+                   run_code=run_code and started and terminated is None, status_after_messages=current, now=now,
+                   terminated_reason=terminated)
+
+
+def failure_details(result_text: str) -> tuple[str, dict[str, Any] | None]:
+    """Split an orchestrator exception text into the error and the OrchestratorState after $OutOfProcData$."""
+    if OUT_OF_PROC_MARKER in result_text:
+        _, _, data = result_text.partition(OUT_OF_PROC_MARKER)
+        try:
+            state = json.loads(data)
+        except ValueError:
+            return result_text, None
+        return str(state.get("error") or result_text.split("\n\n" + OUT_OF_PROC_MARKER)[0]), state
+    return result_text, None
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def _stored_input(action_input: str | None) -> str | None:
+    """The input of a new execution (sub-orchestration, continue-as-new) as the extension stores it: the action's
+    `input` is JSON text, which the shim takes as a string and serializes again (the double encoding of
+    docs/protocol.md §2.1); the context's `input` decodes it once, so the SDK's get_input gets the JSON text back."""
+    return None if action_input is None else json.dumps(action_input)
+
+
+def decide(episode: Episode, result: dict[str, Any] | None, error: str | None,
+           parent: dict[str, Any] | None, activities: frozenset[str] | None = None) -> Decision:
+    """Apply an OrchestratorState (or an orchestrator failure) to the episode: docs/protocol.md §4.3.
+    `activities` names the app's activity functions (None: don't check)."""
+    now = episode.now
+    history = list(episode.new_events)
+    if episode.terminated_reason is not None or any(
+            e["EventType"] == EventType.ExecutionTerminated for e in history):
+        reason = episode.terminated_reason
+        history.append(ev.execution_completed(now, RuntimeStatus.Terminated.value, _json_text(reason)))
+        history.append(ev.orchestrator_completed(now))
+        return _finish(episode, history, RuntimeStatus.Terminated, _json_text(reason), parent, now,
+                       failure=f"Orchestration terminated: {reason}")
+    if not episode.run_code:
+        history.append(ev.orchestrator_completed(now))
+        return Decision(history=history, status=episode.status_after_messages)
+
+    state = result or {}
+    custom = state.get("customStatus", UNCHANGED) if "customStatus" in state else UNCHANGED
+    if error is None and "actions" not in state:
+        error = "The orchestrator returned no OrchestratorState: is it created with df.Orchestrator.create?"
+    if error is not None:
+        return _fail(episode, history, error, parent, now, custom)
+
+    actions = [a for group in state.get("actions") or [] for a in group]
+    replay = ActionReplay(episode.execution_id, actions, now, activities)
+    try:
+        replay.replay(episode.history + episode.new_events)
+    except NonDeterminism as exc:
+        return _fail(episode, history, f"Non-Deterministic workflow detected: {exc}", parent, now, custom)
+    except UnknownFunction as exc:
+        return _fail(episode, history, str(exc), parent, now, custom)
+
+    # A suspension that arrived in this batch after the events the code ran on still holds: the instance shows
+    # Suspended (else resume is refused and the held events are never delivered).
+    running = RuntimeStatus.Suspended if episode.status_after_messages == RuntimeStatus.Suspended \
+        else RuntimeStatus.Running
+    decision = Decision(history=history, status=running, custom_status=custom)
+    for event_id in sorted(replay.scheduled):
+        _schedule_new(decision, episode, event_id, replay.scheduled[event_id], now)
+
+    if replay.continue_as_new is not None:
+        new_input = _stored_input(replay.continue_as_new[0])
+        history.append(ev.execution_completed(now, RuntimeStatus.ContinuedAsNew.value, new_input))
+        history.append(ev.orchestrator_completed(now))
+        decision.status = RuntimeStatus.ContinuedAsNew
+        decision.continue_as_new = (new_input,)
+        decision.activities = []  # work of an ended execution is dropped; signals still go out
+        return decision
+    if state.get("isDone") and not replay.open_ids:
+        output = _json_text(state.get("output"))
+        history.append(ev.execution_completed(now, RuntimeStatus.Completed.value, output))
+        history.append(ev.orchestrator_completed(now))
+        done = _finish(episode, history, RuntimeStatus.Completed, output, parent, now)
+        done.custom_status = custom
+        done.messages = decision.messages + done.messages
+        return done
+    history.append(ev.orchestrator_completed(now))
+    if running == RuntimeStatus.Running:
+        # Done but for open tasks (docs/protocol.md §4.3): only the last of them to complete matters.
+        decision.awaits = frozenset(replay.open_ids) if state.get("isDone") else replay.awaited_all()
+    return decision
+
+
+def _schedule_new(decision: Decision, episode: Episode, event_id: int, item: Scheduled, now: datetime) -> None:
+    """Turn a frontier action into its history event and the work that carries it out."""
+    me = episode.instance_id
+    if item.kind == EventType.TaskScheduled:
+        decision.history.append(ev.task_scheduled(now, event_id, item.name, item.input))
+        decision.activities.append(ScheduledActivity(event_id, item.name, item.input))
+    elif item.kind == EventType.TimerCreated:
+        fire_at = item.fire_at or now
+        stamp = history_timestamp(fire_at)
+        decision.history.append(ev.timer_created(now, event_id, stamp, item.retry_of, item.retry_last))
+        if not item.cancelled:
+            fired = dict(ev.timer_fired(fire_at, event_id, stamp), ExecutionId=episode.execution_id)
+            decision.messages.append(OutgoingMessage(me, fired, fire_at.timestamp()))
+    elif item.kind == EventType.SubOrchestrationInstanceCreated:
+        child = item.instance_id or f"{episode.execution_id}:{event_id}"
+        child_input = _stored_input(item.input)
+        decision.history.append(ev.sub_orchestration_created(now, event_id, item.name, child, child_input))
+        parent = {"Name": episode.name, "Version": "", "TaskScheduleId": event_id,
+                  "OrchestrationInstance": {"InstanceId": me, "ExecutionId": episode.execution_id}}
+        execution_id = uuid.uuid5(uuid.NAMESPACE_OID, f"{episode.execution_id}/{event_id}").hex
+        started = ev.execution_started(now, child, execution_id, item.name, child_input, parent)
+        decision.new_instances.append(NewInstance(child, item.name, execution_id, child_input, me, started))
+    elif item.kind == EventType.EventSent:
+        request = json.loads(item.input or "{}")
+        if not request.get("signal"):
+            request["parent"] = me
+            request["parentExecution"] = episode.execution_id
+        text = json.dumps(request)
+        target = item.instance_id or ""
+        # An entity request travels as the event "op", the name the extension gives it (its RequestMessage).
+        name = ENTITY_REQUEST if target.startswith("@") else item.name
+        decision.history.append(ev.event_sent(now, event_id, target, name, text))
+        at = item.fire_at.timestamp() if item.fire_at else 0.0
+        decision.messages.append(OutgoingMessage(target, ev.event_raised(now, name, text), at))
+
+
+def _fail(episode: Episode, history: list[dict[str, Any]], error: str, parent: dict[str, Any] | None,
+          now: datetime, custom: Any) -> Decision:
+    output = f"Orchestrator function '{episode.name}' failed: {error}"
+    history.append(ev.execution_completed(now, RuntimeStatus.Failed.value, json.dumps(output)))
+    history.append(ev.orchestrator_completed(now))
+    decision = _finish(episode, history, RuntimeStatus.Failed, json.dumps(output), parent, now, failure=output)
+    decision.custom_status = custom
+    return decision
+
+
+def _finish(episode: Episode, history: list[dict[str, Any]], status: RuntimeStatus, output: str | None,
+            parent: dict[str, Any] | None, now: datetime, failure: str | None = None) -> Decision:
+    """A terminal decision; a sub-orchestration also tells its parent."""
+    decision = Decision(history=history, status=status, output=output)
+    if parent:
+        task_id = parent.get("TaskScheduleId")
+        target = (parent.get("OrchestrationInstance") or {})
+        if status == RuntimeStatus.Completed:
+            reply = ev.sub_orchestration_completed(now, task_id, output)
+        else:
+            reply = ev.sub_orchestration_failed(now, task_id, failure or "", "")
+        reply["ExecutionId"] = target.get("ExecutionId")
+        decision.messages.append(OutgoingMessage(target.get("InstanceId", ""), reply))
+    return decision
+
+
+def refuse_taken_children(decision: Decision, episode: Episode, taken: dict[str, RuntimeStatus]) -> Decision:
+    """A sub-orchestration whose instance id is in use by an unfinished instance (`taken`: the statuses of the
+    children's ids as stored) is not created: its task fails with the extension's message, through the parent's
+    own inbox, while the rest of the episode stands. Two children of one episode with the same id: the second
+    finds the first Pending."""
+    if not decision.new_instances:
+        return decision
+    taken = dict(taken)
+    created, refusals = [], []
+    for new in decision.new_instances:
+        status = taken.get(new.instance_id)
+        if status is not None and status not in TERMINAL_STATUSES:
+            task_id = new.started["ParentInstance"]["TaskScheduleId"]
+            reason = f"An Orchestration instance with the status {status.value} already exists."
+            reply = dict(ev.sub_orchestration_failed(episode.now, task_id, reason, None),
+                         ExecutionId=episode.execution_id)
+            refusals.append(OutgoingMessage(episode.instance_id, reply))
+            continue
+        taken[new.instance_id] = RuntimeStatus.Pending
+        created.append(new)
+    decision.new_instances = created
+    decision.messages = decision.messages + refusals
+    return decision
+
+
+def parent_of(history: list[dict[str, Any]], new_events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The ParentInstance of the execution's ExecutionStarted, if any."""
+    for event in history[:3] + new_events[:3]:
+        if event["EventType"] == EventType.ExecutionStarted:
+            return event.get("ParentInstance")
+    return None

@@ -1,0 +1,206 @@
+"""The Durable management API's handlers (docs/protocol.md §2, §3): each parses the request, calls Operations and
+answers; errors become status codes in server.py's one middleware."""
+from __future__ import annotations
+
+import asyncio
+import json
+from urllib.parse import quote
+
+from aiohttp import web
+
+from devhost.errors import BadRequest
+from devhost.model import TERMINAL_STATUSES, WEBHOOK_PATH, EntityQuery, Query, RuntimeStatus
+from devhost.protocol.status_payloads import management_urls
+from devhost.runtime.finish_waiters import Finished
+from devhost.runtime.operations import Operations, parse_time
+from devhost.web.request_params import continuation, flag, json_text, param, seconds, top
+
+EMPTY_KEY = "$"  # the entity key that stands for the empty key in GET entities/{name}/$
+RUNNING_STATUSES = {RuntimeStatus.Pending, RuntimeStatus.Running, RuntimeStatus.ContinuedAsNew,
+                    RuntimeStatus.Suspended}
+
+
+class DurableApi:
+    """Handlers of the management API (docs/protocol.md §2, §3)."""
+
+    def __init__(self, ops: Operations, hub: str, system_key: str | None = None,
+                 finished: Finished | None = None) -> None:
+        self.ops = ops
+        # create-and-wait requests wait here; the dispatcher wakes them when an instance's end is committed
+        self.finished = Finished() if finished is None else finished
+        self.hub = hub
+        self.system_key = system_key  # when keys are required, the URLs handed out carry it as code=
+
+    def check_status_body(self, request: web.Request, instance_id: str) -> dict[str, str]:
+        """The start answer's body: the management URLs at the request's origin (the extension leaves out rewind)."""
+        urls = management_urls(f"{request.url.origin()}{WEBHOOK_PATH}", quote(self.hub), quote(instance_id, safe=""),
+                               self.system_key)
+        urls["id"] = instance_id
+        del urls["rewindPostUri"]
+        return urls
+
+    def _accepted(self, request: web.Request, instance_id: str) -> web.Response:
+        body = self.check_status_body(request, instance_id)
+        return web.json_response(body, status=202, headers={"Location": body["statusQueryGetUri"],
+                                                            "Retry-After": "10"})
+
+    async def start(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["functionName"]
+        instance_id = request.match_info.get("instanceId")
+        input_text = await json_text(request)
+        deadline, interval = self._wait_times(request)
+        instance_id = self.ops.start(name, instance_id, input_text, param(request, "version") or "")
+        return await self._wait_or_accept(request, instance_id, deadline, interval)
+
+    def _wait_times(self, request: web.Request) -> tuple[float | None, float | None]:
+        """`timeout` and `pollingInterval` of a start or restart; checked before anything starts."""
+        deadline, interval = seconds(request, "timeout"), seconds(request, "pollingInterval")
+        if deadline is not None and interval is not None and interval > deadline:
+            raise BadRequest(f"Total timeout {deadline} should be bigger than retry timeout {interval}")
+        return deadline, interval
+
+    async def _wait_or_accept(self, request: web.Request, instance_id: str, deadline: float | None,
+                              interval: float | None) -> web.StreamResponse:
+        """Create-and-wait when both timeout and pollingInterval are given, as the extension does: the output when
+        the instance completes in time, its status when it fails or is terminated, else the check-status 202."""
+        if deadline is None or interval is None:
+            return self._accepted(request, instance_id)
+        loop = asyncio.get_running_loop()
+        end = loop.time() + deadline
+        while True:
+            instance = self.ops.get(instance_id)
+            if instance is not None and instance.status == RuntimeStatus.Completed:
+                return web.Response(status=200, text=instance.output or "null", content_type="application/json")
+            if instance is not None and instance.status in TERMINAL_STATUSES:  # Failed, Terminated: the status
+                return web.json_response(self.ops.status(instance_id))
+            if loop.time() >= end:
+                return self._accepted(request, instance_id)
+            # the dispatcher wakes us once the instance finishes; pollingInterval bounds each wait all the same
+            await self.finished.wait(instance_id, max(0.01, min(interval, end - loop.time())))
+
+    async def status(self, request: web.Request) -> web.StreamResponse:
+        instance_id = request.match_info["instanceId"]
+        body = self.ops.status(instance_id, flag(request, "showHistory"), flag(request, "showHistoryOutput"),
+                               flag(request, "showInput", True))
+        status = RuntimeStatus(body["runtimeStatus"])
+        if status in RUNNING_STATUSES:
+            return web.json_response(body, status=202, headers={"Location": str(request.url), "Retry-After": "5"})
+        code = 500 if status == RuntimeStatus.Failed and flag(request, "returnInternalServerErrorOnFailure") \
+            else 200
+        return web.json_response(body, status=code)
+
+    def _query(self, request: web.Request) -> Query:
+        statuses = set()
+        for part in (param(request, "runtimeStatus") or "").split(","):
+            if part.strip():
+                match = next((s for s in RuntimeStatus if s.value.lower() == part.strip().lower()), None)
+                if match is None:
+                    raise BadRequest(f"'{part.strip()}' is not a valid runtimeStatus.")
+                statuses.add(match)
+        return Query(created_from=parse_time(param(request, "createdTimeFrom")),
+                     created_to=parse_time(param(request, "createdTimeTo")), statuses=frozenset(statuses),
+                     prefix=param(request, "instanceIdPrefix"), top=top(request),
+                     continuation=request.headers.get("x-ms-continuation-token") or None)
+
+    async def query(self, request: web.Request) -> web.StreamResponse:
+        # OrchestrationStatusQueryCondition.ShowInput defaults to true (extension 2.1 and later)
+        items, token = self.ops.query(self._query(request), flag(request, "showInput", True))
+        return web.json_response(items, headers=continuation(token))
+
+    async def purge(self, request: web.Request) -> web.StreamResponse:
+        deleted = self.ops.purge(request.match_info["instanceId"])
+        return web.json_response({"instancesDeleted": deleted})
+
+    async def purge_by(self, request: web.Request) -> web.StreamResponse:
+        if not param(request, "createdTimeFrom"):  # the extension answers this one with a JSON string
+            return web.json_response("Please provide value for 'createdTimeFrom' parameter.", status=400)
+        deleted = self.ops.purge_by(self._query(request))
+        if deleted == 0:
+            return web.Response(status=404)
+        return web.json_response({"instancesDeleted": deleted})
+
+    async def operation(self, request: web.Request) -> web.StreamResponse:
+        instance_id, op = request.match_info["instanceId"], request.match_info["operation"].lower()
+        reason = param(request, "reason")
+        if op == "terminate":
+            self.ops.terminate(instance_id, reason)
+        elif op == "suspend":
+            self.ops.suspend(instance_id, reason)
+        elif op == "resume":
+            self.ops.resume(instance_id, reason)
+        elif op == "rewind":
+            self.ops.rewind(instance_id, reason)
+        elif op == "restart":
+            new_id = param(request, "restartWithNewInstanceId")
+            deadline, interval = self._wait_times(request)
+            restarted = self.ops.restart(instance_id, new_id is None or new_id.lower() != "false")
+            return await self._wait_or_accept(request, restarted, deadline, interval)
+        else:
+            raise web.HTTPNotFound()
+        return web.Response(status=202)
+
+    async def raise_event(self, request: web.Request) -> web.StreamResponse:
+        instance_id = request.match_info["instanceId"]
+        try:
+            data = await json_text(request, require_json_type=True)
+        except BadRequest:
+            self.ops.accepts_events(instance_id)  # an unknown or finished instance is 404/410 first, as in the host
+            raise
+        self.ops.raise_event(instance_id, request.match_info["eventName"], data)
+        return web.Response(status=202)
+
+    async def list_entities(self, request: web.Request) -> web.StreamResponse:
+        """GET entities[/{entityName}]: a page of entities with state, as the extension's ListEntitiesAsync."""
+        query = EntityQuery(name=request.match_info.get("entityName") or None,
+                            last_operation_from=parse_time(param(request, "lastOperationTimeFrom")),
+                            last_operation_to=parse_time(param(request, "lastOperationTimeTo")), top=top(request),
+                            continuation=request.headers.get("x-ms-continuation-token") or None)
+        items, token = self.ops.list_entities(query, flag(request, "fetchState"))
+        return web.json_response(items, headers=continuation(token))
+
+    async def entity(self, request: web.Request) -> web.StreamResponse:
+        name, key = request.match_info["entityName"], request.match_info["entityKey"]
+        if request.method == "GET":  # "$" reads the entity whose key is empty (only on GET, as in the extension)
+            return web.Response(text=self.ops.read_entity(name, "" if key == EMPTY_KEY else key),
+                                content_type="application/json")
+        if request.method not in ("POST", "DELETE"):
+            raise web.HTTPNotFound()
+        operation = "delete" if request.method == "DELETE" else (param(request, "op") or "")
+        if request.content_type.lower() == "application/json":
+            try:
+                input_text = await json_text(request)
+            except BadRequest as exc:  # the extension answers this one with a message alone
+                raise BadRequest(f"Could not parse JSON content: {exc}", bare=True) from exc
+        else:  # the extension passes any other content as a plain string
+            body = await request.read()
+            input_text = json.dumps(body.decode("utf-8", errors="replace")) if body else None
+        self.ops.signal_entity(name, key, operation, input_text)
+        return web.Response(status=202)
+
+    def routes(self, prefix: str) -> list[web.AbstractRouteDef]:
+        return [
+            web.post(prefix + "/orchestrators/{functionName}", self.start),
+            web.post(prefix + "/orchestrators/{functionName}/{instanceId}", self.start),
+            web.get(prefix + "/instances", self.query),
+            web.get(prefix + "/instances/", self.query),
+            web.delete(prefix + "/instances", self.purge_by),
+            web.delete(prefix + "/instances/", self.purge_by),
+            web.get(prefix + "/instances/{instanceId}", self.status),
+            web.delete(prefix + "/instances/{instanceId}", self.purge),
+            web.post(prefix + "/instances/{instanceId}/raiseEvent/{eventName}", self.raise_event),
+            web.post(prefix + "/instances/{instanceId}/{operation}", self.operation),
+            web.get(prefix + "/entities", self.list_entities),
+            web.get(prefix + "/entities/", self.list_entities),
+            web.get(prefix + "/entities/{entityName}", self.list_entities),
+            web.get(prefix + "/entities/{entityName}/", self.list_entities),
+            web.route("*", prefix + "/entities/{entityName}/{entityKey}", self.entity),
+            web.post(prefix + "/entities/{entityName}", self.entity_without_key),
+            web.post(prefix + "/entities/{entityName}/", self.entity_without_key),
+            web.delete(prefix + "/entities/{entityName}", self.entity_without_key),
+            web.delete(prefix + "/entities/{entityName}/", self.entity_without_key),
+        ]
+
+    async def entity_without_key(self, request: web.Request) -> web.StreamResponse:
+        """POST or DELETE entities/{name}: the extension's EntityId refuses the missing key (ArgumentNullException,
+        answered with its message alone)."""
+        raise BadRequest("Invalid entity id: entity key must not be null. (Parameter 'entityKey')", bare=True)

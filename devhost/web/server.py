@@ -1,0 +1,175 @@
+"""The HTTP server: the aiohttp application with the management API on /runtime/webhooks/durabletask and on the
+RPC base path /durabletask, the admin API, the dashboard, then the app's httpTrigger functions; and the middlewares
+that guard every request, bound its body, wait for its commit and turn errors into status codes in one place."""
+from __future__ import annotations
+
+import logging
+import traceback
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+from aiohttp import web
+
+from devhost.errors import BadRequest, Conflict, DevhostError, Gone, InvalidOperation, NotFound, StoreUnavailable
+from devhost.model import RPC_PATH, WEBHOOK_PATH
+from devhost.web.admin_api import AdminApi, TimeTravelApi
+from devhost.web.bodies import DEFAULT_LIMIT, ByteBudget, release_body
+from devhost.web.function_routes import FunctionRoutes, refused
+from devhost.web.guard import Guard
+from devhost.web.management_api import DurableApi
+from devhost.web.request_params import param
+
+log = logging.getLogger("devhost")
+WEBHOOK, RPC = WEBHOOK_PATH, RPC_PATH
+DASHBOARD_PATH = "/devhost/"
+DASHBOARD_FILES = Path(__file__).resolve().parent / "dashboard"
+OPENAPI_PATH = "/devhost/openapi.json"
+OPENAPI_FILE = Path(__file__).resolve().parent / "openapi.json"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _error_body(message: str, exc: BaseException, exception_type: str) -> dict[str, Any]:
+    return {"Message": message, "ExceptionMessage": str(exc), "ExceptionType": exception_type,
+            "StackTrace": "".join(traceback.format_tb(exc.__traceback__)) if exc.__traceback__ else ""}
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The one place domain errors become HTTP answers, as the extension's HttpApiHandler gives them."""
+    try:
+        return await handler(request)
+    except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
+        # Unknown routes and methods are the host's plain 404: empty body (the SDK parses every body as JSON).
+        return web.Response(status=404)
+    except web.HTTPException:
+        raise
+    except BadRequest as exc:
+        if exc.bare:
+            return web.json_response({"Message": str(exc)}, status=400)
+        return web.json_response(_error_body(exc.message, exc, exc.exception_type), status=400)
+    except NotFound:
+        return web.Response(status=404)
+    except Gone:
+        return web.Response(status=410)
+    except StoreUnavailable as exc:  # the store said why in the log, once; the caller may try again later
+        return web.json_response({"Message": f"devhost cannot take this request now: {exc}"}, status=503)
+    except Exception as exc:  # Conflict, InvalidOperation and anything unexpected: the host's 500
+        if not isinstance(exc, DevhostError):
+            log.exception("devhost: %s %s failed", request.method, request.path)
+        return web.json_response(_error_body("Something went wrong while processing your request", exc,
+                                             _EXCEPTION_TYPES.get(type(exc), f"System.{type(exc).__name__}")),
+                                 status=500)
+
+
+# The .NET exceptions the extension's 500s name for devhost's own errors.
+_EXCEPTION_TYPES = {Conflict: "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException",
+                    InvalidOperation: "System.InvalidOperationException"}
+
+
+def task_hub_middleware(hub: str) -> Any:
+    """The management API's `taskHub` parameter selects the hub (case-insensitive). devhost serves one: for another
+    hub an instance or entity does not exist (404), and starting one there is refused (400) rather than left
+    Pending forever with nothing to run it."""
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        asked = param(request, "taskHub")
+        if asked and asked.lower() != hub.lower() and request.path.startswith((WEBHOOK + "/", RPC + "/")):
+            if "/orchestrators/" in request.path:
+                raise BadRequest(f"The task hub '{asked}' is not served by this host; it serves '{hub}'.")
+            raise NotFound(f"No task hub '{asked}' here.")
+        return await handler(request)
+    return check
+
+
+def durable_middleware(durable: Callable[[], Awaitable[None]]) -> Any:
+    """No answer leaves before what the request changed is committed (with group commit, at the end of the
+    event loop's turn): a 202 means the work survives a crash. `durable` waits for that commit."""
+    @web.middleware
+    async def wait(request: web.Request, handler: Handler) -> web.StreamResponse:
+        response = await handler(request)
+        await durable()
+        return response
+    return wait
+
+
+def guard_middleware(guard: Guard) -> Any:
+    """Outermost: the access policy of guard.py (Host allowlist, same-origin changes, keys) before any handler;
+    CORS headers on the answers to origins named with --cors."""
+    @web.middleware
+    async def check(request: web.Request, handler: Handler) -> web.StreamResponse:
+        refusal = guard.admit(request.method, request.scheme, request.path, request.headers, request.query,
+                              request.remote)
+        if refusal is not None:
+            return refused(refusal)
+        preflight = guard.preflight(request.method, request.headers)
+        if preflight is not None:
+            return web.Response(status=204, headers=preflight)
+        cors = guard.cors_headers(request.headers)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            exc.headers.update(cors)
+            raise
+        response.headers.update(cors)
+        return response
+    return check
+
+
+def body_middleware(limit: int, budget: ByteBudget) -> Any:
+    """A body over the size limit is refused with the host's 413 from its Content-Length, before it is read (a
+    chunked one as soon as it grows past the limit); every body waits for room in the budget before it is read."""
+    @web.middleware
+    async def bounded(request: web.Request, handler: Handler) -> web.StreamResponse:
+        size = request.content_length
+        if size is not None and size > limit:
+            return web.Response(status=413)
+        if not request.body_exists:
+            return await handler(request)
+        try:
+            async with budget.hold(limit if size is None else size):
+                return await handler(request)
+        finally:
+            release_body(size)
+    return bounded
+
+
+def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str, durable: Callable[[], Awaitable[None]],
+             admin: AdminApi | None = None, time_travel: TimeTravelApi | None = None, body_limit: int = DEFAULT_LIMIT,
+             budget: ByteBudget | None = None) -> web.Application:
+    """The aiohttp application: management API on both base paths, the admin API (and time travel when on), the
+    dashboard, then the app's functions. The host adds the lifecycle of what serves them to its cleanup_ctx."""
+    app = web.Application(middlewares=[guard_middleware(functions.guard), body_middleware(body_limit,
+                                                                                          budget or ByteBudget()),
+                                       errors_middleware, durable_middleware(durable), task_hub_middleware(api.hub)],
+                          client_max_size=body_limit)
+    app.add_routes(api.routes(WEBHOOK) + api.routes(RPC))
+    app.router.add_get("/", _home)
+    app.add_routes((admin or AdminApi()).routes())
+    if time_travel is not None:
+        app.add_routes(time_travel.routes())
+    app.router.add_get(DASHBOARD_PATH.rstrip("/"), _dashboard_redirect)
+    app.router.add_get(DASHBOARD_PATH, _dashboard_page)
+    app.router.add_get(DASHBOARD_PATH + "instances/{instanceId:.+}", _dashboard_page)  # a deep link as a path
+    app.router.add_get(OPENAPI_PATH, _openapi)
+    app.router.add_static(DASHBOARD_PATH.rstrip("/"), DASHBOARD_FILES)
+    prefix = f"/{route_prefix}" if route_prefix else ""
+    app.router.add_route("*", prefix + "/{tail:.*}", functions.handle)
+    return app
+
+
+async def _openapi(request: web.Request) -> web.Response:
+    """The OpenAPI 3 description of the management API (devhost/web/openapi.json, docs/http-api.md)."""
+    return web.FileResponse(OPENAPI_FILE, headers={"Content-Type": "application/json"})
+
+
+async def _home(request: web.Request) -> web.Response:
+    return web.Response(text=f"devhost: your Functions app is up and running. Dashboard: {DASHBOARD_PATH}\n")
+
+
+async def _dashboard_redirect(request: web.Request) -> web.Response:
+    raise web.HTTPFound(DASHBOARD_PATH + (f"?{request.query_string}" if request.query_string else ""))
+
+
+async def _dashboard_page(request: web.Request) -> web.FileResponse:
+    """The dashboard's page; its script talks to the management API only (docs/dashboard.md)."""
+    return web.FileResponse(DASHBOARD_FILES / "index.html", headers={"Cache-Control": "no-cache"})

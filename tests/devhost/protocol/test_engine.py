@@ -1,0 +1,560 @@
+"""devhost.protocol.engine: prepare/decide as pure functions over realistic histories. The OrchestratorStates come from real
+SDK orchestrators (df.Orchestrator.create) run on Episode.context_json, episode by episode (orchestration_driver),
+so each test replays what the extension and the SDK would exchange (docs/protocol.md §4)."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import azure.durable_functions as df
+import pytest
+from orchestration_driver import CITIES, T0, Driver, failure_reason, hello_chain, wait_for_go
+
+from devhost.model import EventType, RuntimeStatus, ScheduledActivity, history_timestamp
+from devhost.protocol import engine
+from devhost.protocol import history_events as ev
+from devhost.runtime.operations import orchestrator_input
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:Potential duplicate Task completion")
+
+
+# -- the context JSON -------------------------------------------------------------------------------
+def test_context_json_has_the_keys_and_played_flags_of_protocol_4_1():
+    old = [ev.orchestrator_started(T0), ev.execution_started(T0, "i", "e", "O", '"x"'),
+           ev.task_scheduled(T0, 0, "Hello", '"x"'), ev.orchestrator_completed(T0)]
+    episode = engine.prepare("i", "e", "O", RuntimeStatus.Running, old, [(7, ev.task_completed(T0, 0, '"r"'))],
+                             T0 + timedelta(seconds=1))
+
+    context = json.loads(episode.context_json({"a": 1}, "parent-1"))
+
+    assert context == {"history": context["history"], "input": {"a": 1}, "instanceId": "i", "isReplaying": True,
+                       "parentInstanceId": "parent-1", "upperSchemaVersion": 1, "upperSchemaVersionNew": 2,
+                       "longRunningTimerIntervalDuration": "3.00:00:00", "maximumShortTimerDuration": "6.00:00:00",
+                       "defaultHttpAsyncRequestSleepTimeMillseconds": 30000}
+    assert [e["IsPlayed"] for e in context["history"]] == [True, True, True, True, False, False]
+    assert [e["EventType"] for e in context["history"]] == [12, 0, 4, 13, 12, 5]
+    assert context["history"][4]["Timestamp"] == "2024-05-01T12:00:01.0000000Z"
+
+
+def test_the_sdk_reads_seven_digit_fractions_of_history_timestamps():
+    """History timestamps carry 7 fractional digits, as the extension's do; the SDK (dateutil) reads them to the
+    microsecond, so current_utc_datetime and a timer's fireAt keep their fraction through replay."""
+    seen = []
+
+    def nap(context: df.DurableOrchestrationContext):
+        seen.append(context.current_utc_datetime)
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=1))
+
+    start = T0 + timedelta(microseconds=123456)
+    d = Driver(nap, start=start)
+    d.episode(seconds=0)
+
+    assert d.history[0]["Timestamp"] == "2024-05-01T12:00:00.1234560Z"
+    assert seen[-1] == start
+    assert d.scheduled() == [(0, "TimerCreated", "2024-05-01T12:00:01.1234560Z")]
+
+
+def test_the_first_episode_is_not_replaying():
+    episode = engine.prepare("i", "e", "O", RuntimeStatus.Pending, [],
+                             [(1, ev.execution_started(T0, "i", "e", "O", None))], T0)
+
+    context = json.loads(episode.context_json(None, None))
+
+    assert context["isReplaying"] is False
+    assert [e["EventType"] for e in context["history"]] == [EventType.OrchestratorStarted, EventType.ExecutionStarted]
+
+
+# -- prepare: sorting the inbox -------------------------------------------------------------------
+def test_prepare_consumes_the_inbox_in_order_after_an_orchestrator_started():
+    messages = [(3, ev.execution_started(T0, "i", "e", "O", None)), (4, ev.event_raised(T0, "a", "1"))]
+
+    episode = engine.prepare("i", "e", "O", RuntimeStatus.Pending, [], messages, T0)
+
+    assert episode.consumed == [3, 4]
+    assert [e["EventType"] for e in episode.new_events] == [EventType.OrchestratorStarted, EventType.ExecutionStarted,
+                                                            EventType.EventRaised]
+    assert episode.run_code and episode.status_after_messages == RuntimeStatus.Running
+
+
+def test_prepare_drops_a_duplicate_start_of_a_running_execution():
+    history = [ev.orchestrator_started(T0), ev.execution_started(T0, "i", "e", "O", None)]
+
+    episode = engine.prepare("i", "e", "O", RuntimeStatus.Running, history,
+                             [(5, ev.execution_started(T0, "i", "e", "O", None))], T0)
+
+    assert episode.consumed == [5] and not episode.run_code
+    assert [e["EventType"] for e in episode.new_events] == [EventType.OrchestratorStarted]
+
+
+def test_events_for_an_instance_not_yet_started_do_not_run_code():
+    episode = engine.prepare("i", "e", "O", RuntimeStatus.Pending, [], [(1, ev.event_raised(T0, "a", None))], T0)
+
+    assert not episode.run_code and episode.status_after_messages == RuntimeStatus.Pending
+
+
+def test_prepare_holds_everything_but_resume_and_terminate_while_suspended():
+    history = [ev.orchestrator_started(T0), ev.execution_started(T0, "i", "e", "O", None),
+               ev.execution_suspended(T0, None)]
+
+    held = engine.prepare("i", "e", "O", RuntimeStatus.Suspended, history,
+                          [(1, ev.event_raised(T0, "a", None)), (2, ev.task_completed(T0, 0, "1"))], T0)
+    resumed = engine.prepare("i", "e", "O", RuntimeStatus.Suspended, history,
+                             [(1, ev.event_raised(T0, "a", None)), (2, ev.execution_resumed(T0, "r"))], T0)
+
+    assert held.consumed == [] and not held.run_code
+    assert held.status_after_messages == RuntimeStatus.Suspended
+    assert resumed.consumed == [2, 1] and resumed.run_code
+    assert [e["EventType"] for e in resumed.new_events] == [EventType.OrchestratorStarted, EventType.ExecutionResumed,
+                                                            EventType.EventRaised]
+
+
+def test_prepare_stops_at_a_terminate():
+    messages = [(1, ev.execution_terminated(T0, "stop")), (2, ev.event_raised(T0, "a", None))]
+
+    episode = engine.prepare("i", "e", "O", RuntimeStatus.Running, [ev.orchestrator_started(T0)], messages, T0)
+
+    assert episode.consumed == [1] and episode.terminated_reason == "stop" and not episode.run_code
+    assert episode.status_after_messages == RuntimeStatus.Terminated
+
+
+# -- the Hello chain --------------------------------------------------------------------------------
+def test_hello_chain_episode_by_episode():
+    d = Driver(hello_chain)
+
+    first = d.episode()
+    assert d.state == {"isDone": False, "schemaVersion": 2, "actions": [[
+        {"actionType": 0, "functionName": "Hello", "input": '"Tokyo"'}]]}
+    assert first.status == RuntimeStatus.Running
+    assert first.activities == [ScheduledActivity(0, "Hello", '"Tokyo"')]
+    assert d.kinds(first.history) == ["OrchestratorStarted", "ExecutionStarted", "TaskScheduled",
+                                      "OrchestratorCompleted"]
+    assert first.history[2] == {"EventType": 4, "EventId": 0, "IsPlayed": False,
+                                "Timestamp": "2024-05-01T12:00:01.0000000Z", "Name": "Hello", "Version": "",
+                                "Input": '"Tokyo"'}
+
+    for task_id, city in enumerate(CITIES[1:]):
+        d.complete(task_id, f"Hello {CITIES[task_id]}!")
+        decision = d.episode()
+        assert decision.activities == [ScheduledActivity(task_id + 1, "Hello", json.dumps(city))]
+        assert d.kinds(decision.history) == ["OrchestratorStarted", "TaskCompleted", "TaskScheduled",
+                                             "OrchestratorCompleted"]
+
+    d.complete(2, "Hello London!")
+    last = d.episode()
+    assert last.status == RuntimeStatus.Completed
+    assert json.loads(last.output) == ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
+    assert last.activities == [] and last.messages == []
+    assert d.kinds(last.history) == ["OrchestratorStarted", "TaskCompleted", "ExecutionCompleted",
+                                     "OrchestratorCompleted"]
+    assert last.history[2]["OrchestrationStatus"] == "Completed"
+    assert [e["TaskScheduledId"] for e in d.history if e["EventType"] == EventType.TaskCompleted] == [0, 1, 2]
+    assert all(e["EventId"] == -1 for e in d.history if e["EventType"] != EventType.TaskScheduled)
+
+
+def test_an_episode_without_news_for_the_code_only_closes():
+    d = Driver(hello_chain)
+    d.episode()
+    d.send(ev.event_raised(d.now, "nobody-waits", None))
+
+    decision = d.episode()
+
+    assert d.kinds(decision.history) == ["OrchestratorStarted", "EventRaised", "OrchestratorCompleted"]
+    assert decision.activities == [] and decision.status == RuntimeStatus.Running
+
+
+def test_decide_is_a_pure_function_of_its_inputs():
+    d = Driver(hello_chain)
+    d.episode()
+    d.complete(0, "Hello Tokyo!")
+    d.episode()
+    episode, state = d.episodes[-1], d.states[-1]
+
+    assert engine.decide(episode, state, None, None, frozenset({"Hello"})) == \
+        engine.decide(episode, state, None, None, frozenset({"Hello"})) == d.decisions[-1]
+
+
+# -- suspend, resume, terminate ---------------------------------------------------------------------
+def test_suspend_holds_events_until_resume():
+    d = Driver(wait_for_go)
+    d.episode()
+    d.send(ev.execution_suspended(d.now, "pause"))
+    suspended = d.episode()
+    assert suspended.status == RuntimeStatus.Suspended
+    assert d.kinds(suspended.history) == ["OrchestratorStarted", "ExecutionSuspended", "OrchestratorCompleted"]
+
+    d.raise_event("Go", 1)
+    held = d.episode()
+    assert held.status == RuntimeStatus.Suspended and len(d.inbox) == 1
+    assert d.kinds(held.history) == ["OrchestratorStarted", "OrchestratorCompleted"]
+
+    d.send(ev.execution_resumed(d.now, "go on"))
+    resumed = d.episode()
+    assert d.kinds(resumed.history) == ["OrchestratorStarted", "ExecutionResumed", "EventRaised",
+                                        "ExecutionCompleted", "OrchestratorCompleted"]
+    assert resumed.status == RuntimeStatus.Completed and d.inbox == []
+
+
+def test_a_suspend_that_arrives_with_a_completion_leaves_the_instance_suspended():
+    d = Driver(hello_chain)
+    d.episode()
+    d.complete(0, "Hello Tokyo!")
+    d.send(ev.execution_suspended(d.now, "pause"))
+
+    decision = d.episode()
+
+    assert d.kinds(decision.history)[:3] == ["OrchestratorStarted", "TaskCompleted", "ExecutionSuspended"]
+    assert decision.status == RuntimeStatus.Suspended  # so that resume is accepted and releases what is held
+
+    d.complete(1, "Hello Seattle!")
+    assert d.episode().status == RuntimeStatus.Suspended and len(d.inbox) == 1
+    d.send(ev.execution_resumed(d.now, None))
+    assert d.episode().status == RuntimeStatus.Running
+
+
+def test_terminate_ends_a_running_instance_with_the_reason_as_output():
+    d = Driver(wait_for_go)
+    d.episode()
+    d.send(ev.execution_terminated(d.now, "enough"))
+
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.Terminated and json.loads(decision.output) == "enough"
+    assert d.kinds(decision.history) == ["OrchestratorStarted", "ExecutionTerminated", "ExecutionCompleted",
+                                         "OrchestratorCompleted"]
+    assert decision.history[2]["OrchestrationStatus"] == "Terminated"
+
+
+def test_terminate_reaches_a_suspended_instance():
+    d = Driver(wait_for_go)
+    d.episode()
+    d.send(ev.execution_suspended(d.now, None))
+    d.episode()
+    d.raise_event("Go", 1)
+    d.send(ev.execution_terminated(d.now, "stop"))
+
+    assert d.episode().status == RuntimeStatus.Terminated
+
+
+def test_terminate_of_an_instance_that_never_ran():
+    d = Driver(hello_chain)
+    d.send(ev.execution_terminated(d.now, None))
+
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.Terminated and decision.activities == []
+
+
+# -- continue_as_new --------------------------------------------------------------------------------
+def counter(context):
+    n = context.get_input()
+    yield context.call_activity("Hello", n)
+    if n < 2:
+        context.continue_as_new(n + 1)
+        return None
+    return n
+
+
+def test_continue_as_new_ends_the_execution_and_starts_a_fresh_one():
+    d = Driver(counter, input_=0)
+    d.episode()
+    d.complete(0, "x")
+
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.ContinuedAsNew and decision.continue_as_new is not None
+    assert d.state["actions"][0][-1] == {"actionType": 4, "input": "1"}
+    assert decision.history[-2]["OrchestrationStatus"] == "ContinuedAsNew"
+    assert decision.activities == []
+    assert d.history == [] and d.execution_id == "exec-1+"
+
+    fresh = d.episode()  # the new execution starts from its ExecutionStarted with the new input
+    assert d.kinds(fresh.history)[:2] == ["OrchestratorStarted", "ExecutionStarted"]
+    assert fresh.activities == [ScheduledActivity(0, "Hello", "1")] and fresh.status == RuntimeStatus.Running
+
+
+def test_continue_as_new_loops_without_history_growth_and_completes():
+    d = Driver(counter, input_=0)
+    sizes = []
+    while d.status not in (RuntimeStatus.Completed, RuntimeStatus.Failed):
+        d.episode()
+        sizes.append(len(d.history))
+        if d.decisions[-1].activities:
+            d.complete(d.decisions[-1].activities[0].task_id, "x")
+
+    assert json.loads(d.decisions[-1].output) == 2
+    assert max(sizes) <= 8
+    assert [d.status for d in d.decisions].count(RuntimeStatus.ContinuedAsNew) == 2
+
+
+def test_work_scheduled_by_an_ending_execution_is_dropped():
+    def fire_and_forget(context):
+        context.call_activity("Hello", "never awaited")
+        context.continue_as_new(None)
+        return None
+        yield
+
+    d = Driver(fire_and_forget)
+
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.ContinuedAsNew and decision.activities == []
+
+
+# -- sub-orchestrations ----------------------------------------------------------------------------
+def parent_orchestrator(context):
+    first = yield context.call_sub_orchestrator("Child", {"n": 1})
+    second = yield context.call_sub_orchestrator("Child", 2, "my-child")
+    return [first, second]
+
+
+def child_orchestrator(context):
+    return (yield context.call_activity("Hello", context.get_input()))
+
+
+def run_child(new_instance, result=None, error=None) -> Driver:
+    """Run a child created by the parent's decision to its end; its last decision holds the reply."""
+    child = Driver(child_orchestrator, name=new_instance.name, instance_id=new_instance.instance_id,
+                   execution_id=new_instance.execution_id, parent=new_instance.started["ParentInstance"])
+    child.inbox = [(1, new_instance.started)]
+    child.input = new_instance.input
+    child.episode()
+    if error:
+        child.fail(0, error)
+    else:
+        child.complete(0, result)
+    child.episode()
+    return child
+
+
+def test_a_sub_orchestration_gets_the_default_child_id_and_its_parent():
+    d = Driver(parent_orchestrator)
+
+    decision = d.episode()
+
+    assert d.scheduled() == [(0, "SubOrchestrationInstanceCreated", "Child")]
+    (child,) = decision.new_instances
+    assert child.instance_id == "exec-1:0" == decision.history[2]["InstanceId"]
+    assert (child.name, child.parent_instance_id) == ("Child", "inst-1")
+    assert orchestrator_input(child.input) == '{"n": 1}'  # what the child's get_input decodes
+    assert child.started["EventType"] == EventType.ExecutionStarted
+    assert child.started["OrchestrationInstance"] == {"InstanceId": "exec-1:0", "ExecutionId": child.execution_id}
+    assert child.started["ParentInstance"] == {"Name": "O", "Version": "", "TaskScheduleId": 0,
+                                               "OrchestrationInstance": {"InstanceId": "inst-1",
+                                                                         "ExecutionId": "exec-1"}}
+
+
+def test_a_finished_child_replies_to_its_parent_execution():
+    d = Driver(parent_orchestrator)
+    (child_instance,) = d.episode().new_instances
+
+    child = run_child(child_instance, result="R")
+
+    # the child got the parent's input
+    assert child.decisions[0].activities == [ScheduledActivity(0, "Hello", '{"n": 1}')]
+    done = child.decisions[-1]
+    assert done.status == RuntimeStatus.Completed
+    (reply,) = done.messages
+    assert reply.instance_id == "inst-1"
+    assert reply.event["EventType"] == EventType.SubOrchestrationInstanceCompleted
+    assert (reply.event["TaskScheduledId"], reply.event["Result"], reply.event["ExecutionId"]) == (0, '"R"', "exec-1")
+    assert json.loads(child.episodes[0].context_json(None, "inst-1"))["parentInstanceId"] == "inst-1"
+
+
+def test_the_parent_continues_with_the_childs_result_and_an_explicit_child_id():
+    d = Driver(parent_orchestrator)
+    (first,) = d.episode().new_instances
+    d.send(run_child(first, result="R").decisions[-1].messages[0].event)
+
+    decision = d.episode()
+
+    assert [(n.instance_id, orchestrator_input(n.input)) for n in decision.new_instances] == [("my-child", "2")]
+    assert d.scheduled() == [(1, "SubOrchestrationInstanceCreated", "Child")]
+    d.send(ev.sub_orchestration_completed(d.now, 1, '"S"'))
+    assert json.loads(d.episode().output) == ["R", "S"]
+
+
+def test_a_child_id_in_use_fails_that_task_only_through_the_parents_inbox():
+    d = Driver(parent_orchestrator)
+    (first,) = d.episode().new_instances
+    d.send(run_child(first, result="R").decisions[-1].messages[0].event)
+    decision = d.episode()
+
+    refused = engine.refuse_taken_children(decision, d.episodes[-1], {"my-child": RuntimeStatus.Running})
+
+    assert refused.new_instances == [] and refused.history == decision.history
+    (reply,) = refused.messages
+    assert (reply.instance_id, reply.event["ExecutionId"]) == ("inst-1", "exec-1")
+    assert reply.event["EventType"] == EventType.SubOrchestrationInstanceFailed and reply.event["TaskScheduledId"] == 1
+    assert reply.event["Reason"] == "An Orchestration instance with the status Running already exists."
+    d.send(reply.event)
+    assert d.episode().status == RuntimeStatus.Failed
+
+
+def test_a_finished_instance_with_the_child_id_is_replaced_and_a_second_child_with_one_id_is_refused():
+    d = Driver(parent_orchestrator)
+    (child,) = d.episode().new_instances
+    decision = engine.Decision(history=[], status=RuntimeStatus.Running, new_instances=[child, child])
+
+    refused = engine.refuse_taken_children(decision, d.episodes[-1], {child.instance_id: RuntimeStatus.Completed})
+
+    assert refused.new_instances == [child]
+    assert [m.event["Reason"] for m in refused.messages] == [
+        "An Orchestration instance with the status Pending already exists."]
+
+
+def test_a_failed_child_fails_its_parent_with_the_childs_message():
+    d = Driver(parent_orchestrator)
+    (first,) = d.episode().new_instances
+    child = run_child(first, error=failure_reason())
+
+    (reply,) = child.decisions[-1].messages
+    assert reply.event["EventType"] == EventType.SubOrchestrationInstanceFailed
+    assert reply.event["Reason"].startswith("Orchestrator function 'Child' failed: Activity function 'Hello' failed")
+    d.send(reply.event)
+    decision = d.episode()
+    assert decision.status == RuntimeStatus.Failed
+    assert json.loads(decision.output).startswith(
+        "Orchestrator function 'O' failed: Orchestrator function 'Child' failed: Activity function 'Hello' failed")
+
+
+def test_a_terminated_child_tells_its_parent():
+    d = Driver(parent_orchestrator)
+    (first,) = d.episode().new_instances
+    child = Driver(child_orchestrator, name="Child", instance_id=first.instance_id, execution_id=first.execution_id,
+                   parent=first.started["ParentInstance"])
+    child.episode()
+    child.send(ev.execution_terminated(child.now, "stop"))
+
+    (reply,) = child.episode().messages
+
+    assert reply.event["EventType"] == EventType.SubOrchestrationInstanceFailed
+    assert reply.event["TaskScheduledId"] == 0 and "stop" in reply.event["Reason"]
+
+
+def test_sub_orchestration_retries_take_new_ids_and_new_children():
+    def retries_child(context):
+        try:
+            return (yield context.call_sub_orchestrator_with_retry("Child", df.RetryOptions(1000, 2), "x"))
+        except Exception:
+            return "gave up"
+
+    d = Driver(retries_child)
+    assert [n.instance_id for n in d.episode().new_instances] == ["exec-1:0"]
+    d.send(ev.sub_orchestration_failed(d.now, 0, "Orchestrator function 'Child' failed: no", ""))
+    d.episode()
+    assert d.scheduled() == [(1, "TimerCreated", history_timestamp(d.now + timedelta(seconds=1)))]
+    d.fire(1)
+    assert [n.instance_id for n in d.episode().new_instances] == ["exec-1:2"]
+    d.send(ev.sub_orchestration_failed(d.now, 2, "Orchestrator function 'Child' failed: no", ""))
+    d.episode()
+    d.fire(3)
+
+    assert json.loads(d.episode().output) == "gave up"
+
+
+# -- failures -------------------------------------------------------------------------------------
+def test_an_activity_failure_is_catchable():
+    def catches(context):
+        try:
+            yield context.call_activity("Hello", "x")
+        except Exception as exc:
+            return str(exc)
+
+    d = Driver(catches)
+    d.episode()
+    d.fail(0, failure_reason(), "Traceback: line 1")
+
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.Completed
+    assert json.loads(decision.output) == "Activity function 'Hello' failed: ValueError: no \n Traceback: line 1"
+
+
+def test_an_uncaught_activity_failure_fails_the_orchestration():
+    d = Driver(hello_chain)
+    d.episode()
+    d.fail(0, failure_reason())
+
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.Failed
+    assert json.loads(decision.output) == "Orchestrator function 'O' failed: Activity function 'Hello' failed: " \
+                                          "ValueError: no \n "
+    assert decision.history[-2]["OrchestrationStatus"] == "Failed"
+
+
+def test_an_uncaught_orchestrator_exception_fails_with_the_out_of_proc_error():
+    def raises(context):
+        yield context.call_activity("Hello", "x")
+        raise ValueError("kaput")
+
+    d = Driver(raises)
+    d.episode()
+    d.complete(0, "x")
+
+    decision = d.episode()
+
+    assert d.state["error"] == "kaput" and d.state["isDone"] is False  # the state after $OutOfProcData$
+    assert decision.status == RuntimeStatus.Failed
+    assert json.loads(decision.output) == "Orchestrator function 'O' failed: kaput"
+    assert decision.activities == []
+
+
+def test_failure_details_splits_the_sdk_exception_text():
+    state = {"isDone": False, "schemaVersion": 2, "actions": [[]], "error": "kaput"}
+
+    assert engine.failure_details(f"kaput\n\n$OutOfProcData$:{json.dumps(state)}") == ("kaput", state)
+    assert engine.failure_details("plain failure") == ("plain failure", None)
+    assert engine.failure_details("broken\n\n$OutOfProcData$:{not json") == ("broken\n\n$OutOfProcData$:{not json",
+                                                                              None)
+
+
+def test_an_unknown_activity_fails_the_orchestration_with_the_hosts_message():
+    def calls_nope(context):
+        return (yield context.call_activity("Nope", 1))
+
+    d = Driver(calls_nope, activities=frozenset({"Hello", "Bye"}))
+
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.Failed and decision.activities == []
+    assert json.loads(decision.output) == (
+        "Orchestrator function 'O' failed: The function 'Nope' doesn't exist, is disabled, or is not an activity "
+        "function. Additional info: The following are the known activity functions: 'Bye', 'Hello'.")
+    assert "TaskScheduled" not in d.kinds()
+
+
+def test_a_state_without_actions_is_a_failure():
+    d = Driver(hello_chain)
+    episode = engine.prepare("inst-1", "exec-1", "O", RuntimeStatus.Pending, [], d.inbox, T0)
+
+    decision = engine.decide(episode, {"not": "an orchestrator state"}, None, None)
+
+    assert decision.status == RuntimeStatus.Failed
+    assert "df.Orchestrator.create" in json.loads(decision.output)
+
+
+# -- what the SDK reads from the history ------------------------------------------------------------
+def test_custom_status_current_time_and_new_uuid_come_from_history():
+    def observer(context):
+        first_time, uid = context.current_utc_datetime, context.new_uuid()
+        context.set_custom_status({"uid": uid, "replaying": context.is_replaying})
+        yield context.call_activity("Hello", "x")
+        return [first_time.isoformat(), context.current_utc_datetime.isoformat(), uid]
+
+    d = Driver(observer)
+    first = d.episode()
+    d.complete(0, "x")
+    last = d.episode(seconds=5)
+
+    started, later, uid = json.loads(last.output)
+    assert started == (T0 + timedelta(seconds=1)).isoformat()  # the first episode's OrchestratorStarted
+    assert later == (T0 + timedelta(seconds=6)).isoformat()
+    assert first.custom_status == {"uid": uid, "replaying": False}
+    assert last.custom_status == {"uid": uid, "replaying": True}
+
+
+def test_custom_status_is_unchanged_when_the_orchestrator_sets_none():
+    d = Driver(hello_chain)
+
+    assert d.episode().custom_status is engine.UNCHANGED

@@ -1,0 +1,505 @@
+"""devhost.protocol.shim: how an OrchestratorState's actions meet the history, as the extension's out-of-proc shim replays
+them: fan-out/fan-in, retries and their event ids, timers, external events, entities, durable HTTP and
+non-determinism. Driven, like the engine tests, by real SDK orchestrators episode by episode (orchestration_driver),
+through engine.decide, the shim's one caller."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import azure.durable_functions as df
+import pytest
+from orchestration_driver import CITIES, T0, Driver, failure_reason, wait_for_go
+
+from devhost.model import EventType, RuntimeStatus, ScheduledActivity, history_timestamp
+from devhost.protocol import engine
+from devhost.protocol import history_events as ev
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:Potential duplicate Task completion")
+
+
+# -- fan-out / fan-in -------------------------------------------------------------------------------
+def fan_out(context: df.DurableOrchestrationContext):
+    tasks = [context.call_activity("Hello", city) for city in CITIES]
+    return (yield context.task_all(tasks))
+
+
+def test_task_all_schedules_every_activity_in_one_episode():
+    d = Driver(fan_out)
+
+    decision = d.episode()
+
+    assert d.state["actions"] == [[{"actionType": 12, "compoundActions": [
+        {"actionType": 0, "functionName": "Hello", "input": json.dumps(c)} for c in CITIES]}]]
+    assert decision.activities == [ScheduledActivity(i, "Hello", json.dumps(c)) for i, c in enumerate(CITIES)]
+
+
+def test_task_all_completes_when_the_last_result_arrives_in_any_order():
+    d = Driver(fan_out)
+    d.episode()
+    d.complete(2, "L")
+    d.complete(0, "T")
+
+    partial = d.episode()
+    assert partial.status == RuntimeStatus.Running and partial.activities == []
+
+    d.complete(1, "S")
+    done = d.episode()
+    assert done.status == RuntimeStatus.Completed and json.loads(done.output) == ["T", "S", "L"]
+
+
+def test_completions_that_arrive_together_are_applied_in_one_episode():
+    d = Driver(fan_out)
+    d.episode()
+    for i in range(3):
+        d.complete(i, i)
+
+    assert d.episode().status == RuntimeStatus.Completed
+    assert len(d.episodes) == 2
+
+
+def test_task_all_fails_on_the_first_failure_and_completes_once_the_others_finish():
+    def caught(context):
+        try:
+            yield context.task_all([context.call_activity("Hello", c) for c in CITIES])
+        except Exception as exc:
+            return f"caught: {str(exc).splitlines()[0]}"
+
+    d = Driver(caught)
+    d.episode()
+    d.fail(1, failure_reason())
+
+    failed = d.episode()
+    assert d.state["isDone"] is True
+    assert d.state["output"] == "caught: Activity function 'Hello' failed: ValueError: no "
+    assert failed.status == RuntimeStatus.Running  # activities 0 and 2 are still open (docs/protocol.md §4.3)
+
+    d.complete(0, "T")
+    d.complete(2, "L")
+    done = d.episode()
+    assert done.status == RuntimeStatus.Completed
+    assert json.loads(done.output) == "caught: Activity function 'Hello' failed: ValueError: no "
+
+
+def test_task_any_returns_but_the_instance_stays_open_until_its_activities_finish():
+    def race(context):
+        winner = yield context.task_any([context.call_activity("Hello", "a"), context.call_activity("Hello", "b")])
+        return winner.result
+
+    d = Driver(race)
+    d.episode()
+    d.complete(1, "B")
+
+    first = d.episode()
+    assert d.state["isDone"] is True and d.state["output"] == "B"
+    assert first.status == RuntimeStatus.Running  # activity 0 is still open (docs/protocol.md §4.3)
+
+    d.complete(0, "A")
+    assert d.episode().status == RuntimeStatus.Completed
+    assert json.loads(d.decisions[-1].output) == "B"
+
+
+# -- what a blocked orchestrator awaits (no replay until it can run on) ------------------------------
+def test_a_task_all_of_activities_awaits_its_open_calls_until_the_last():
+    d = Driver(fan_out)
+    assert d.episode().awaits == {0, 1, 2}
+
+    d.complete(2, "L")
+    assert d.episode().awaits == {0, 1}
+    d.complete(0, "T")
+    d.complete(1, "S")
+    assert d.episode().status == RuntimeStatus.Completed
+
+
+def test_a_failure_inside_task_all_reaches_the_orchestrator_which_then_awaits_the_rest():
+    def caught(context):
+        try:
+            yield context.task_all([context.call_activity("Hello", c) for c in CITIES])
+        except Exception:
+            return "caught"
+
+    d = Driver(caught)
+    d.episode()
+    d.fail(1, failure_reason())
+
+    failed = d.episode()
+    assert d.state["isDone"] is True and d.state["output"] == "caught"
+    assert failed.awaits == {0, 2}  # done: only the last open activity ends the instance
+
+
+@pytest.mark.parametrize("orchestrator", [
+    pytest.param(lambda c: (yield c.task_any([c.call_activity("Hello", "a"), c.call_activity("Hello", "b")])),
+                 id="task_any"),
+    pytest.param(lambda c: (yield c.task_all([c.call_activity("Hello", "a"), c.create_timer(T0 + timedelta(1))])),
+                 id="task_all with a timer"),
+    pytest.param(lambda c: (yield c.call_activity("Hello", "a")), id="one activity"),
+    pytest.param(wait_for_go, id="an external event"),
+])
+def test_anything_else_wakes_on_any_news(orchestrator):
+    d = Driver(orchestrator)
+
+    assert d.episode().awaits is None
+
+
+def test_a_task_all_with_retries_awaits_each_calls_current_attempt():
+    def retried(context):
+        return (yield context.task_all([context.call_activity_with_retry("Hello", df.RetryOptions(1000, 3), c)
+                                        for c in ("a", "b", "c")]))
+
+    d = Driver(retried)
+    assert d.episode().awaits == {0, 1, 2}
+
+    d.fail(1, failure_reason())  # a failure wakes the instance: the retry timer is scheduled
+    decision = d.episode()
+    assert d.scheduled(decision) == [(3, "TimerCreated", d.scheduled(decision)[0][2])]
+    assert decision.awaits == {0, 2}  # b waits for its timer, whose firing wakes the instance
+
+    d.fire(3)
+    retrying = d.episode()
+    assert [(i, kind) for i, kind, _ in d.scheduled(retrying)] == [(4, "TaskScheduled")]
+    assert retrying.awaits == {0, 2, 4}  # b's second attempt
+    for task_id in (0, 2, 4):
+        d.complete(task_id, "ok")
+    assert json.loads(d.episode().output) == ["ok", "ok", "ok"]
+
+
+def test_a_task_all_over_tasks_yielded_before_lists_only_the_new_ones_and_ends_no_later_than_the_sdk():
+    def again(context):
+        first = context.call_activity("Hello", "a")
+        yield context.task_any([first, context.create_timer(T0 + timedelta(seconds=5))])
+        return (yield context.task_all([first, context.call_activity("Hello", "b")]))
+
+    d = Driver(again)
+    d.episode()
+    d.fire(1)
+    decision = d.episode()
+
+    assert d.state["actions"][0][-1]["compoundActions"] == [{"actionType": 0, "functionName": "Hello",
+                                                            "input": '"b"'}]
+    assert decision.awaits == {2}  # activity 0 still open: its completion wakes the instance (not awaited)
+
+
+# -- retries ----------------------------------------------------------------------------------------
+def flaky(context):
+    try:
+        return (yield context.call_activity_with_retry("Flaky", df.RetryOptions(2000, 3), "x"))
+    except Exception as exc:
+        return f"gave up: {str(exc).splitlines()[0]}"
+
+
+def test_with_retry_takes_ids_task_timer_task_timer_task_timer():
+    d = Driver(flaky, activities=frozenset({"Flaky"}))
+    d.episode()
+    assert d.scheduled() == [(0, "TaskScheduled", "Flaky")]
+    assert d.state["actions"] == [[{"actionType": 12, "compoundActions": [{
+        "actionType": 1, "functionName": "Flaky", "input": '"x"',
+        "retryOptions": {"firstRetryIntervalInMilliseconds": 2000, "maxNumberOfAttempts": 3}}]}]]
+
+    d.fail(0, failure_reason("Flaky"))
+    d.episode()
+    failed_at = d.now
+    assert d.scheduled() == [(1, "TimerCreated", history_timestamp(failed_at + timedelta(seconds=2)))]
+
+    d.fire(1)
+    d.episode()
+    assert d.scheduled() == [(2, "TaskScheduled", "Flaky")]
+
+    d.fail(2, failure_reason("Flaky"))
+    d.episode()
+    assert d.scheduled() == [(3, "TimerCreated", history_timestamp(d.now + timedelta(seconds=2)))]
+
+    d.fire(3)
+    d.episode()
+    assert d.scheduled() == [(4, "TaskScheduled", "Flaky")]
+
+    d.fail(4, failure_reason("Flaky"))
+    d.episode()
+    assert d.scheduled() == [(5, "TimerCreated", history_timestamp(d.now))]  # the extra timer fires at once
+    assert d.status == RuntimeStatus.Running
+
+    d.fire(5)
+    last = d.episode()
+    assert last.status == RuntimeStatus.Completed
+    assert json.loads(last.output) == "gave up: Activity function 'Flaky' failed: ValueError: no "
+
+
+def test_retry_timers_note_the_attempt_they_follow_for_rewind_but_the_sdk_never_sees_it():
+    d = Driver(flaky, activities=frozenset({"Flaky"}))
+    d.episode()
+    for attempt, timer in ((0, 1), (2, 3), (4, 5)):
+        d.fail(attempt, failure_reason("Flaky"))
+        d.episode()
+        d.fire(timer)
+        d.episode()
+
+    timers = [e for e in d.history if e["EventType"] == EventType.TimerCreated]
+    assert [(e["EventId"], e[ev.RETRY_OF], e[ev.RETRY_LAST]) for e in timers] == [(1, 0, False), (3, 2, False),
+                                                                                   (5, 4, True)]
+    context = d.episodes[-1].context_json(None, None)
+    assert ev.RETRY_OF not in context and ev.RETRY_LAST not in context
+
+
+def test_with_retry_succeeds_on_a_later_attempt():
+    d = Driver(flaky, activities=frozenset({"Flaky"}))
+    d.episode()
+    d.fail(0, failure_reason("Flaky"))
+    d.episode()
+    d.fire(1)
+    d.episode()
+    d.complete(2, "ok")
+
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.Completed and json.loads(decision.output) == "ok"
+    assert d.kinds().count("TaskScheduled") == 2 and d.kinds().count("TimerFired") == 1
+
+
+def test_a_retry_timer_message_is_due_at_its_fire_time_for_this_execution():
+    d = Driver(flaky, activities=frozenset({"Flaky"}))
+    d.episode()
+    d.fail(0, failure_reason("Flaky"))
+
+    decision = d.episode()
+
+    (timer,) = decision.messages
+    assert timer.instance_id == "inst-1"
+    assert timer.visible_at == (d.now + timedelta(seconds=2)).timestamp()
+    assert timer.event["EventType"] == EventType.TimerFired and timer.event["TimerId"] == 1
+    assert timer.event["ExecutionId"] == "exec-1"
+
+
+# -- timers -----------------------------------------------------------------------------------------
+def approval(context):
+    timer = context.create_timer(context.current_utc_datetime + timedelta(seconds=30))
+    event = context.wait_for_external_event("Approval")
+    winner = yield context.task_any([event, timer])
+    if winner == event:
+        timer.cancel()
+        return f"approved: {event.result}"
+    return "timed out"
+
+
+def test_a_timer_is_created_at_the_orchestrators_fire_at():
+    d = Driver(approval)
+
+    decision = d.episode()
+
+    fire_at = T0 + timedelta(seconds=31)  # the episode ran at T0 + 1s
+    assert d.scheduled() == [(0, "TimerCreated", history_timestamp(fire_at))]
+    (message,) = decision.messages
+    assert message.visible_at == fire_at.timestamp()
+    assert message.event["FireAt"] == history_timestamp(fire_at)
+
+
+def test_the_timer_wins_the_timeout_pattern():
+    d = Driver(approval)
+    d.episode()
+    d.fire(0)
+
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.Completed and json.loads(decision.output) == "timed out"
+    assert d.kinds(decision.history)[:2] == ["OrchestratorStarted", "TimerFired"]
+
+
+def test_a_cancelled_timer_does_not_keep_the_instance_open():
+    d = Driver(approval)
+    d.episode()
+    d.raise_event("Approval", True)
+
+    decision = d.episode()
+
+    assert d.state["actions"][0][0]["compoundActions"][1]["isCanceled"] is True
+    assert decision.status == RuntimeStatus.Completed and json.loads(decision.output) == "approved: True"
+
+
+def test_a_timer_cancelled_after_losing_a_race_does_not_hold_the_end():
+    def activity_or_timeout(context):
+        timer = context.create_timer(context.current_utc_datetime + timedelta(hours=1))
+        first = context.call_activity("Hello", "x")
+        if (yield context.task_any([timer, first])) == first:
+            timer.cancel()
+        return (yield context.call_activity("Hello", "y"))
+
+    d = Driver(activity_or_timeout)
+    d.episode()
+    assert [s[:2] for s in d.scheduled()] == [(0, "TimerCreated"), (1, "TaskScheduled")]
+    d.complete(1, "x")
+    assert d.episode().activities == [ScheduledActivity(2, "Hello", '"y"')]
+    d.complete(2, "y")
+
+    assert d.episode().status == RuntimeStatus.Completed  # the timer due in an hour has not fired
+
+
+def test_a_timer_cancelled_in_the_episode_that_creates_it_is_recorded_but_never_fires():
+    episode = engine.prepare("i", "e", "O", RuntimeStatus.Pending, [],
+                             [(1, ev.execution_started(T0, "i", "e", "O", None))], T0)
+    state = {"isDone": False, "schemaVersion": 2, "actions": [[
+        {"actionType": 5, "fireAt": "2024-05-01T13:00:00.000000Z", "isCanceled": True},
+        {"actionType": 0, "functionName": "Hello", "input": "null"}]]}
+
+    decision = engine.decide(episode, state, None, None)
+
+    assert [(e["EventType"], e["EventId"]) for e in decision.history[2:4]] == [(EventType.TimerCreated, 0),
+                                                                               (EventType.TaskScheduled, 1)]
+    assert decision.messages == [] and decision.activities == [ScheduledActivity(1, "Hello", "null")]
+
+
+def test_a_long_timer_split_by_the_sdk_fires_at_its_end():
+    def sleeps_ten_days(context):
+        yield context.create_timer(context.current_utc_datetime + timedelta(days=10))
+        return "late"
+
+    d = Driver(sleeps_ten_days)
+    d.episode()
+    end = T0 + timedelta(days=10, seconds=1)
+    fired = 0
+    while d.status == RuntimeStatus.Running:
+        ((timer_id, kind, fire_at),) = d.scheduled()
+        assert kind == "TimerCreated" and fire_at <= history_timestamp(end)  # 3-day steps, never past the end
+        d.fire(timer_id)
+        d.episode()
+        fired += 1
+
+    assert fired == 3 and d.now >= end
+    assert json.loads(d.decisions[-1].output) == "late"
+
+
+# -- external events --------------------------------------------------------------------------------
+def test_an_external_event_completes_the_wait():
+    d = Driver(wait_for_go)
+    first = d.episode()
+    assert first.activities == [] and first.messages == [] and d.scheduled() == []  # a wait takes no id
+
+    d.raise_event("Go", {"n": 1})
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.Completed and json.loads(decision.output) == {"n": 1}
+
+
+def test_an_event_raised_before_the_wait_is_kept_for_it():
+    def activity_then_wait(context):
+        a = yield context.call_activity("Hello", "x")
+        b = yield context.wait_for_external_event("Go")
+        return [a, b]
+
+    d = Driver(activity_then_wait)
+    d.episode()
+    d.raise_event("Go", 5)
+    assert d.episode().status == RuntimeStatus.Running
+
+    d.complete(0, "hx")
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.Completed and json.loads(decision.output) == ["hx", 5]
+
+
+def test_events_are_matched_by_name_and_each_completes_one_wait():
+    def two_waits(context):
+        first = yield context.wait_for_external_event("Go")
+        second = yield context.wait_for_external_event("Go")
+        return [first, second]
+
+    d = Driver(two_waits)
+    d.episode()
+    d.raise_event("go", "wrong case")
+    d.raise_event("Go", 1)
+    assert d.episode().status == RuntimeStatus.Running
+
+    d.raise_event("Go", 2)
+    assert json.loads(d.episode().output) == [1, 2]
+
+
+# -- non-determinism -----------------------------------------------------------------------------
+def replay_with(original, changed, completions=1) -> engine.Decision:
+    """Run `original` for one episode, then replay its history with the `changed` code."""
+    d = Driver(original, activities=None)
+    d.episode()
+    for task_id in range(completions):
+        d.complete(task_id, "x")
+    d.main = df.Orchestrator.create(changed)
+    return d.episode()
+
+
+def two_calls(context):
+    yield context.call_activity("Hello", "a")
+    yield context.call_activity("Hello", "b")
+
+
+def test_a_different_activity_name_is_non_determinism_naming_the_event_id():
+    def renamed(context):
+        yield context.call_activity("Other", "a")
+
+    decision = replay_with(two_calls, renamed)
+
+    assert decision.status == RuntimeStatus.Failed
+    assert json.loads(decision.output) == (
+        "Orchestrator function 'O' failed: Non-Deterministic workflow detected: A previous execution of this "
+        "orchestration scheduled an activity task with sequence ID 0 and name 'Hello', but the current replay "
+        "execution scheduled an activity task with name 'Other' at that sequence ID. Was a change made to the "
+        "orchestrator code after this instance had already started running?")
+
+
+def test_a_missing_action_is_non_determinism_naming_the_event_id():
+    def forgets(context):
+        return "nothing scheduled"
+        yield
+
+    output = json.loads(replay_with(two_calls, forgets).output)
+
+    assert "scheduled an activity task with sequence ID 0 and name 'Hello', but the current replay execution " \
+           "hasn't (yet?) scheduled this task" in output
+
+
+def test_a_different_kind_of_task_is_non_determinism():
+    def timer_instead(context):
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=5))
+
+    output = json.loads(replay_with(two_calls, timer_instead).output)
+
+    assert "sequence ID 0 and name 'Hello'" in output and "scheduled a durable timer" in output
+
+
+def test_an_unchanged_replay_is_not_non_determinism():
+    decision = replay_with(two_calls, two_calls)
+
+    assert decision.status == RuntimeStatus.Running
+    assert decision.activities == [ScheduledActivity(1, "Hello", '"b"')]
+
+
+# -- entities and durable HTTP --------------------------------------------------------------------
+def test_signal_and_call_entity_send_requests_and_the_answer_resumes_the_caller():
+    def uses_counter(context):
+        entity = df.EntityId("Counter", "k1")
+        context.signal_entity(entity, "add", 5)
+        return (yield context.call_entity(entity, "get"))
+
+    d = Driver(uses_counter)
+    decision = d.episode()
+
+    # Every entity request is the event "op" in history, as the extension names its RequestMessage.
+    assert d.scheduled() == [(0, "EventSent", "op"), (1, "EventSent", "op")]
+    signal, call = (json.loads(m.event["Input"]) for m in decision.messages)
+    assert [m.instance_id for m in decision.messages] == ["@counter@k1", "@counter@k1"]
+    assert (signal["op"], signal["signal"], signal["input"]) == ("add", True, "5")
+    assert (call["op"], call["signal"], call["parent"], call["parentExecution"]) == ("get", False, "inst-1", "exec-1")
+    assert decision.status == RuntimeStatus.Running
+
+    d.send(ev.event_raised(d.now, call["id"], json.dumps({"result": "6"})))
+    assert json.loads(d.episode().output) == 6
+
+
+def test_call_http_runs_as_the_built_in_http_activity():
+    def calls_http(context):
+        response = yield context.call_http("GET", "http://localhost:9/ping")
+        return response["statusCode"]  # the SDK 1.7 hands over the activity's JSON as a dict
+
+    d = Driver(calls_http)
+    decision = d.episode()
+
+    (activity,) = decision.activities
+    task_id, name, request = activity.task_id, activity.name, activity.input
+    assert (task_id, name) == (0, "BuiltIn::HttpActivity")
+    assert json.loads(request)["uri"] == "http://localhost:9/ping"
+    d.complete(0, {"statusCode": 204, "headers": {}, "content": ""})
+    assert json.loads(d.episode().output) == 204

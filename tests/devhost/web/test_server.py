@@ -1,0 +1,725 @@
+"""devhost.web.server: every route of the management API on both base paths, and the app's HTTP functions, served by the
+real aiohttp app (aiohttp's TestServer, in a background event loop) over a real store and called with requests.
+Instances are moved between states through the store, so each status code is reached without running code."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import azure.functions as func
+import pytest
+import requests
+from aiohttp.test_utils import TestServer
+from loop_thread import LoopThread
+
+from devhost.app.bindings import Invocation
+from devhost.app.loader import LoadedFunction
+from devhost.app.route_templates import compile_route
+from devhost.clock import Clock
+from devhost.model import Binding, EpisodeOutcome, FunctionSpec, RuntimeStatus
+from devhost.protocol import history_events as ev
+from devhost.runtime.operations import Operations
+from devhost.runtime.store.sqlite import Store
+from devhost.web.server import RPC, WEBHOOK, DurableApi, FunctionRoutes, make_app
+
+T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+BASES = [WEBHOOK, RPC]
+ERROR_KEYS = ["Message", "ExceptionMessage", "ExceptionType", "StackTrace"]
+
+
+class FixedClock(Clock):
+    def time(self) -> float:
+        return T0.timestamp() + self.offset
+
+
+# -- the app's own HTTP functions ----------------------------------------------------------------
+def http_function(name: str, main: Callable[..., Any], route: str, methods: list[str] | None = None,
+                  extra: tuple[tuple[str, str, str], ...] = (("$return", "http", "out"),)) -> tuple:
+    trigger = Binding("req", "httpTrigger", "in", {"route": route, "methods": methods or []})
+    bindings = (trigger,) + tuple(Binding(n, t, d) for n, t, d in extra)
+    spec = FunctionSpec(name, f"/app/{name}", "__init__.py", "main", bindings)
+    return compile_route(route), frozenset(m.lower() for m in methods or []), Invocation(LoadedFunction(spec, main))
+
+
+def echo(req: func.HttpRequest) -> func.HttpResponse:
+    body = {"method": req.method, "route": dict(req.route_params), "query": dict(req.params),
+            "body": req.get_body().decode(), "header": req.headers.get("x-test")}
+    return func.HttpResponse(json.dumps(body), mimetype="application/json")
+
+
+def teapot(req: func.HttpRequest, res: func.Out[func.HttpResponse]) -> None:
+    response = func.HttpResponse("short and stout", status_code=418, headers={"X-Brew": "earl grey"})
+    response.headers.add("Set-Cookie", "sugar=2; Path=/")
+    res.set(response)
+
+
+def boom(req: func.HttpRequest) -> func.HttpResponse:
+    raise RuntimeError("user code failed")
+
+
+async def client(req: func.HttpRequest, starter: str) -> func.HttpResponse:
+    return func.HttpResponse(starter, mimetype="application/json")
+
+
+FUNCTIONS = [
+    http_function("Echo", echo, "echo/{name}/{id:int?}", ["get", "post"]),
+    http_function("Teapot", teapot, "teapot", extra=(("res", "http", "out"),)),
+    http_function("Boom", boom, "boom"),
+    http_function("Client", client, "client", extra=(("$return", "http", "out"), ("starter", "durableClient", "in"))),
+]
+CLIENT_PAYLOAD = '{"taskHubName":"TestHubName","rpcBaseUrl":"http://127.0.0.1:1/durabletask/"}'
+
+
+class ApiServer(LoopThread):
+    """The aiohttp app over a real store in tmp_path, served on a loopback port from a background event loop.
+    hand_on only records; `call` runs a function on the loop's thread (the store's only user)."""
+
+    def __init__(self, store_path: Path) -> None:
+        self.handed: list[tuple[list, list]] = []
+        self.complete_on_start: str | None = None  # output to finish new instances with, as if they ran at once
+        super().__init__()
+        self.http = requests.Session()
+        self.store: Store = self.call(lambda: Store(store_path))
+        self.ops = Operations(self.store, lambda: ["HelloOrchestrator", "Other"], FixedClock(), self._hand_on)
+        app = make_app(DurableApi(self.ops, "TestHubName"), FunctionRoutes(FUNCTIONS, lambda: CLIENT_PAYLOAD), "api",
+                       self.store.durable)
+        self.server = TestServer(app, host="127.0.0.1")
+        self._await(self.server.start_server())
+        self.base = str(self.server.make_url("")).rstrip("/")
+
+    def _hand_on(self, works: list, messages: list) -> None:
+        self.handed.append((works, messages))
+        if self.complete_on_start is not None:  # already on the loop's thread: commit directly
+            for m in messages:
+                if m.event["EventType"] == 0:
+                    self._commit(m.instance_id, RuntimeStatus.Completed, self.complete_on_start, [])
+
+    def close(self) -> None:
+        self.http.close()
+        self._await(self.server.close())
+        self.call(self.store.close)
+        self.stop_loop()
+
+    # -- requests ------------------------------------------------------------------------------------
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.http.request(method, self.base + path, timeout=30, allow_redirects=False, **kwargs)
+
+    # -- state, as episodes would leave it -----------------------------------------------------------
+    def start(self, instance_id: str, input_text: str | None = None) -> str:
+        return self.call(lambda: self.ops.start("HelloOrchestrator", instance_id, input_text))
+
+    def set_status(self, instance_id: str, status: RuntimeStatus, output: str | None = None,
+                   history: list | None = None) -> None:
+        self.call(lambda: self._commit(instance_id, status, output, history or []))
+
+    def _commit(self, instance_id: str, status: RuntimeStatus, output: str | None, history: list) -> None:
+        instance = self.store.get_instance(instance_id)
+        self.store.commit_episode(instance, EpisodeOutcome(history, status, output=output), T0.timestamp())
+
+    def instance(self, instance_id: str):
+        return self.call(lambda: self.store.get_instance(instance_id))
+
+    def inbox(self, instance_id: str) -> list[dict]:
+        return [e for _, e in self.call(lambda: self.store.inbox(instance_id, None, float("inf"))[0])]
+
+
+@pytest.fixture
+def api(tmp_path):
+    server = ApiServer(tmp_path / "store.sqlite")
+    yield server
+    server.close()
+
+
+@pytest.fixture(params=BASES, ids=["webhook", "rpc"])
+def base(request) -> str:
+    return request.param
+
+
+def assert_argument_error(response: requests.Response, message: str) -> None:
+    """The extension's 400: ArgumentException as JSON."""
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert list(body) == ERROR_KEYS
+    assert body["Message"] == "One or more of the arguments submitted is incorrect"
+    assert body["ExceptionType"] == "System.ArgumentException"
+    assert message in body["ExceptionMessage"]
+
+
+def assert_json_reader_error(response: requests.Response) -> None:
+    """The extension's 400 for a body its JSON reader refuses: Newtonsoft's JsonReaderException."""
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert list(body) == ERROR_KEYS
+    assert body["Message"] == "Invalid JSON content"
+    assert body["ExceptionType"] == "Newtonsoft.Json.JsonReaderException" and body["ExceptionMessage"]
+
+
+def assert_empty(response: requests.Response, status: int) -> None:
+    assert response.status_code == status, response.text
+    assert response.content == b""
+
+
+# -- start ------------------------------------------------------------------------------------------
+def test_start_answers_202_with_the_check_status_payload(api, base):
+    response = api.request("POST", f"{base}/orchestrators/HelloOrchestrator", json={"a": 1})
+
+    assert response.status_code == 202
+    body = response.json()
+    instance_id = body["id"]
+    assert len(instance_id) == 32
+    root = f"{api.base}{WEBHOOK}/instances/{instance_id}"
+    common = "taskHub=TestHubName&connection=Storage"
+    assert body == {"id": instance_id, "statusQueryGetUri": f"{root}?{common}",
+                    "sendEventPostUri": f"{root}/raiseEvent/{{eventName}}?{common}",
+                    "terminatePostUri": f"{root}/terminate?reason={{text}}&{common}",
+                    "purgeHistoryDeleteUri": f"{root}?{common}", "restartPostUri": f"{root}/restart?{common}",
+                    "suspendPostUri": f"{root}/suspend?reason={{text}}&{common}",
+                    "resumePostUri": f"{root}/resume?reason={{text}}&{common}"}
+    assert response.headers["Location"] == body["statusQueryGetUri"]
+    assert response.headers["Retry-After"] == "10"
+    assert api.instance(instance_id).input == '{"a": 1}'
+
+
+def test_start_with_an_instance_id(api, base):
+    response = api.request("POST", f"{base}/orchestrators/HelloOrchestrator/order-7")
+
+    assert response.status_code == 202 and response.json()["id"] == "order-7"
+    assert api.instance("order-7").status == RuntimeStatus.Pending
+
+
+def test_the_sdk_clients_double_encoded_input_is_stored_as_sent(api, base):
+    response = api.request("POST", f"{base}/orchestrators/HelloOrchestrator/sdk",
+                           data=json.dumps(json.dumps({"a": 1})), headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 202
+    assert api.instance("sdk").input == '"{\\"a\\": 1}"'
+    assert api.request("GET", f"{base}/instances/sdk").json()["input"] == '{"a": 1}'
+
+
+def test_an_empty_octet_stream_body_is_no_input(api, base):
+    response = api.request("POST", f"{base}/orchestrators/HelloOrchestrator/empty", data=b"",
+                           headers={"Content-Type": "application/octet-stream"})
+
+    assert response.status_code == 202 and api.instance("empty").input is None
+
+
+def test_start_of_an_unknown_orchestrator_is_400_naming_the_known_ones(api, base):
+    response = api.request("POST", f"{base}/orchestrators/Nope")
+
+    assert_argument_error(response, "The function 'Nope' doesn't exist, is disabled, or is not an orchestrator "
+                                    "function. Additional info: The following are the known orchestrator "
+                                    "functions: 'HelloOrchestrator', 'Other'.")
+
+
+@pytest.mark.parametrize("instance_id", ["@x", "a%2Fb", "a%23b", "a%3Fb", "a%5Cb", "a%01b", "x" * 257])
+def test_start_with_an_invalid_instance_id_is_400(api, instance_id):
+    response = api.request("POST", f"{RPC}/orchestrators/HelloOrchestrator/{instance_id}")
+
+    assert_argument_error(response, "")
+    assert "instance id" in response.json()["ExceptionMessage"].lower()
+    assert api.request("GET", f"{RPC}/instances/").json() == []  # nothing was created
+
+
+def test_start_over_a_running_instance_is_the_extension_3s_500(api, base):
+    api.start("busy")
+
+    response = api.request("POST", f"{base}/orchestrators/HelloOrchestrator/busy")
+
+    assert response.status_code == 500
+    body = response.json()
+    assert list(body) == ERROR_KEYS and body["Message"] == "Something went wrong while processing your request"
+    assert body["ExceptionType"] == "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException"
+    assert body["ExceptionMessage"] == "An Orchestration instance with the status Pending already exists."
+
+
+def test_start_with_a_body_that_is_not_json_is_400(api, base):
+    response = api.request("POST", f"{base}/orchestrators/HelloOrchestrator", data=b"{not json",
+                           headers={"Content-Type": "application/json"})
+
+    assert_json_reader_error(response)
+
+
+def test_start_and_wait_returns_the_output_when_the_instance_finishes_in_time(api, base):
+    api.complete_on_start = '["Hello Tokyo!"]'
+
+    response = api.request("POST", f"{base}/orchestrators/HelloOrchestrator/w?timeout=5&pollingInterval=1")
+
+    assert response.status_code == 200 and response.json() == ["Hello Tokyo!"]
+
+
+def test_start_and_wait_answers_202_when_the_timeout_passes(api, base):
+    response = api.request("POST", f"{base}/orchestrators/HelloOrchestrator/w?timeout=0")
+
+    assert response.status_code == 202 and response.json()["id"] == "w"
+
+
+def test_start_and_wait_with_a_bad_timeout_is_400(api):
+    assert_argument_error(api.request("POST", f"{RPC}/orchestrators/HelloOrchestrator?timeout=soon"), "timeout")
+
+
+# -- status -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("status", ["Pending", "Running", "Suspended", "ContinuedAsNew"])
+def test_status_of_an_unfinished_instance_is_202_with_location(api, base, status):
+    api.start("i", '"x"')
+    if status != "Pending":
+        api.set_status("i", RuntimeStatus(status))
+
+    response = api.request("GET", f"{base}/instances/i?taskHub=TestHubName&connection=Storage")
+
+    assert response.status_code == 202
+    assert response.headers["Location"] == f"{api.base}{base}/instances/i?taskHub=TestHubName&connection=Storage"
+    assert response.headers["Retry-After"] == "5"
+    assert response.json()["runtimeStatus"] == status
+
+
+def test_the_task_hub_parameter_is_case_insensitive_and_other_hubs_have_nothing(api, base):
+    api.start("i", '"x"')
+
+    assert api.request("GET", f"{base}/instances/i?taskHub=testhubname").status_code == 202
+    assert api.request("GET", f"{base}/instances/i?taskHub=OtherHub").status_code == 404
+    assert api.request("GET", f"{base}/instances/i?taskHub=OtherHub").content == b""
+    assert api.request("POST", f"{base}/instances/i/terminate?reason=x&taskHub=OtherHub").status_code == 404
+    refused = api.request("POST", f"{base}/orchestrators/HelloOrchestrator?taskHub=OtherHub")
+    assert refused.status_code == 400
+    assert "'OtherHub' is not served by this host" in refused.json()["ExceptionMessage"]
+    assert api.request("GET", f"{base}/instances/i").json()["runtimeStatus"] == "Pending"  # nothing changed
+
+
+@pytest.mark.parametrize("status", ["Completed", "Terminated", "Failed"])
+def test_status_of_a_finished_instance_is_200(api, base, status):
+    api.start("i", '"x"')
+    api.set_status("i", RuntimeStatus(status), '"out"')
+
+    response = api.request("GET", f"{base}/instances/i")
+
+    assert response.status_code == 200 and "Location" not in response.headers
+    body = response.json()
+    assert list(body) == ["name", "instanceId", "runtimeStatus", "input", "customStatus", "output", "createdTime",
+                          "lastUpdatedTime"]
+    assert (body["runtimeStatus"], body["input"], body["output"]) == (status, "x", "out")
+    assert body["createdTime"] == "2024-05-01T12:00:00Z"
+
+
+@pytest.mark.parametrize("flag", ["true", "True", "TRUE"])
+def test_a_failed_instance_is_500_when_asked(api, flag):
+    api.start("i")
+    api.set_status("i", RuntimeStatus.Failed, '"Orchestrator function \'HelloOrchestrator\' failed: x"')
+
+    response = api.request("GET", f"{WEBHOOK}/instances/i?returnInternalServerErrorOnFailure={flag}")
+
+    assert response.status_code == 500 and response.json()["runtimeStatus"] == "Failed"
+
+
+def test_status_of_an_unknown_instance_is_404_with_an_empty_body(api, base):
+    assert_empty(api.request("GET", f"{base}/instances/missing"), 404)
+
+
+@pytest.mark.parametrize("flag", ["true", "True", "TRUE"])
+def test_status_flags_are_case_insensitive(api, base, flag):
+    api.start("i", '"x"')
+    started = api.inbox("i")[0]
+    api.set_status("i", RuntimeStatus.Completed, '"out"', history=[
+        ev.orchestrator_started(T0), started, ev.execution_completed(T0, "Completed", '"out"')])
+
+    body = api.request("GET", f"{base}/instances/i?showHistory={flag}&ShowHistoryOutput={flag}").json()
+
+    assert [e["EventType"] for e in body["historyEvents"]] == ["ExecutionStarted", "ExecutionCompleted"]
+    assert body["historyEvents"][1]["Result"] == "out"
+
+
+def test_history_output_and_input_are_left_out_unless_asked(api):
+    api.start("i", '"x"')
+    started = api.inbox("i")[0]
+    api.set_status("i", RuntimeStatus.Completed, '"out"', history=[
+        ev.orchestrator_started(T0), started, ev.execution_completed(T0, "Completed", '"out"')])
+
+    body = api.request("GET", f"{WEBHOOK}/instances/i?showHistory=true&showInput=false").json()
+
+    assert body["input"] is None
+    assert all("Result" not in e and "Input" not in e for e in body["historyEvents"])
+    assert "historyEvents" not in api.request("GET", f"{WEBHOOK}/instances/i?showHistory=false").json()
+
+
+# -- query ------------------------------------------------------------------------------------------
+@pytest.fixture
+def three(api):
+    for name in ("q1", "q2", "q3"):
+        api.start(name, '"in"')
+    api.set_status("q1", RuntimeStatus.Completed, '"done"')
+    return api
+
+
+@pytest.mark.parametrize("path", ["/instances", "/instances/"])
+def test_query_lists_instances(three, base, path):
+    response = three.request("GET", base + path)
+
+    assert response.status_code == 200
+    assert [s["instanceId"] for s in response.json()] == ["q1", "q2", "q3"]
+    assert response.json()[0]["input"] == "in"  # showInput defaults to true, as in the extension
+    assert three.request("GET", base + path + "?showInput=false").json()[0]["input"] is None
+    assert response.headers["x-ms-continuation-token"] == ""  # on the last page too, empty
+
+
+def test_query_filters(three, base):
+    by_status = three.request("GET", f"{base}/instances/?runtimeStatus=Pending,running").json()
+    by_prefix = three.request("GET", f"{base}/instances/?instanceIdPrefix=q3&showInput=True").json()
+    by_time = three.request("GET", f"{base}/instances/?createdTimeFrom=2024-05-01T12:00:01.000000Z").json()
+
+    assert [s["instanceId"] for s in by_status] == ["q2", "q3"]
+    assert [(s["instanceId"], s["input"]) for s in by_prefix] == [("q3", "in")]
+    assert by_time == []
+
+
+def test_query_pages_with_the_continuation_token_header(three, base):
+    first = three.request("GET", f"{base}/instances/?top=2")
+    token = first.headers["x-ms-continuation-token"]
+    second = three.request("GET", f"{base}/instances/?top=2", headers={"x-ms-continuation-token": token})
+
+    assert [s["instanceId"] for s in first.json()] == ["q1", "q2"]
+    assert [s["instanceId"] for s in second.json()] == ["q3"]
+    assert second.headers["x-ms-continuation-token"] == ""  # on the last page too, empty
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    ("instances/?runtimeStatus=Sleeping", "'Sleeping' is not a valid runtimeStatus"),
+    ("instances/?top=many", "'many' is not a valid value for top"),
+    ("instances/?createdTimeFrom=yesterday", "is not a valid date and time"),
+    ("entities?top=some", "'some' is not a valid value for top"),
+    ("entities/Counter?lastOperationTimeFrom=soon", "is not a valid date and time")])
+def test_query_and_entity_listing_with_bad_filters_are_400(three, path, message):
+    assert_argument_error(three.request("GET", f"{RPC}/{path}"), message)
+
+
+@pytest.mark.parametrize("path", ["instances/", "entities"])
+@pytest.mark.parametrize("token", ["nonsense", "%%%"])
+def test_query_and_entity_listing_with_a_bad_continuation_token_are_400(three, path, token):
+    response = three.request("GET", f"{RPC}/{path}", headers={"x-ms-continuation-token": token})
+
+    assert_argument_error(response, "The continuation token is not one this host gave out.")
+
+
+# -- purge ------------------------------------------------------------------------------------------
+def test_purge_one_answers_the_count(api, base):
+    api.start("p")
+    api.set_status("p", RuntimeStatus.Completed)
+
+    response = api.request("DELETE", f"{base}/instances/p")
+
+    assert response.status_code == 200 and response.json() == {"instancesDeleted": 1}
+    assert_empty(api.request("GET", f"{base}/instances/p"), 404)
+
+
+def test_purge_of_an_unknown_instance_is_404(api, base):
+    assert_empty(api.request("DELETE", f"{base}/instances/missing"), 404)
+
+
+def test_purge_of_a_running_instance_deletes_it_as_the_extension_3_does(api, base):
+    api.start("p")
+
+    response = api.request("DELETE", f"{base}/instances/p")
+
+    assert response.status_code == 200 and response.json() == {"instancesDeleted": 1}
+    assert api.instance("p") is None
+
+
+def test_purge_by_filter(api, base):
+    for name, status in [("a", RuntimeStatus.Completed), ("b", RuntimeStatus.Failed), ("c", RuntimeStatus.Running)]:
+        api.start(name)
+        api.set_status(name, status)
+
+    response = api.request("DELETE", f"{base}/instances/?createdTimeFrom=2024-05-01T00:00:00Z"
+                                     f"&runtimeStatus=Completed,Failed,Running")
+
+    assert response.status_code == 200 and response.json() == {"instancesDeleted": 2}
+    assert api.instance("c") is not None
+    assert_empty(api.request("DELETE", f"{base}/instances?createdTimeFrom=2024-05-01T00:00:00Z"), 404)
+
+
+def test_purge_by_filter_without_created_time_from_is_400_with_a_json_string(api, base):
+    response = api.request("DELETE", f"{base}/instances/")
+
+    assert response.status_code == 400
+    assert response.json() == "Please provide value for 'createdTimeFrom' parameter."
+
+
+# -- terminate, suspend, resume, rewind ---------------------------------------------------------------
+def test_terminate_is_202_with_an_empty_body_and_sends_the_reason(api, base):
+    api.start("t")
+
+    assert_empty(api.request("POST", f"{base}/instances/t/terminate?reason=enough"), 202)
+    assert api.inbox("t")[-1]["Input"] == "enough"
+
+
+@pytest.mark.parametrize("operation", ["terminate", "suspend", "resume", "rewind", "raiseEvent/Go"])
+def test_operations_on_an_unknown_instance_are_404(api, base, operation):
+    assert_empty(api.request("POST", f"{base}/instances/missing/{operation}", json={"x": 1}), 404)
+
+
+@pytest.mark.parametrize("operation", ["terminate", "suspend", "resume"])
+def test_operations_on_a_finished_instance_are_410(api, base, operation):
+    api.start("f")
+    api.set_status("f", RuntimeStatus.Completed)
+
+    assert_empty(api.request("POST", f"{base}/instances/f/{operation}"), 410)
+
+
+def test_suspend_and_resume(api, base):
+    api.start("s")
+    api.set_status("s", RuntimeStatus.Running)
+
+    assert_empty(api.request("POST", f"{base}/instances/s/suspend?reason=pause"), 202)
+    assert api.request("GET", f"{base}/instances/s").json()["runtimeStatus"] == "Suspended"
+    assert_empty(api.request("POST", f"{base}/instances/s/resume?reason=go"), 202)
+    assert api.request("GET", f"{base}/instances/s").json()["runtimeStatus"] == "Running"
+
+
+def test_double_suspend_and_resume_when_running_are_500(api, base):
+    api.start("s")
+    api.set_status("s", RuntimeStatus.Running)
+
+    resumed = api.request("POST", f"{base}/instances/s/resume")
+    api.request("POST", f"{base}/instances/s/suspend")
+    suspended_again = api.request("POST", f"{base}/instances/s/suspend")
+
+    for response in (resumed, suspended_again):
+        assert response.status_code == 500
+        assert response.json()["Message"] == "Something went wrong while processing your request"
+
+
+def test_rewind_of_a_failed_instance_is_202(api, base):
+    api.start("r")
+    api.set_status("r", RuntimeStatus.Failed, '"boom"')
+
+    assert_empty(api.request("POST", f"{base}/instances/r/rewind?reason=again"), 202)
+    assert api.instance("r").status == RuntimeStatus.Running
+
+
+def test_rewind_of_an_instance_that_did_not_fail_is_the_extension_3s_500(api, base):
+    api.start("r")
+
+    response = api.request("POST", f"{base}/instances/r/rewind")
+
+    assert response.status_code == 500
+    body = response.json()
+    assert list(body) == ERROR_KEYS and body["ExceptionType"] == "System.InvalidOperationException"
+    assert body["ExceptionMessage"] == "The rewind operation is only supported on failed orchestration instances."
+
+
+def test_an_unknown_instance_operation_is_404(api, base):
+    api.start("o")
+
+    assert_empty(api.request("POST", f"{base}/instances/o/explode"), 404)
+
+
+# -- restart ----------------------------------------------------------------------------------------
+def test_restart_with_a_new_id_is_202_with_the_check_status_payload(api, base):
+    api.start("r", '"payload"')
+    api.set_status("r", RuntimeStatus.Completed)
+
+    response = api.request("POST", f"{base}/instances/r/restart")
+
+    assert response.status_code == 202
+    new_id = response.json()["id"]
+    assert new_id != "r" and response.headers["Location"] == response.json()["statusQueryGetUri"]
+    assert api.instance(new_id).input == '"payload"'
+
+
+@pytest.mark.parametrize("flag", ["false", "False"])
+def test_restart_with_the_same_id(api, base, flag):
+    api.start("r")
+    api.set_status("r", RuntimeStatus.Failed)
+
+    response = api.request("POST", f"{base}/instances/r/restart?restartWithNewInstanceId={flag}")
+
+    assert response.status_code == 202 and response.json()["id"] == "r"
+    assert api.instance("r").status == RuntimeStatus.Pending
+
+
+def test_restart_of_a_running_instance_under_its_id_is_the_extension_3s_500(api, base):
+    api.start("r")
+
+    response = api.request("POST", f"{base}/instances/r/restart?restartWithNewInstanceId=false")
+
+    assert response.status_code == 500
+    assert response.json()["ExceptionType"] == "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException"
+
+
+def test_restart_of_an_unknown_instance_is_400(api, base):
+    response = api.request("POST", f"{base}/instances/missing/restart")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert list(body) == ERROR_KEYS and body["ExceptionType"] == "System.ArgumentException"
+    assert body["Message"] == "InstanceId does not match a valid orchestration instance."
+    assert body["ExceptionMessage"] == "An orchestrastion with the instanceId missing was not found."  # sic
+
+
+# -- raise event ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("status", ["Pending", "Running", "Suspended"])
+def test_raise_event_is_202_and_delivers_the_json(api, base, status):
+    api.start("e")
+    if status != "Pending":
+        api.set_status("e", RuntimeStatus(status))
+
+    response = api.request("POST", f"{base}/instances/e/raiseEvent/Approval", json={"ok": True})
+
+    assert_empty(response, 202)
+    raised = api.inbox("e")[-1]
+    assert (raised["Name"], json.loads(raised["Input"])) == ("Approval", {"ok": True})
+
+
+def test_raise_event_on_a_finished_instance_is_410(api, base):
+    api.start("e")
+    api.set_status("e", RuntimeStatus.Terminated)
+
+    assert_empty(api.request("POST", f"{base}/instances/e/raiseEvent/Go", json=1), 410)
+
+
+def test_raise_event_needs_json_content(api, base):
+    api.start("e")
+
+    wrong_type = api.request("POST", f"{base}/instances/e/raiseEvent/Go", data="true",
+                             headers={"Content-Type": "text/plain"})
+    bad_json = api.request("POST", f"{base}/instances/e/raiseEvent/Go", data="{nope",
+                           headers={"Content-Type": "application/json; charset=utf-8"})
+
+    assert wrong_type.status_code == 400 and "Only application/json request content is supported" in wrong_type.text
+    assert bad_json.status_code == 400 and "Invalid JSON content" in bad_json.text
+    assert len(api.inbox("e")) == 1  # only the start: nothing was delivered
+
+
+# -- entities ---------------------------------------------------------------------------------------
+def test_entity_state_is_404_until_there_is_some(api, base):
+    assert_empty(api.request("GET", f"{base}/entities/Counter/k"), 404)
+
+    api.call(lambda: api.store.commit_entity("@counter@k", "counter", True, '{"n": 2}', [], [], T0.timestamp()))
+
+    response = api.request("GET", f"{base}/entities/Counter/k")
+    assert response.status_code == 200 and response.json() == {"n": 2}
+
+
+def test_signal_entity_is_202_and_queues_the_operation(api, base):
+    assert_empty(api.request("POST", f"{base}/entities/Counter/k?op=add", json=5), 202)
+    assert_empty(api.request("DELETE", f"{base}/entities/Counter/k"), 202)
+
+    inbox = api.inbox("@counter@k")
+    assert [e["Name"] for e in inbox] == ["op", "op"]  # the extension's name for every entity request
+    assert [json.loads(e["Input"])["op"] for e in inbox] == ["add", "delete"]
+
+
+@pytest.fixture
+def entities(api):
+    """Three counters and a cart with state, one counter without (deleted): as entity batches leave them."""
+    for offset, (entity_id, state) in enumerate([("@counter@b", "2"), ("@counter@a", "1"), ("@cart@x", '["pen"]'),
+                                                 ("@counter@gone", None), ("@counter@c", '{"n": 3}')]):
+        name = entity_id.split("@")[1]
+        at = T0.timestamp() + offset + 0.25
+        api.call(lambda: api.store.commit_entity(entity_id, name, state is not None, state, [], [], at))
+    api.start("counter-orchestration")  # orchestrations are not entities
+    return api
+
+
+@pytest.mark.parametrize("path", ["/entities", "/entities/"])
+def test_entity_listing_lists_every_entity_with_state(entities, base, path):
+    response = entities.request("GET", base + path)
+
+    assert response.status_code == 200
+    assert response.json() == [
+        {"entityId": {"name": "cart", "key": "x"}, "lastOperationTime": "2024-05-01T12:00:02.2500000Z", "state": None},
+        {"entityId": {"name": "counter", "key": "a"}, "lastOperationTime": "2024-05-01T12:00:01.2500000Z",
+         "state": None},
+        {"entityId": {"name": "counter", "key": "b"}, "lastOperationTime": "2024-05-01T12:00:00.2500000Z",
+         "state": None},
+        {"entityId": {"name": "counter", "key": "c"}, "lastOperationTime": "2024-05-01T12:00:04.2500000Z",
+         "state": None}]
+    assert response.headers["x-ms-continuation-token"] == ""  # on the last page too, empty
+
+
+def test_entity_listing_by_name_with_state(entities, base):
+    response = entities.request("GET", f"{base}/entities/Counter?fetchState=TRUE")
+
+    assert [(e["entityId"]["key"], e["state"]) for e in response.json()] == [("a", 1), ("b", 2), ("c", {"n": 3})]
+    assert entities.request("GET", f"{base}/entities/cart/?fetchState=true").json()[0]["state"] == ["pen"]
+    assert entities.request("GET", f"{base}/entities/nobody").json() == []
+
+
+def test_entity_listing_by_last_operation_time(entities, base):
+    response = entities.request("GET", f"{base}/entities?lastOperationTimeFrom=2024-05-01T12:00:01Z"
+                                       "&lastOperationTimeTo=2024-05-01T12:00:03Z")
+
+    assert [e["entityId"]["key"] for e in response.json()] == ["x", "a"]
+
+
+def test_entity_listing_pages_with_the_continuation_token_header(entities, base):
+    keys, token, pages = [], None, 0
+    while True:
+        response = entities.request("GET", f"{base}/entities?top=3",
+                                    headers={"x-ms-continuation-token": token} if token else {})
+        keys += [e["entityId"]["key"] for e in response.json()]
+        pages += 1
+        token = response.headers.get("x-ms-continuation-token")
+        if not token:
+            break
+
+    assert (keys, pages) == (["x", "a", "b", "c"], 2)
+
+
+# -- other routes -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", f"{WEBHOOK}/nothing"), ("GET", f"{RPC}/nothing/here"), ("GET", "/runtime/webhooks/other"),
+    ("GET", "/api/nothing"), ("GET", "/elsewhere"), ("PUT", f"{RPC}/instances/x"),
+    ("GET", f"{WEBHOOK}/instances/x/terminate"), ("PATCH", f"{RPC}/entities/a/b"),
+])
+def test_unknown_routes_and_methods_are_404_with_an_empty_body(api, method, path):
+    assert_empty(api.request(method, path), 404)
+
+
+def test_home_and_host_status(api):
+    assert api.request("GET", "/").status_code == 200
+    assert api.request("GET", "/admin/host/status").json() == {"state": "Running"}
+
+
+# -- the app's HTTP functions -----------------------------------------------------------------------
+def test_an_http_function_gets_route_params_query_headers_and_body(api):
+    response = api.request("POST", "/api/Echo/ada/42?x=1", data="hi", headers={"X-Test": "yes"})
+
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("application/json")
+    assert response.json() == {"method": "POST", "route": {"name": "ada", "id": "42"}, "query": {"x": "1"},
+                               "body": "hi", "header": "yes"}
+
+
+def test_an_optional_route_parameter_may_be_absent(api):
+    assert api.request("GET", "/api/echo/ada").json()["route"] == {"name": "ada"}
+
+
+def test_a_method_the_function_does_not_take_is_404(api):
+    assert_empty(api.request("DELETE", "/api/echo/ada"), 404)
+
+
+def test_a_named_http_output_becomes_the_response(api):
+    response = api.request("GET", "/api/teapot")
+
+    assert response.status_code == 418 and response.text == "short and stout"
+    assert response.headers["X-Brew"] == "earl grey"
+    assert response.cookies["sugar"] == "2"
+
+
+def test_a_function_that_raises_is_500_and_the_host_keeps_serving(api):
+    assert api.request("GET", "/api/boom").status_code == 500
+    assert api.request("GET", "/api/echo/still").status_code == 200
+
+
+def test_a_durable_client_binding_gets_the_payload(api):
+    assert api.request("GET", "/api/client").text == CLIENT_PAYLOAD
+
+
+def test_purge_by_filter_of_running_instances_only_deletes_nothing(api, base):
+    api.start("r")
+    api.set_status("r", RuntimeStatus.Running)
+
+    response = api.request("DELETE", f"{base}/instances/?createdTimeFrom=2024-05-01T00:00:00Z&runtimeStatus=Running")
+
+    assert_empty(response, 404)
+    assert api.instance("r").status == RuntimeStatus.Running
