@@ -27,7 +27,7 @@ from devhost.app.config import threadpool_size
 from devhost.app.discovery import load_functions
 from devhost.model import WEBHOOK_PATH, EventType
 from devhost.protocol import history_events as ev
-from devhost.runtime.store.sqlite import Store
+from devhost.runtime.store.sqlite import SqliteStore
 from devhost.testing import DevhostProcess, poll, timestamp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,7 +150,7 @@ def fan_out(host: DevhostProcess, n: int = 1000) -> tuple[str, float, float]:
 
 def episodes(store: Path, instance_id: str) -> int:
     """How many episodes (OrchestratorStarted) the instance's stored history holds; the host must be stopped."""
-    opened = Store(store)
+    opened = SqliteStore(store)
     try:
         return sum(e["EventType"] == EventType.OrchestratorStarted for e in opened.get_history(instance_id))
     finally:

@@ -16,7 +16,7 @@ import requests
 
 from devhost.model import WEBHOOK_PATH, EpisodeOutcome, NewInstance, RuntimeStatus
 from devhost.protocol import history_events as ev
-from devhost.runtime.store.sqlite import Store
+from devhost.runtime.store.sqlite import SqliteStore
 from devhost.testing import DevhostProcess
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -24,7 +24,7 @@ CITIES = ("Tokyo", "Seattle", "London")
 API = f"{WEBHOOK_PATH}/instances"
 
 
-def _finished_hello(store: Store, instance_id: str, at: datetime) -> None:
+def _finished_hello(store: SqliteStore, instance_id: str, at: datetime) -> None:
     """One Hello chain from start to Completed, written as its four episodes would commit it."""
     now = at.timestamp()
     started = store.create_instance(NewInstance(instance_id, "HelloOrchestrator", f"e-{instance_id}", None, None,
@@ -48,7 +48,7 @@ def seed(path: Path, n: int, chunk: int = 2000) -> float:
     began = time.perf_counter()
 
     async def write() -> None:
-        store = Store(path)
+        store = SqliteStore(path)
         store.enable_group_commit(asyncio.get_running_loop())
         try:
             for start in range(0, n, chunk):

@@ -27,7 +27,8 @@ from devhost.malloc import map_big_blocks
 from devhost.protocol.status_payloads import code_parameter, management_urls
 from devhost.runtime.dispatcher import Dispatcher
 from devhost.runtime.operations import Operations
-from devhost.runtime.store.sqlite import Store
+from devhost.runtime.store.backends import open_store
+from devhost.runtime.store.contract import Store
 from devhost.runtime.time_travel import TimeTravel
 from devhost.runtime.timer_triggers import TimerTriggers
 from devhost.web.admin_api import AdminApi, TimeTravelApi
@@ -173,7 +174,7 @@ class Host:
 
     async def start(self) -> None:
         started = time.perf_counter()
-        self.store = Store(self.store_path, self.options.durability)
+        self.store = open_store(self.store_path, self.options.durability)
         self.store.enable_group_commit(asyncio.get_running_loop())
         saved_offset = self.store.get_setting(CLOCK_OFFSET)
         if self.options.time_travel and saved_offset:

@@ -25,8 +25,13 @@ class RuntimeStatus(str, enum.Enum):
     Suspended = "Suspended"
 
 
+# The one definition of each set of statuses; the dashboard reads them from GET /devhost/statuses.js.
 TERMINAL_STATUSES = frozenset({RuntimeStatus.Completed, RuntimeStatus.Failed,
                                RuntimeStatus.Terminated, RuntimeStatus.Canceled})
+# Not finished: the status route answers these with 202 and a Location to poll.
+ACTIVE_STATUSES = frozenset(RuntimeStatus) - TERMINAL_STATUSES
+# Active and not held: the status can change with nobody acting on the instance (what a watcher keeps polling).
+PROGRESSING_STATUSES = ACTIVE_STATUSES - {RuntimeStatus.Suspended}
 
 
 class EventType(enum.IntEnum):
@@ -221,11 +226,11 @@ class NewInstance:
     started: dict[str, Any]  # its ExecutionStarted event, with ParentInstance
 
 
-@dataclass(frozen=True)
+@dataclass
 class EpisodeOutcome:
-    """What an episode changes, committed by the store as one transaction: history appended, inbox messages
-    consumed, status, output and custom status set, activities scheduled, messages sent, sub-orchestrations
-    created, or a new execution begun."""
+    """What an episode changes, as engine.decide returns it and the store commits it in one transaction: history
+    appended, inbox messages consumed, status, output and custom status set, activities scheduled, messages sent,
+    sub-orchestrations created, or a new execution begun."""
 
     history: list[dict[str, Any]]
     status: RuntimeStatus
@@ -239,6 +244,9 @@ class EpisodeOutcome:
     continue_as_new: NewInstance | None = None  # the next execution's start
     # activities whose results reached the episode in memory (never written to the inbox): their work items go
     finished_work: list[int] = field(default_factory=list)
+    # Not stored: the open tasks of a task_all the orchestrator is blocked on (ActionReplay.awaited_all). Until the
+    # last of them completes, their successful completions need not run its code. None: anything may wake it.
+    awaits: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)

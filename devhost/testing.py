@@ -23,11 +23,11 @@ from typing import Any, Awaitable, Callable, Iterator, TypeVar
 import requests
 
 from devhost.app.keys import SECRETS_PATH_SETTING, HostKeys, load_keys
-from devhost.model import RPC_PATH, WEBHOOK_PATH, parse_timestamp
+from devhost.model import RPC_PATH, TERMINAL_STATUSES, WEBHOOK_PATH, RuntimeStatus, parse_timestamp
 from devhost.protocol.status_payloads import management_urls
 
 T = TypeVar("T")
-TERMINAL = ("Completed", "Failed", "Terminated", "Canceled")
+TERMINAL = tuple(s.value for s in RuntimeStatus if s in TERMINAL_STATUSES)  # the runtimeStatus texts of a finished instance
 BASE_URL_ENV = "DEVHOST_E2E_BASE_URL"
 KEY_ENV = "DEVHOST_E2E_KEY"
 WEBHOOK, RPC = WEBHOOK_PATH, RPC_PATH

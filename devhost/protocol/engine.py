@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from devhost.model import (
     ENTITY_REQUEST,
     TERMINAL_STATUSES,
+    EpisodeOutcome,
     EventType,
     NewInstance,
     OutgoingMessage,
@@ -30,7 +31,6 @@ CONTEXT_CONSTANTS = {
     "maximumShortTimerDuration": "6.00:00:00",
     "defaultHttpAsyncRequestSleepTimeMillseconds": 30000,
 }
-UNCHANGED = object()  # custom status left as it was
 
 
 @dataclass
@@ -57,23 +57,6 @@ class Episode:
         return json.dumps({"history": old + new, "input": input_, "instanceId": self.instance_id,
                            "isReplaying": bool(old), "parentInstanceId": parent_instance_id,
                            **CONTEXT_CONSTANTS})
-
-
-@dataclass
-class Decision:
-    """The outcome of an episode: committed by the store as one transaction."""
-
-    history: list[dict[str, Any]]
-    status: RuntimeStatus
-    output: str | None = None
-    custom_status: Any = UNCHANGED
-    activities: list[ScheduledActivity] = field(default_factory=list)
-    messages: list[OutgoingMessage] = field(default_factory=list)
-    new_instances: list[NewInstance] = field(default_factory=list)
-    continue_as_new: tuple[str | None] | None = None  # (new input,) when the execution continues as new
-    # The open tasks of a task_all the orchestrator is blocked on (ActionReplay.awaited_all): until the last of
-    # them completes, their successful completions need not run its code. None: anything may wake it.
-    awaits: frozenset[int] | None = None
 
 
 _CODE_EVENTS = {EventType.ExecutionStarted, EventType.TaskCompleted, EventType.TaskFailed,
@@ -169,10 +152,44 @@ def _stored_input(action_input: str | None) -> str | None:
     return None if action_input is None else json.dumps(action_input)
 
 
-def decide(episode: Episode, result: dict[str, Any] | None, error: str | None,
-           parent: dict[str, Any] | None, activities: frozenset[str] | None = None) -> Decision:
-    """Apply an OrchestratorState (or an orchestrator failure) to the episode: docs/protocol.md §4.3.
-    `activities` names the app's activity functions (None: don't check)."""
+def decide(episode: Episode, result: dict[str, Any] | None, error: str | None, parent: dict[str, Any] | None,
+           activities: frozenset[str] | None = None,
+           child_statuses: Callable[[list[str]], dict[str, RuntimeStatus]] = lambda ids: {},
+           next_execution_id: Callable[[], str] | None = None) -> EpisodeOutcome:
+    """Apply an OrchestratorState (or an orchestrator failure) to the episode: docs/protocol.md §4.3. The outcome is
+    what the store commits as one transaction. `activities` names the app's activity functions (None: don't check);
+    `child_statuses` reads the stored statuses of the sub-orchestration ids the episode would create (an id in use
+    by an unfinished instance is refused); `next_execution_id` names a continued-as-new execution."""
+    outcome = _decide(episode, result, error, parent, activities, next_execution_id or _random_id)
+    if outcome.new_instances:
+        _refuse_taken_children(outcome, episode, child_statuses([n.instance_id for n in outcome.new_instances]))
+    outcome.consumed = [i for i in episode.consumed if i >= 0]
+    return outcome
+
+
+def _random_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _next_execution(episode: Episode, new_input: str | None, parent: dict[str, Any] | None,
+                    new_id: Callable[[], str]) -> NewInstance:
+    """The next execution's start after continue-as-new: a new execution id, the new input, the same parent."""
+    execution_id = new_id()
+    parent_id = ((parent or {}).get("OrchestrationInstance") or {}).get("InstanceId")
+    started = ev.execution_started(episode.now, episode.instance_id, execution_id, episode.name, new_input, parent)
+    return NewInstance(episode.instance_id, episode.name, execution_id, new_input, parent_id, started)
+
+
+def _custom(outcome: EpisodeOutcome, state: dict[str, Any]) -> EpisodeOutcome:
+    """The OrchestratorState's customStatus, when it has one, set as JSON text; else the stored one stays."""
+    if "customStatus" in state:
+        outcome.custom_status = json.dumps(state["customStatus"])
+        outcome.set_custom_status = True
+    return outcome
+
+
+def _decide(episode: Episode, result: dict[str, Any] | None, error: str | None, parent: dict[str, Any] | None,
+            activities: frozenset[str] | None, next_execution_id: Callable[[], str]) -> EpisodeOutcome:
     now = episode.now
     history = list(episode.new_events)
     if episode.terminated_reason is not None or any(
@@ -184,77 +201,75 @@ def decide(episode: Episode, result: dict[str, Any] | None, error: str | None,
                        failure=f"Orchestration terminated: {reason}")
     if not episode.run_code:
         history.append(ev.orchestrator_completed(now))
-        return Decision(history=history, status=episode.status_after_messages)
+        return EpisodeOutcome(history=history, status=episode.status_after_messages)
 
     state = result or {}
-    custom = state.get("customStatus", UNCHANGED) if "customStatus" in state else UNCHANGED
     if error is None and "actions" not in state:
         error = "The orchestrator returned no OrchestratorState: is it created with df.Orchestrator.create?"
     if error is not None:
-        return _fail(episode, history, error, parent, now, custom)
+        return _custom(_fail(episode, history, error, parent, now), state)
 
     actions = [a for group in state.get("actions") or [] for a in group]
     replay = ActionReplay(episode.execution_id, actions, now, activities)
     try:
         replay.replay(episode.history + episode.new_events)
     except NonDeterminism as exc:
-        return _fail(episode, history, f"Non-Deterministic workflow detected: {exc}", parent, now, custom)
+        return _custom(_fail(episode, history, f"Non-Deterministic workflow detected: {exc}", parent, now), state)
     except UnknownFunction as exc:
-        return _fail(episode, history, str(exc), parent, now, custom)
+        return _custom(_fail(episode, history, str(exc), parent, now), state)
 
     # A suspension that arrived in this batch after the events the code ran on still holds: the instance shows
     # Suspended (else resume is refused and the held events are never delivered).
     running = RuntimeStatus.Suspended if episode.status_after_messages == RuntimeStatus.Suspended \
         else RuntimeStatus.Running
-    decision = Decision(history=history, status=running, custom_status=custom)
+    outcome = _custom(EpisodeOutcome(history=history, status=running), state)
     for event_id in sorted(replay.scheduled):
-        _schedule_new(decision, episode, event_id, replay.scheduled[event_id], now)
+        _schedule_new(outcome, episode, event_id, replay.scheduled[event_id], now)
 
     if replay.continue_as_new is not None:
         new_input = _stored_input(replay.continue_as_new[0])
         history.append(ev.execution_completed(now, RuntimeStatus.ContinuedAsNew.value, new_input))
         history.append(ev.orchestrator_completed(now))
-        decision.status = RuntimeStatus.ContinuedAsNew
-        decision.continue_as_new = (new_input,)
-        decision.activities = []  # work of an ended execution is dropped; signals still go out
-        return decision
+        outcome.status = RuntimeStatus.ContinuedAsNew
+        outcome.continue_as_new = _next_execution(episode, new_input, parent, next_execution_id)
+        outcome.activities = []  # work of an ended execution is dropped; signals still go out
+        return outcome
     if state.get("isDone") and not replay.open_ids:
         output = _json_text(state.get("output"))
         history.append(ev.execution_completed(now, RuntimeStatus.Completed.value, output))
         history.append(ev.orchestrator_completed(now))
-        done = _finish(episode, history, RuntimeStatus.Completed, output, parent, now)
-        done.custom_status = custom
-        done.messages = decision.messages + done.messages
+        done = _custom(_finish(episode, history, RuntimeStatus.Completed, output, parent, now), state)
+        done.messages = outcome.messages + done.messages
         return done
     history.append(ev.orchestrator_completed(now))
     if running == RuntimeStatus.Running:
         # Done but for open tasks (docs/protocol.md §4.3): only the last of them to complete matters.
-        decision.awaits = frozenset(replay.open_ids) if state.get("isDone") else replay.awaited_all()
-    return decision
+        outcome.awaits = frozenset(replay.open_ids) if state.get("isDone") else replay.awaited_all()
+    return outcome
 
 
-def _schedule_new(decision: Decision, episode: Episode, event_id: int, item: Scheduled, now: datetime) -> None:
+def _schedule_new(outcome: EpisodeOutcome, episode: Episode, event_id: int, item: Scheduled, now: datetime) -> None:
     """Turn a frontier action into its history event and the work that carries it out."""
     me = episode.instance_id
     if item.kind == EventType.TaskScheduled:
-        decision.history.append(ev.task_scheduled(now, event_id, item.name, item.input))
-        decision.activities.append(ScheduledActivity(event_id, item.name, item.input))
+        outcome.history.append(ev.task_scheduled(now, event_id, item.name, item.input))
+        outcome.activities.append(ScheduledActivity(event_id, item.name, item.input))
     elif item.kind == EventType.TimerCreated:
         fire_at = item.fire_at or now
         stamp = history_timestamp(fire_at)
-        decision.history.append(ev.timer_created(now, event_id, stamp, item.retry_of, item.retry_last))
+        outcome.history.append(ev.timer_created(now, event_id, stamp, item.retry_of, item.retry_last))
         if not item.cancelled:
             fired = dict(ev.timer_fired(fire_at, event_id, stamp), ExecutionId=episode.execution_id)
-            decision.messages.append(OutgoingMessage(me, fired, fire_at.timestamp()))
+            outcome.messages.append(OutgoingMessage(me, fired, fire_at.timestamp()))
     elif item.kind == EventType.SubOrchestrationInstanceCreated:
         child = item.instance_id or f"{episode.execution_id}:{event_id}"
         child_input = _stored_input(item.input)
-        decision.history.append(ev.sub_orchestration_created(now, event_id, item.name, child, child_input))
+        outcome.history.append(ev.sub_orchestration_created(now, event_id, item.name, child, child_input))
         parent = {"Name": episode.name, "Version": "", "TaskScheduleId": event_id,
                   "OrchestrationInstance": {"InstanceId": me, "ExecutionId": episode.execution_id}}
         execution_id = uuid.uuid5(uuid.NAMESPACE_OID, f"{episode.execution_id}/{event_id}").hex
         started = ev.execution_started(now, child, execution_id, item.name, child_input, parent)
-        decision.new_instances.append(NewInstance(child, item.name, execution_id, child_input, me, started))
+        outcome.new_instances.append(NewInstance(child, item.name, execution_id, child_input, me, started))
     elif item.kind == EventType.EventSent:
         request = json.loads(item.input or "{}")
         if not request.get("signal"):
@@ -264,25 +279,23 @@ def _schedule_new(decision: Decision, episode: Episode, event_id: int, item: Sch
         target = item.instance_id or ""
         # An entity request travels as the event "op", the name the extension gives it (its RequestMessage).
         name = ENTITY_REQUEST if target.startswith("@") else item.name
-        decision.history.append(ev.event_sent(now, event_id, target, name, text))
+        outcome.history.append(ev.event_sent(now, event_id, target, name, text))
         at = item.fire_at.timestamp() if item.fire_at else 0.0
-        decision.messages.append(OutgoingMessage(target, ev.event_raised(now, name, text), at))
+        outcome.messages.append(OutgoingMessage(target, ev.event_raised(now, name, text), at))
 
 
 def _fail(episode: Episode, history: list[dict[str, Any]], error: str, parent: dict[str, Any] | None,
-          now: datetime, custom: Any) -> Decision:
+          now: datetime) -> EpisodeOutcome:
     output = f"Orchestrator function '{episode.name}' failed: {error}"
     history.append(ev.execution_completed(now, RuntimeStatus.Failed.value, json.dumps(output)))
     history.append(ev.orchestrator_completed(now))
-    decision = _finish(episode, history, RuntimeStatus.Failed, json.dumps(output), parent, now, failure=output)
-    decision.custom_status = custom
-    return decision
+    return _finish(episode, history, RuntimeStatus.Failed, json.dumps(output), parent, now, failure=output)
 
 
 def _finish(episode: Episode, history: list[dict[str, Any]], status: RuntimeStatus, output: str | None,
-            parent: dict[str, Any] | None, now: datetime, failure: str | None = None) -> Decision:
-    """A terminal decision; a sub-orchestration also tells its parent."""
-    decision = Decision(history=history, status=status, output=output)
+            parent: dict[str, Any] | None, now: datetime, failure: str | None = None) -> EpisodeOutcome:
+    """A terminal outcome; a sub-orchestration also tells its parent."""
+    outcome = EpisodeOutcome(history=history, status=status, output=output)
     if parent:
         task_id = parent.get("TaskScheduleId")
         target = (parent.get("OrchestrationInstance") or {})
@@ -291,20 +304,18 @@ def _finish(episode: Episode, history: list[dict[str, Any]], status: RuntimeStat
         else:
             reply = ev.sub_orchestration_failed(now, task_id, failure or "", "")
         reply["ExecutionId"] = target.get("ExecutionId")
-        decision.messages.append(OutgoingMessage(target.get("InstanceId", ""), reply))
-    return decision
+        outcome.messages.append(OutgoingMessage(target.get("InstanceId", ""), reply))
+    return outcome
 
 
-def refuse_taken_children(decision: Decision, episode: Episode, taken: dict[str, RuntimeStatus]) -> Decision:
+def _refuse_taken_children(outcome: EpisodeOutcome, episode: Episode, taken: dict[str, RuntimeStatus]) -> None:
     """A sub-orchestration whose instance id is in use by an unfinished instance (`taken`: the statuses of the
     children's ids as stored) is not created: its task fails with the extension's message, through the parent's
     own inbox, while the rest of the episode stands. Two children of one episode with the same id: the second
     finds the first Pending."""
-    if not decision.new_instances:
-        return decision
     taken = dict(taken)
     created, refusals = [], []
-    for new in decision.new_instances:
+    for new in outcome.new_instances:
         status = taken.get(new.instance_id)
         if status is not None and status not in TERMINAL_STATUSES:
             task_id = new.started["ParentInstance"]["TaskScheduleId"]
@@ -315,9 +326,8 @@ def refuse_taken_children(decision: Decision, episode: Episode, taken: dict[str,
             continue
         taken[new.instance_id] = RuntimeStatus.Pending
         created.append(new)
-    decision.new_instances = created
-    decision.messages = decision.messages + refusals
-    return decision
+    outcome.new_instances = created
+    outcome.messages = outcome.messages + refusals
 
 
 def parent_of(history: list[dict[str, Any]], new_events: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -16,10 +16,8 @@ from devhost.model import (
     HTTP_ACTIVITY_NAME,
     TERMINAL_STATUSES,
     ActivityWork,
-    EpisodeOutcome,
     Instance,
     Message,
-    NewInstance,
     RuntimeStatus,
 )
 from devhost.protocol import engine
@@ -29,7 +27,7 @@ from devhost.protocol.failures import guarded, missing_activity
 from devhost.runtime.finish_waiters import Finished
 from devhost.runtime.http_activity import HttpActivity
 from devhost.runtime.operations import orchestrator_input
-from devhost.runtime.store.sqlite import Store
+from devhost.runtime.store.contract import Store
 from devhost.runtime.task_all_waits import Waits
 
 log = logging.getLogger("devhost")
@@ -330,30 +328,15 @@ class Dispatcher:
         if episode.run_code:
             result, error = await self._call_orchestrator(episode, instance)
         parent = engine.parent_of(history, episode.new_events)
-        decision = engine.decide(episode, result, error, parent, self.activity_names)
-        next_execution = None
-        if decision.continue_as_new is not None:
-            new_input = decision.continue_as_new[0]
-            execution_id = self.ids()
-            next_execution = NewInstance(instance_id, instance.name, execution_id, new_input,
-                                         instance.parent_instance_id,
-                                         ev.execution_started(now, instance_id, execution_id, instance.name,
-                                                              new_input, parent))
-        children = [n.instance_id for n in decision.new_instances]
-        decision = engine.refuse_taken_children(decision, episode, self.store.statuses(children))
-        set_custom = decision.custom_status is not engine.UNCHANGED
-        outcome = EpisodeOutcome(
-            history=decision.history, status=decision.status,
-            consumed=[i for i in episode.consumed if i >= 0] + stale,
-            output=decision.output, custom_status=json.dumps(decision.custom_status) if set_custom else None,
-            set_custom_status=set_custom, activities=decision.activities, messages=decision.messages,
-            new_instances=decision.new_instances, continue_as_new=next_execution, finished_work=finished)
+        outcome = engine.decide(episode, result, error, parent, self.activity_names, self.store.statuses, self.ids)
+        outcome.consumed += stale
+        outcome.finished_work = finished
         works, sent = self.store.commit_episode(instance, outcome, now.timestamp())
         self._settle_carried(finished, carried)
         self._carried_back(held)
-        self.waits.expect(instance_id, decision.awaits)
-        if decision.status in TERMINAL_STATUSES:  # said once it is true: after the commit
-            self.store.on_commit(lambda: self._finished(instance, decision.status))
+        self.waits.expect(instance_id, outcome.awaits)
+        if outcome.status in TERMINAL_STATUSES:  # said once it is true: after the commit
+            self.store.on_commit(lambda: self._finished(instance, outcome.status))
         self.hand_on(works, sent)
         return frozenset(outcome.consumed)
 

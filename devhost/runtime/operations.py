@@ -27,7 +27,7 @@ from devhost.model import (
 )
 from devhost.protocol import history_events as ev
 from devhost.protocol.status_payloads import entity_status, history_events, status_payload
-from devhost.runtime.store.sqlite import Store
+from devhost.runtime.store.contract import Store
 
 HandOn = Callable[[list[ActivityWork], list[Message]], None]
 MAX_ID_LENGTH = 256

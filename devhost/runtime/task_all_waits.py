@@ -1,5 +1,5 @@
 """Which orchestrators need no replay yet: per instance, the open tasks of the task_all it is blocked on
-(engine.Decision.awaits). A successful completion of one of them is absorbed while others are still open; the
+(EpisodeOutcome.awaits, from engine.decide). A successful completion of one of them is absorbed while others are still open; the
 last one, and any other news (a failure, an event, a timer, terminate, suspend), wakes the instance."""
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from devhost.app.bindings import Invoker, client_inputs
 from devhost.clock import Clock
 from devhost.errors import ConfigError
 from devhost.model import FunctionSpec, parse_timestamp, utc
-from devhost.runtime.store.sqlite import Store
+from devhost.runtime.store.contract import Store
 
 log = logging.getLogger("devhost")
 NEVER = datetime(1, 1, 1, tzinfo=timezone.utc)  # ScheduleStatus.Last before any run (DateTime.MinValue)

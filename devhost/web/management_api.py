@@ -9,15 +9,13 @@ from urllib.parse import quote
 from aiohttp import web
 
 from devhost.errors import BadRequest
-from devhost.model import TERMINAL_STATUSES, WEBHOOK_PATH, EntityQuery, Query, RuntimeStatus
+from devhost.model import ACTIVE_STATUSES, TERMINAL_STATUSES, WEBHOOK_PATH, EntityQuery, Query, RuntimeStatus
 from devhost.protocol.status_payloads import management_urls
 from devhost.runtime.finish_waiters import Finished
 from devhost.runtime.operations import Operations, parse_time
 from devhost.web.request_params import continuation, flag, json_text, param, seconds, top
 
 EMPTY_KEY = "$"  # the entity key that stands for the empty key in GET entities/{name}/$
-RUNNING_STATUSES = {RuntimeStatus.Pending, RuntimeStatus.Running, RuntimeStatus.ContinuedAsNew,
-                    RuntimeStatus.Suspended}
 
 
 class DurableApi:
@@ -83,7 +81,7 @@ class DurableApi:
         body = self.ops.status(instance_id, flag(request, "showHistory"), flag(request, "showHistoryOutput"),
                                flag(request, "showInput", True))
         status = RuntimeStatus(body["runtimeStatus"])
-        if status in RUNNING_STATUSES:
+        if status in ACTIVE_STATUSES:
             return web.json_response(body, status=202, headers={"Location": str(request.url), "Retry-After": "5"})
         code = 500 if status == RuntimeStatus.Failed and flag(request, "returnInternalServerErrorOnFailure") \
             else 200

@@ -3,6 +3,7 @@ RPC base path /durabletask, the admin API, the dashboard, then the app's httpTri
 that guard every request, bound its body, wait for its commit and turn errors into status codes in one place."""
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from devhost.errors import BadRequest, Conflict, DevhostError, Gone, InvalidOperation, NotFound, StoreUnavailable
-from devhost.model import RPC_PATH, WEBHOOK_PATH
+from devhost.model import PROGRESSING_STATUSES, RPC_PATH, TERMINAL_STATUSES, WEBHOOK_PATH, RuntimeStatus
 from devhost.web.admin_api import AdminApi, TimeTravelApi
 from devhost.web.bodies import DEFAULT_LIMIT, ByteBudget, release_body
 from devhost.web.function_routes import FunctionRoutes, refused
@@ -25,6 +26,10 @@ DASHBOARD_PATH = "/devhost/"
 DASHBOARD_FILES = Path(__file__).resolve().parent / "dashboard"
 OPENAPI_PATH = "/devhost/openapi.json"
 OPENAPI_FILE = Path(__file__).resolve().parent / "openapi.json"
+STATUSES_PATH = DASHBOARD_PATH + "statuses.js"
+# The order the dashboard offers statuses to filter by: what is going on first, then how instances ended.
+STATUS_MENU = (RuntimeStatus.Running, RuntimeStatus.Pending, RuntimeStatus.Suspended, RuntimeStatus.Completed,
+               RuntimeStatus.Failed, RuntimeStatus.Terminated, RuntimeStatus.ContinuedAsNew, RuntimeStatus.Canceled)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -151,6 +156,7 @@ def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str, dura
     app.router.add_get(DASHBOARD_PATH, _dashboard_page)
     app.router.add_get(DASHBOARD_PATH + "instances/{instanceId:.+}", _dashboard_page)  # a deep link as a path
     app.router.add_get(OPENAPI_PATH, _openapi)
+    app.router.add_get(STATUSES_PATH, _statuses_module)
     app.router.add_static(DASHBOARD_PATH.rstrip("/"), DASHBOARD_FILES)
     prefix = f"/{route_prefix}" if route_prefix else ""
     app.router.add_route("*", prefix + "/{tail:.*}", functions.handle)
@@ -160,6 +166,20 @@ def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str, dura
 async def _openapi(request: web.Request) -> web.Response:
     """The OpenAPI 3 description of the management API (devhost/web/openapi.json, docs/http-api.md)."""
     return web.FileResponse(OPENAPI_FILE, headers={"Content-Type": "application/json"})
+
+
+def statuses_module() -> str:
+    """The dashboard's status sets as a JavaScript module, from their one definition in devhost.model."""
+    def names(statuses: frozenset[RuntimeStatus]) -> str:
+        return json.dumps([s.value for s in STATUS_MENU if s in statuses])
+    return ("// Served by devhost from devhost/model.py: the one definition of these sets.\n"
+            f"export const STATUSES = {json.dumps([s.value for s in STATUS_MENU])};\n"
+            f"export const FINISHED = new Set({names(TERMINAL_STATUSES)});\n"
+            f"export const RUNNING = new Set({names(PROGRESSING_STATUSES)});\n")
+
+
+async def _statuses_module(request: web.Request) -> web.Response:
+    return web.Response(text=statuses_module(), content_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
 async def _home(request: web.Request) -> web.Response:

@@ -7,7 +7,7 @@ from typing import Iterator
 
 import pytest
 
-from devhost.runtime.store.sqlite import Store
+from devhost.runtime.store.sqlite import SqliteStore
 
 FIXTURE_APPS = Path(__file__).resolve().parent / "fixtures" / "apps"
 
@@ -39,8 +39,8 @@ def isolated_imports() -> Iterator[None]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
     """A devhost store on a real SQLite file in tmp_path, closed after the test."""
-    s = Store(tmp_path / "store.sqlite")
+    s = SqliteStore(tmp_path / "store.sqlite")
     yield s
     s.close()

@@ -11,7 +11,7 @@ import azure.durable_functions as df
 from azure.functions import meta
 from azure.functions.durable_functions import OrchestrationTriggerConverter
 
-from devhost.model import EventType, OutgoingMessage, RuntimeStatus
+from devhost.model import EpisodeOutcome, EventType, NewInstance, OutgoingMessage, RuntimeStatus
 from devhost.protocol import engine
 from devhost.protocol import history_events as ev
 from devhost.runtime.operations import orchestrator_input
@@ -49,9 +49,10 @@ class Driver:
         # Stored as the SDK client's start_new sends it: the JSON text of the JSON-encoded input.
         self.input: str | None = None if input_ is None else json.dumps(json.dumps(input_))
         self.parent_instance_id = (parent or {}).get("OrchestrationInstance", {}).get("InstanceId")
-        self.decisions: list[engine.Decision] = []
+        self.decisions: list[EpisodeOutcome] = []
         self.episodes: list[engine.Episode] = []
         self.states: list[dict[str, Any] | None] = []
+        self.child_statuses: dict[str, RuntimeStatus] = {}  # the stored statuses of sub-orchestration ids
         self._ids = 0
         self.send(ev.execution_started(self.now, instance_id, execution_id, name, self.input, parent))
 
@@ -81,7 +82,7 @@ class Driver:
         return [m for d in self.decisions for m in d.messages if m.instance_id == self.instance_id]
 
     # -- episodes ----------------------------------------------------------------------------------
-    def episode(self, seconds: float = 1.0) -> engine.Decision:
+    def episode(self, seconds: float = 1.0) -> EpisodeOutcome:
         """Run one episode `seconds` after the previous one and apply its decision as the store would."""
         self.now += timedelta(seconds=seconds)
         episode = engine.prepare(self.instance_id, self.execution_id, self.name, self.status, self.history,
@@ -91,7 +92,9 @@ class Driver:
             state, error = sdk_state(self.main, episode.context_json(orchestrator_input(self.input),
                                                                      self.parent_instance_id))
         parent = engine.parent_of(self.history, episode.new_events)
-        decision = engine.decide(episode, state, error, parent, self.activities)
+        decision = engine.decide(episode, state, error, parent, self.activities,
+                                 lambda ids: {i: self.child_statuses[i] for i in ids if i in self.child_statuses},
+                                 lambda: f"{self.execution_id}+")
         self.episodes.append(episode)
         self.states.append(state)
         self.decisions.append(decision)
@@ -99,14 +102,15 @@ class Driver:
         self.history = self.history + decision.history  # a new list: the episode keeps the one it saw
         self.status = decision.status
         if decision.continue_as_new is not None:
-            self._continue_as_new(decision.continue_as_new[0], parent)
+            self._continue_as_new(decision.continue_as_new)
         return decision
 
-    def _continue_as_new(self, new_input: str | None, parent: dict[str, Any] | None) -> None:
-        self.execution_id = f"{self.execution_id}+"
+    def _continue_as_new(self, start: NewInstance) -> None:
+        """The store's part of continue-as-new: a fresh execution whose inbox holds its ExecutionStarted."""
+        self.execution_id = start.execution_id
         self.history = []
-        self.input = new_input
-        self.send(ev.execution_started(self.now, self.instance_id, self.execution_id, self.name, new_input, parent))
+        self.input = start.input
+        self.send(start.started)
 
     # -- reading the outcome -----------------------------------------------------------------------
     @property
@@ -118,7 +122,7 @@ class Driver:
         """EventType names of `events` (default: the whole history), for readable assertions."""
         return [EventType(e["EventType"]).name for e in (self.history if events is None else events)]
 
-    def scheduled(self, decision: engine.Decision | None = None) -> list[tuple[int, str, Any]]:
+    def scheduled(self, decision: EpisodeOutcome | None = None) -> list[tuple[int, str, Any]]:
         """(EventId, EventType name, Name or FireAt) of what `decision` (default: the last) scheduled."""
         decision = decision or self.decisions[-1]
         out = []

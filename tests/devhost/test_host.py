@@ -18,7 +18,7 @@ from devhost.__main__ import parse_args
 from devhost.app.keys import load_keys
 from devhost.errors import StoreError
 from devhost.host import DEFAULT_PORT, Host, HostOptions
-from devhost.runtime.store.sqlite import Store
+from devhost.runtime.store.sqlite import SqliteStore
 from devhost.testing import Client, free_port
 
 pytestmark = [pytest.mark.usefixtures("isolated_imports", "process_state"),
@@ -330,7 +330,7 @@ def test_cleaning_up_the_aiohttp_app_stops_the_dispatcher_and_closes_the_store(l
         server.run(server.host.runner.cleanup())
 
         assert all(t.done() for t in tasks)
-        Store(store).close()  # the lock is released: the store was closed
+        SqliteStore(store).close()  # the lock is released: the store was closed
     finally:
         server.close()  # stopping again is harmless
 

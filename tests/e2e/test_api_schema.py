@@ -17,7 +17,7 @@ from devhost.testing import WEBHOOK, Client, app_host
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "tests" / "apps" / "waiter"
-SPEC = ROOT / "devhost" / "openapi.json"
+SPEC = ROOT / "devhost" / "web" / "openapi.json"
 # The 500s the extension gives by design: OrchestrationAlreadyExistsException (a start over a live instance) and
 # InvalidOperationException (suspending a suspended instance, rewinding a live one).
 EXTENSION_500S = {"DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException", "System.InvalidOperationException"}

@@ -13,7 +13,7 @@ import requests
 
 from devhost.model import NewInstance
 from devhost.protocol import history_events as events
-from devhost.runtime.store.sqlite import Store
+from devhost.runtime.store.sqlite import SqliteStore
 from devhost.testing import WEBHOOK, Client, DevhostProcess, app_host, timestamp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,7 +212,7 @@ def test_deep_values_already_in_the_store_never_fail_a_read(tmp_path):
     """A store written before the limit existed (or a user function's deep output) holds JSON nested 990 levels:
     status, history and the unfiltered list still answer 200 and show it as its text."""
     deep = nested(990).decode()
-    store = Store(tmp_path / "store.sqlite")
+    store = SqliteStore(tmp_path / "store.sqlite")
     now = timestamp("2026-01-01T00:00:00Z")
     started = events.execution_started(now, "deep", "e1", "Waiter", deep)
     store.create_instance(NewInstance("deep", "Waiter", "e1", deep, None, started), now.timestamp())

@@ -9,7 +9,7 @@ import pytest
 from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
 from devhost.model import EventType
-from devhost.runtime.store.sqlite import Store
+from devhost.runtime.store.sqlite import SqliteStore
 from devhost.testing import app_host, poll
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "fan_out_fan_in"
@@ -48,7 +48,7 @@ def test_two_thousand_activities_fan_in_in_a_bounded_number_of_episodes(devhost_
     host.stop()
 
     assert final["output"] == {"count": 2000, "sum": sum_of_squares(2000)}
-    store = Store(host.store)
+    store = SqliteStore(host.store)
     try:
         kinds = [e["EventType"] for e in store.get_history(instance_id)]
     finally:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devhost.runtime.store.sqlite import Store
+from devhost.runtime.store.sqlite import SqliteStore
 from devhost.testing import poll
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +65,7 @@ def test_a_fresh_store_on_a_full_disk_is_refused_with_one_clear_line(devhost_fac
 def test_an_existing_store_on_a_full_disk_is_refused_with_one_clear_line_and_kept(devhost_factory, small_disk,
                                                                                    tmp_path):
     store = small_disk.folder / "store.sqlite"
-    Store(store).close()
+    SqliteStore(store).close()
     before = store.read_bytes()
     host = devhost_factory(SLOW_APP, store=store, log_path=tmp_path / "host.log")
     small_disk.fill()  # SQLite cannot even map its shared-memory index now
@@ -83,7 +83,7 @@ def test_an_existing_store_on_a_full_disk_is_refused_with_one_clear_line_and_kep
 
 def test_a_read_only_store_is_refused_with_one_clear_line_and_left_unchanged(devhost_factory, small_disk, tmp_path):
     store = small_disk.folder / "store.sqlite"
-    Store(store).close()
+    SqliteStore(store).close()
     before = store.read_bytes()
     host = devhost_factory(SLOW_APP, store=store, log_path=tmp_path / "host.log")
     small_disk.remount(read_only=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devhost.runtime.store.sqlite import Store
+from devhost.runtime.store.sqlite import SqliteStore
 from devhost.testing import WEBHOOK, app_host, poll, timestamp
 
 APPS = Path(__file__).resolve().parents[1] / "apps"
@@ -71,7 +71,7 @@ def test_a_run_missed_while_devhost_was_stopped_fires_past_due_at_the_next_start
         "import logging\n\n\ndef main(timer):\n    logging.warning('tick past_due=%s', timer.past_due)\n")
     store = tmp_path / "store.sqlite"
     devhost_factory(app, store=store).start().stop()
-    with closing(Store(store)) as kept:
+    with closing(SqliteStore(store)) as kept:
         next_run = timestamp(json.loads(kept.get_setting("timer_status:Tick"))["Next"]).timestamp()
     poll(lambda: time.time() > next_run + 0.1, timeout=5, what="the monitored occurrence to go by")
 

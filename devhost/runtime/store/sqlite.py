@@ -179,8 +179,9 @@ class _FaultLog:
             self.since, self.failures = None, 0
 
 
-class Store:
-    """Verbs over one SQLite file. Not thread-safe: devhost calls it from its event loop thread only."""
+class SqliteStore:
+    """The Store contract (contract.py) over one SQLite file. Not thread-safe: devhost calls it from its event loop
+    thread only."""
 
     def __init__(self, path: str | os.PathLike[str], durability: str = "normal") -> None:
         self.path = Path(path)

@@ -1,11 +1,12 @@
 // What every view shares: calls to the public management API (as the Durable extension serves it), DOM building,
 // and the formatting of statuses, times, durations and JSON. No framework: plain modules and DOM calls.
 
+// The status sets come from the host (GET /devhost/statuses.js, made from devhost/model.py), never copied here.
+import { FINISHED, RUNNING, STATUSES } from "./statuses.js";
+
+export { FINISHED, RUNNING, STATUSES };
+
 export const API = "/runtime/webhooks/durabletask";
-export const RUNNING = new Set(["Running", "Pending", "ContinuedAsNew"]);
-export const FINISHED = new Set(["Completed", "Failed", "Terminated", "Canceled"]);
-export const STATUSES = ["Running", "Pending", "Suspended", "Completed", "Failed", "Terminated", "ContinuedAsNew",
-                         "Canceled"];
 
 // When the host asks for a key, the dashboard is opened with ?code=...; every call passes it on.
 const code = new URLSearchParams(location.search).get("code");

@@ -379,7 +379,7 @@ def test_a_child_id_in_use_fails_that_task_only_through_the_parents_inbox():
     d.send(run_child(first, result="R").decisions[-1].messages[0].event)
     decision = d.episode()
 
-    refused = engine.refuse_taken_children(decision, d.episodes[-1], {"my-child": RuntimeStatus.Running})
+    refused = engine.decide(d.episodes[-1], d.state, None, None, None, lambda ids: {"my-child": RuntimeStatus.Running})
 
     assert refused.new_instances == [] and refused.history == decision.history
     (reply,) = refused.messages
@@ -390,14 +390,18 @@ def test_a_child_id_in_use_fails_that_task_only_through_the_parents_inbox():
     assert d.episode().status == RuntimeStatus.Failed
 
 
+def twins_orchestrator(context):
+    return (yield context.task_all([context.call_sub_orchestrator("Child", 1, "my-child"),
+                                    context.call_sub_orchestrator("Child", 2, "my-child")]))
+
+
 def test_a_finished_instance_with_the_child_id_is_replaced_and_a_second_child_with_one_id_is_refused():
-    d = Driver(parent_orchestrator)
-    (child,) = d.episode().new_instances
-    decision = engine.Decision(history=[], status=RuntimeStatus.Running, new_instances=[child, child])
+    d = Driver(twins_orchestrator)
+    d.child_statuses = {"my-child": RuntimeStatus.Completed}
 
-    refused = engine.refuse_taken_children(decision, d.episodes[-1], {child.instance_id: RuntimeStatus.Completed})
+    refused = d.episode()
 
-    assert refused.new_instances == [child]
+    assert [(n.instance_id, orchestrator_input(n.input)) for n in refused.new_instances] == [("my-child", "1")]
     assert [m.event["Reason"] for m in refused.messages] == [
         "An Orchestration instance with the status Pending already exists."]
 
@@ -550,11 +554,12 @@ def test_custom_status_current_time_and_new_uuid_come_from_history():
     started, later, uid = json.loads(last.output)
     assert started == (T0 + timedelta(seconds=1)).isoformat()  # the first episode's OrchestratorStarted
     assert later == (T0 + timedelta(seconds=6)).isoformat()
-    assert first.custom_status == {"uid": uid, "replaying": False}
-    assert last.custom_status == {"uid": uid, "replaying": True}
+    assert json.loads(first.custom_status) == {"uid": uid, "replaying": False}
+    assert json.loads(last.custom_status) == {"uid": uid, "replaying": True}
 
 
 def test_custom_status_is_unchanged_when_the_orchestrator_sets_none():
     d = Driver(hello_chain)
 
-    assert d.episode().custom_status is engine.UNCHANGED
+    outcome = d.episode()
+    assert not outcome.set_custom_status and outcome.custom_status is None

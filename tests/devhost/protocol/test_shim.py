@@ -11,7 +11,7 @@ import azure.durable_functions as df
 import pytest
 from orchestration_driver import CITIES, T0, Driver, failure_reason, wait_for_go
 
-from devhost.model import EventType, RuntimeStatus, ScheduledActivity, history_timestamp
+from devhost.model import EpisodeOutcome, EventType, RuntimeStatus, ScheduledActivity, history_timestamp
 from devhost.protocol import engine
 from devhost.protocol import history_events as ev
 
@@ -411,7 +411,7 @@ def test_events_are_matched_by_name_and_each_completes_one_wait():
 
 
 # -- non-determinism -----------------------------------------------------------------------------
-def replay_with(original, changed, completions=1) -> engine.Decision:
+def replay_with(original, changed, completions=1) -> EpisodeOutcome:
     """Run `original` for one episode, then replay its history with the `changed` code."""
     d = Driver(original, activities=None)
     d.episode()

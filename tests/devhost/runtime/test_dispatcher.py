@@ -22,7 +22,7 @@ from devhost.errors import StoreUnavailable, WorkerCrashed
 from devhost.model import TERMINAL_STATUSES, ActivityWork, EventType, Instance, RuntimeStatus
 from devhost.runtime.dispatcher import Dispatcher
 from devhost.runtime.operations import Operations
-from devhost.runtime.store.sqlite import Store
+from devhost.runtime.store.sqlite import SqliteStore
 from devhost.testing import poll
 
 pytestmark = [pytest.mark.usefixtures("isolated_imports"),
@@ -41,7 +41,7 @@ class Running(LoopThread):
         orchestrators = sorted(n for n, f in report.functions.items() if f.spec.kind == "orchestration")
         self.clock = clock
         super().__init__()
-        self.store: Store = self.call(lambda: Store(store_path))
+        self.store: SqliteStore = self.call(lambda: SqliteStore(store_path))
         if group_commit:  # as the host runs it: one COMMIT per turn of the loop
             self.call(lambda: self.store.enable_group_commit(self.loop))
         self.dispatcher: Dispatcher = self.call(lambda: Dispatcher(self.store, invocations, clock))
@@ -179,7 +179,7 @@ def test_work_left_in_the_store_runs_at_the_next_start(app, tmp_path):
 def test_a_start_committed_but_never_handed_on_runs_after_a_restart(app, tmp_path):
     """A host that died right after committing a start (before any dispatcher saw it)."""
     path = tmp_path / "store.sqlite"
-    store = Store(path)
+    store = SqliteStore(path)
     instance_id = Operations(store, lambda: ["Chain"], Clock(), lambda works, messages: None).start("Chain", None, json.dumps("1"))
     store.close()
 
@@ -192,7 +192,7 @@ def test_a_start_committed_but_never_handed_on_runs_after_a_restart(app, tmp_pat
 
 # -- failed commits: what the store still holds runs again, without a restart ----------------------------------
 class DiskFull:
-    """The store's fault hook (Store.fault, at its commit boundary): fails the next `left` commits as a full disk
+    """The store's fault hook (SqliteStore.fault, at its commit boundary): fails the next `left` commits as a full disk
     (or a store turned read-only) does. Armed from any thread."""
 
     def __init__(self, cause: str = "database or disk is full") -> None:
@@ -250,7 +250,7 @@ def test_an_activity_result_whose_commit_failed_is_written_again_without_a_resta
 class FailsTheCompletion:
     """Fails, once, the commit that would make the instance Completed (read in the open transaction)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: SqliteStore) -> None:
         self.store = store
         self.instance_id: str | None = None
         self.failed = 0
@@ -305,7 +305,7 @@ class Commits:
     """The store's fault hook, counting COMMITs; fails the first one whose turn records a TaskCompleted of
     `instance_id` when `fail_recording` is set."""
 
-    def __init__(self, store: Store, fail_recording: bool = False) -> None:
+    def __init__(self, store: SqliteStore, fail_recording: bool = False) -> None:
         self.store, self.fail_recording = store, fail_recording
         self.instance_id: str | None = None
         self.count = self.failed = 0

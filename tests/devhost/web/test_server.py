@@ -4,6 +4,7 @@ Instances are moved between states through the store, so each status code is rea
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -18,11 +19,11 @@ from devhost.app.bindings import Invocation
 from devhost.app.loader import LoadedFunction
 from devhost.app.route_templates import compile_route
 from devhost.clock import Clock
-from devhost.model import Binding, EpisodeOutcome, FunctionSpec, RuntimeStatus
+from devhost.model import PROGRESSING_STATUSES, TERMINAL_STATUSES, Binding, EpisodeOutcome, FunctionSpec, RuntimeStatus
 from devhost.protocol import history_events as ev
 from devhost.runtime.operations import Operations
-from devhost.runtime.store.sqlite import Store
-from devhost.web.server import RPC, WEBHOOK, DurableApi, FunctionRoutes, make_app
+from devhost.runtime.store.sqlite import SqliteStore
+from devhost.web.server import DASHBOARD_FILES, RPC, WEBHOOK, DurableApi, FunctionRoutes, make_app
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 BASES = [WEBHOOK, RPC]
@@ -81,7 +82,7 @@ class ApiServer(LoopThread):
         self.complete_on_start: str | None = None  # output to finish new instances with, as if they ran at once
         super().__init__()
         self.http = requests.Session()
-        self.store: Store = self.call(lambda: Store(store_path))
+        self.store: SqliteStore = self.call(lambda: SqliteStore(store_path))
         self.ops = Operations(self.store, lambda: ["HelloOrchestrator", "Other"], FixedClock(), self._hand_on)
         app = make_app(DurableApi(self.ops, "TestHubName"), FunctionRoutes(FUNCTIONS, lambda: CLIENT_PAYLOAD), "api",
                        self.store.durable)
@@ -723,3 +724,22 @@ def test_purge_by_filter_of_running_instances_only_deletes_nothing(api, base):
 
     assert_empty(response, 404)
     assert api.instance("r").status == RuntimeStatus.Running
+
+
+# -- the dashboard's status sets ---------------------------------------------------------------------------------
+def test_the_dashboard_reads_the_status_sets_from_their_one_definition(api):
+    response = api.request("GET", "/devhost/statuses.js")
+    text = response.text
+
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/javascript")
+    sets = {name: json.loads(value) for name, value in re.findall(r"export const (\w+) = (?:new Set\()?(\[.*?\])", text)}
+    assert set(sets["FINISHED"]) == {s.value for s in TERMINAL_STATUSES}
+    assert set(sets["RUNNING"]) == {s.value for s in PROGRESSING_STATUSES}
+    assert sorted(sets["STATUSES"]) == sorted(s.value for s in RuntimeStatus)
+
+
+def test_no_dashboard_script_spells_out_a_runtime_status_list():
+    scripts = {p.name: p.read_text(encoding="utf-8") for p in DASHBOARD_FILES.glob("*.js")}
+    copies = {name for name, text in scripts.items() if re.search(r'\[\s*"(Running|Completed|Pending)"\s*,', text)}
+
+    assert copies == set() and 'from "./statuses.js"' in scripts["common.js"]
