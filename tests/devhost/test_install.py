@@ -85,3 +85,14 @@ def test_an_outside_project_uses_the_plugin_with_a_plain_app_root_fixture(venv, 
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+def test_the_installed_package_has_every_layer_and_the_dashboards_files_and_not_the_benchmarks(venv):
+    script = ("import importlib, pathlib, devhost, devhost.runtime.store.backends, devhost.workers.process, "
+              "devhost.web.server as s; root = pathlib.Path(devhost.__file__).parent; "
+              "print((s.DASHBOARD_FILES / 'index.html').is_file(), s.OPENAPI_FILE.is_file(), "
+              "str(root).startswith(__import__('sys').prefix), importlib.util.find_spec('benchmarks') is None)")
+    result = run(venv / "bin" / "python", "-c", script, cwd=Path(tempfile.gettempdir()))
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "True", "True"]
