@@ -25,7 +25,7 @@ class RuntimeStatus(str, enum.Enum):
     Suspended = "Suspended"
 
 
-# The one definition of each set of statuses; the dashboard reads them from GET /devhost/statuses.js.
+# The one definition of each set of statuses; the dashboard imports them from GET /devhost/constants.js.
 TERMINAL_STATUSES = frozenset({RuntimeStatus.Completed, RuntimeStatus.Failed,
                                RuntimeStatus.Terminated, RuntimeStatus.Canceled})
 # Not finished: the status route answers these with 202 and a Location to poll.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
+from devhost import jsontext
 from devhost.model import (
     ENTITY_REQUEST,
     TERMINAL_STATUSES,
@@ -33,6 +34,13 @@ CONTEXT_CONSTANTS = {
 }
 
 
+def orchestrator_input(stored: str | None) -> Any:
+    """The `input` of the orchestration context: the stored JSON parsed, as the extension passes it. The SDK
+    client's double-encoded input is a JSON string here, which get_input() decodes; an object arrives as an object.
+    (A bare number or list started through the webhook cannot be decoded by get_input(), in Azure as here.)"""
+    return jsontext.shown(stored)
+
+
 @dataclass
 class Episode:
     """What an episode starts from: the history so far and the inbox messages it consumes."""
@@ -49,8 +57,9 @@ class Episode:
     now: datetime                          # the episode's OrchestratorStarted time: the engine reads no clock
     terminated_reason: str | None = None
 
-    def context_json(self, input_: str | None, parent_instance_id: str | None) -> str:
-        """The orchestration trigger's context JSON (docs/protocol.md §4.1)."""
+    def context_json(self, stored_input: str | None, parent_instance_id: str | None) -> str:
+        """The orchestration trigger's context JSON (docs/protocol.md §4.1), with the instance's input as stored."""
+        input_ = orchestrator_input(stored_input)
         old = [dict(e, IsPlayed=True) if ev.RETRY_OF not in e else dict(ev.without_devhost_fields(e), IsPlayed=True)
                for e in self.history]
         new = [dict(e, IsPlayed=False) for e in self.new_events]  # a TimerFired, never a TimerCreated

@@ -26,7 +26,6 @@ from devhost.protocol import history_events as ev
 from devhost.protocol.failures import guarded, missing_activity
 from devhost.runtime.finish_waiters import Finished
 from devhost.runtime.http_activity import HttpActivity
-from devhost.runtime.operations import orchestrator_input
 from devhost.runtime.store.contract import Store
 from devhost.runtime.task_all_waits import Waits
 
@@ -351,7 +350,7 @@ class Dispatcher:
         if invocation is None:
             return None, (f"The function '{instance.name}' doesn't exist, is disabled, or is not an orchestrator "
                           f"function.")
-        context = episode.context_json(orchestrator_input(instance.input), instance.parent_instance_id)
+        context = episode.context_json(instance.input, instance.parent_instance_id)
         datum, failure = await guarded(self._call(invocation, context))
         if failure is not None:  # the SDK's exception carries the OrchestratorState after $OutOfProcData$
             error, state = engine.failure_details(failure.message)

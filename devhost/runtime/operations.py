@@ -7,7 +7,6 @@ import json
 from datetime import datetime
 from typing import Any, Callable
 
-from devhost import jsontext
 from devhost.clock import Clock, new_id
 from devhost.errors import BadRequest, Gone, InvalidOperation, NotFound
 from devhost.model import (
@@ -49,13 +48,6 @@ def validate_instance_id(instance_id: str) -> None:
 def entity_instance_id(name: str, key: str) -> str:
     """The scheduler id of an entity: @<lowercased name>@<key>."""
     return f"@{name.lower()}@{key}"
-
-
-def orchestrator_input(stored: str | None) -> Any:
-    """The `input` of the orchestration context: the stored JSON parsed, as the extension passes it. The SDK
-    client's double-encoded input is a JSON string here, which get_input() decodes; an object arrives as an object.
-    (A bare number or list started through the webhook cannot be decoded by get_input(), in Azure as here.)"""
-    return jsontext.shown(stored)
 
 
 class Operations:
@@ -115,11 +107,16 @@ class Operations:
     def status(self, instance_id: str, show_history: bool = False, show_history_output: bool = False,
                show_input: bool = True) -> dict[str, Any]:
         """The status payload; NotFound when there is no such instance."""
+        return self.runtime_status(instance_id, show_history, show_history_output, show_input)[1]
+
+    def runtime_status(self, instance_id: str, show_history: bool = False, show_history_output: bool = False,
+                       show_input: bool = True) -> tuple[RuntimeStatus, dict[str, Any]]:
+        """The instance's runtime status and its status payload; NotFound when there is no such instance."""
         instance = self._existing(instance_id)
         history = None
         if show_history:
             history = history_events(self.store.get_history(instance_id), show_history_output, show_input)
-        return status_payload(instance, show_input, history)
+        return instance.status, status_payload(instance, show_input, history)
 
     def get(self, instance_id: str) -> Instance | None:
         return None if instance_id.startswith("@") else self.store.get_instance(instance_id)

@@ -78,9 +78,8 @@ class DurableApi:
 
     async def status(self, request: web.Request) -> web.StreamResponse:
         instance_id = request.match_info["instanceId"]
-        body = self.ops.status(instance_id, flag(request, "showHistory"), flag(request, "showHistoryOutput"),
-                               flag(request, "showInput", True))
-        status = RuntimeStatus(body["runtimeStatus"])
+        status, body = self.ops.runtime_status(instance_id, flag(request, "showHistory"),
+                                               flag(request, "showHistoryOutput"), flag(request, "showInput", True))
         if status in ACTIVE_STATUSES:
             return web.json_response(body, status=202, headers={"Location": str(request.url), "Retry-After": "5"})
         code = 500 if status == RuntimeStatus.Failed and flag(request, "returnInternalServerErrorOnFailure") \

@@ -26,7 +26,7 @@ DASHBOARD_PATH = "/devhost/"
 DASHBOARD_FILES = Path(__file__).resolve().parent / "dashboard"
 OPENAPI_PATH = "/devhost/openapi.json"
 OPENAPI_FILE = Path(__file__).resolve().parent / "openapi.json"
-STATUSES_PATH = DASHBOARD_PATH + "statuses.js"
+CONSTANTS_PATH = DASHBOARD_PATH + "constants.js"
 # The order the dashboard offers statuses to filter by: what is going on first, then how instances ended.
 STATUS_MENU = (RuntimeStatus.Running, RuntimeStatus.Pending, RuntimeStatus.Suspended, RuntimeStatus.Completed,
                RuntimeStatus.Failed, RuntimeStatus.Terminated, RuntimeStatus.ContinuedAsNew, RuntimeStatus.Canceled)
@@ -156,7 +156,7 @@ def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str, dura
     app.router.add_get(DASHBOARD_PATH, _dashboard_page)
     app.router.add_get(DASHBOARD_PATH + "instances/{instanceId:.+}", _dashboard_page)  # a deep link as a path
     app.router.add_get(OPENAPI_PATH, _openapi)
-    app.router.add_get(STATUSES_PATH, _statuses_module)
+    app.router.add_get(CONSTANTS_PATH, _constants_module)
     app.router.add_static(DASHBOARD_PATH.rstrip("/"), DASHBOARD_FILES)
     prefix = f"/{route_prefix}" if route_prefix else ""
     app.router.add_route("*", prefix + "/{tail:.*}", functions.handle)
@@ -168,18 +168,20 @@ async def _openapi(request: web.Request) -> web.Response:
     return web.FileResponse(OPENAPI_FILE, headers={"Content-Type": "application/json"})
 
 
-def statuses_module() -> str:
-    """The dashboard's status sets as a JavaScript module, from their one definition in devhost.model."""
+def constants_module() -> str:
+    """What the dashboard shares with the host, as a JavaScript module made from the one definition in devhost.model:
+    the management API's base path and the runtime-status sets."""
     def names(statuses: frozenset[RuntimeStatus]) -> str:
         return json.dumps([s.value for s in STATUS_MENU if s in statuses])
-    return ("// Served by devhost from devhost/model.py: the one definition of these sets.\n"
+    return ("// Served by devhost from devhost/model.py: the one definition of these constants.\n"
+            f"export const API = {json.dumps(WEBHOOK_PATH)};\n"
             f"export const STATUSES = {json.dumps([s.value for s in STATUS_MENU])};\n"
             f"export const FINISHED = new Set({names(TERMINAL_STATUSES)});\n"
             f"export const RUNNING = new Set({names(PROGRESSING_STATUSES)});\n")
 
 
-async def _statuses_module(request: web.Request) -> web.Response:
-    return web.Response(text=statuses_module(), content_type="text/javascript", headers={"Cache-Control": "no-cache"})
+async def _constants_module(request: web.Request) -> web.Response:
+    return web.Response(text=constants_module(), content_type="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
 async def _home(request: web.Request) -> web.Response:

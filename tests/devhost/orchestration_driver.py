@@ -14,7 +14,6 @@ from azure.functions.durable_functions import OrchestrationTriggerConverter
 from devhost.model import EpisodeOutcome, EventType, NewInstance, OutgoingMessage, RuntimeStatus
 from devhost.protocol import engine
 from devhost.protocol import history_events as ev
-from devhost.runtime.operations import orchestrator_input
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -89,7 +88,7 @@ class Driver:
                                  self.inbox, self.now)
         state, error = None, None
         if episode.run_code:
-            state, error = sdk_state(self.main, episode.context_json(orchestrator_input(self.input),
+            state, error = sdk_state(self.main, episode.context_json(self.input,
                                                                      self.parent_instance_id))
         parent = engine.parent_of(self.history, episode.new_events)
         decision = engine.decide(episode, state, error, parent, self.activities,

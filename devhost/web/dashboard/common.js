@@ -1,12 +1,11 @@
 // What every view shares: calls to the public management API (as the Durable extension serves it), DOM building,
 // and the formatting of statuses, times, durations and JSON. No framework: plain modules and DOM calls.
 
-// The status sets come from the host (GET /devhost/statuses.js, made from devhost/model.py), never copied here.
-import { FINISHED, RUNNING, STATUSES } from "./statuses.js";
+// The API's path and the status sets come from the host (GET /devhost/constants.js, made from devhost/model.py),
+// never copied here.
+import { API, FINISHED, RUNNING, STATUSES } from "./constants.js";
 
-export { FINISHED, RUNNING, STATUSES };
-
-export const API = "/runtime/webhooks/durabletask";
+export { API, FINISHED, RUNNING, STATUSES };
 
 // When the host asks for a key, the dashboard is opened with ?code=...; every call passes it on.
 const code = new URLSearchParams(location.search).get("code");

@@ -13,7 +13,7 @@ from orchestration_driver import CITIES, T0, Driver, failure_reason, hello_chain
 from devhost.model import EventType, RuntimeStatus, ScheduledActivity, history_timestamp
 from devhost.protocol import engine
 from devhost.protocol import history_events as ev
-from devhost.runtime.operations import orchestrator_input
+from devhost.protocol.engine import orchestrator_input
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:Potential duplicate Task completion")
 
@@ -25,7 +25,7 @@ def test_context_json_has_the_keys_and_played_flags_of_protocol_4_1():
     episode = engine.prepare("i", "e", "O", RuntimeStatus.Running, old, [(7, ev.task_completed(T0, 0, '"r"'))],
                              T0 + timedelta(seconds=1))
 
-    context = json.loads(episode.context_json({"a": 1}, "parent-1"))
+    context = json.loads(episode.context_json('{"a": 1}', "parent-1"))
 
     assert context == {"history": context["history"], "input": {"a": 1}, "instanceId": "i", "isReplaying": True,
                        "parentInstanceId": "parent-1", "upperSchemaVersion": 1, "upperSchemaVersionNew": 2,
@@ -563,3 +563,14 @@ def test_custom_status_is_unchanged_when_the_orchestrator_sets_none():
 
     outcome = d.episode()
     assert not outcome.set_custom_status and outcome.custom_status is None
+
+
+@pytest.mark.parametrize(("stored", "context_input"), [
+    (None, None),
+    (json.dumps('{"a": 1}'), '{"a": 1}'),  # the SDK client's double encoding, decoded once
+    ('{"a": 1}', {"a": 1}),  # a curl POST of an object: the object, which the SDK's context accepts
+    ("5", 5),  # parsed as the extension passes it (the SDK's get_input cannot decode it, in Azure either)
+    ("not json", "not json"),
+])
+def test_orchestrator_input_is_what_the_context_carries(stored, context_input):
+    assert orchestrator_input(stored) == context_input

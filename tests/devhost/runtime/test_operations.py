@@ -14,7 +14,6 @@ from devhost.protocol import history_events as ev
 from devhost.runtime.operations import (
     Operations,
     entity_instance_id,
-    orchestrator_input,
     parse_time,
     validate_instance_id,
 )
@@ -462,17 +461,6 @@ def test_read_entity_without_state_is_not_found(ops):
 
 
 # -- helpers --------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("stored", "context_input"), [
-    (None, None),
-    (json.dumps('{"a": 1}'), '{"a": 1}'),  # the SDK client's double encoding, decoded once
-    ('{"a": 1}', {"a": 1}),  # a curl POST of an object: the object, which the SDK's context accepts
-    ("5", 5),  # parsed as the extension passes it (the SDK's get_input cannot decode it, in Azure either)
-    ("not json", "not json"),
-])
-def test_orchestrator_input_is_what_the_context_carries(stored, context_input):
-    assert orchestrator_input(stored) == context_input
-
-
 @pytest.mark.parametrize(("text", "expected"), [
     ("2024-05-01T12:00:00Z", T0),
     ("2024-05-01T12:00:00.500000Z", T0 + timedelta(milliseconds=500)),

@@ -727,19 +727,22 @@ def test_purge_by_filter_of_running_instances_only_deletes_nothing(api, base):
 
 
 # -- the dashboard's status sets ---------------------------------------------------------------------------------
-def test_the_dashboard_reads_the_status_sets_from_their_one_definition(api):
-    response = api.request("GET", "/devhost/statuses.js")
+def test_the_dashboard_reads_the_api_path_and_status_sets_from_their_one_definition(api):
+    response = api.request("GET", "/devhost/constants.js")
     text = response.text
 
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/javascript")
     sets = {name: json.loads(value) for name, value in re.findall(r"export const (\w+) = (?:new Set\()?(\[.*?\])", text)}
+    assert re.search(r'export const API = "(.*)";', text).group(1) == WEBHOOK
     assert set(sets["FINISHED"]) == {s.value for s in TERMINAL_STATUSES}
     assert set(sets["RUNNING"]) == {s.value for s in PROGRESSING_STATUSES}
     assert sorted(sets["STATUSES"]) == sorted(s.value for s in RuntimeStatus)
 
 
-def test_no_dashboard_script_spells_out_a_runtime_status_list():
+def test_no_dashboard_script_spells_out_a_runtime_status_list_or_the_api_path():
     scripts = {p.name: p.read_text(encoding="utf-8") for p in DASHBOARD_FILES.glob("*.js")}
     copies = {name for name, text in scripts.items() if re.search(r'\[\s*"(Running|Completed|Pending)"\s*,', text)}
 
-    assert copies == set() and 'from "./statuses.js"' in scripts["common.js"]
+    paths = {name for name, text in scripts.items() if WEBHOOK in text}
+
+    assert copies == set() and paths == set() and 'from "./constants.js"' in scripts["common.js"]
