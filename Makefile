@@ -7,6 +7,7 @@ VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+ARGS ?=
 
 # The interpreter asked for, as "<version> <real path>"; the stamp's first line records the one .venv was made with.
 WANTED := $(shell $(PYTHON) -c 'import os, sys; print(sys.version.split()[0], os.path.realpath(sys.executable))' 2>/dev/null)
@@ -37,16 +38,17 @@ $(STAMP): requirements.txt tests/requirements.txt
 	$(VENV_PYTHON) -m pip install --disable-pip-version-check -q -r requirements.txt -r tests/requirements.txt
 	$(VENV_PYTHON) -c 'import os, sys; print(sys.version.split()[0], os.path.realpath(sys.executable))' > $(STAMP)
 
+# `make run ARGS="--port 7072 --time-travel"` passes flags to devhost (python -m devhost --help lists them).
 run: venv
-	$(VENV_PYTHON) -m devhost
+	$(VENV_PYTHON) -m devhost $(ARGS)
 
-# Every test.
+# Every test; with a path in PYTEST_ARGS only that path (pytest.ini's testpaths = tests apply when none is given).
 test: venv
-	$(VENV_PYTHON) -m pytest -q $(PYTEST_ARGS) tests
+	$(VENV_PYTHON) -m pytest -q $(PYTEST_ARGS)
 
 # Everything but the end-to-end tests (marker e2e: tests that start devhost processes), in seconds.
 test-fast: venv
-	$(VENV_PYTHON) -m pytest -q -m "not e2e" $(PYTEST_ARGS) tests
+	$(VENV_PYTHON) -m pytest -q -m "not e2e" $(PYTEST_ARGS)
 
 bench: venv
 	$(VENV_PYTHON) -m benchmarks.bench

@@ -143,7 +143,7 @@ def fan_out(host: DevhostProcess, n: int = 1000) -> tuple[str, float, float]:
     final = host.wait(instance_id, timeout=900)
     elapsed, seen = time.perf_counter() - began, time.time()
     assert final["output"] == n * (n - 1), final
-    events = host.status(instance_id, showHistory="true").json()["historyEvents"]
+    events = host.status(instance_id, showHistory="true")["historyEvents"]
     last_result = max(timestamp(e["Timestamp"]).timestamp() for e in events if e["EventType"] == "TaskCompleted")
     return instance_id, elapsed, seen - last_result
 

@@ -3,6 +3,7 @@ or v2 (function_app.py), locally, as `func start` would."""
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
 from pathlib import Path
@@ -69,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except OSError as exc:
         print(f"devhost: cannot start: {exc}", file=sys.stderr)
+        if exc.errno == errno.EADDRINUSE:
+            print("devhost: func start, another devhost or an earlier F5 session holds the port: stop it, or serve "
+                  "on another port (make run ARGS=\"--port 7072\"; beside another devhost of this folder also "
+                  "--store .devhost/second.sqlite)", file=sys.stderr)
         return 2
     return 0
 

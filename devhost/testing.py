@@ -119,7 +119,17 @@ class Client:
         """What may say why a call failed (a host process's subclass gives the end of its log)."""
         return ""
 
-    def status(self, instance_id: str, **query: Any) -> requests.Response:
+    def status(self, instance_id: str, **query: Any) -> dict[str, Any] | None:
+        """The instance's status JSON, as wait() returns it (query: showHistory=True, showInput=False, ...); None
+        when the host has no such instance (404). Any other answer that is not a status raises AssertionError."""
+        response = self.status_response(instance_id, **query)
+        if response.status_code == 404:
+            return None
+        assert response.status_code in (200, 202, 500), f"{response.status_code} {response.text}"
+        return response.json()
+
+    def status_response(self, instance_id: str, **query: Any) -> requests.Response:
+        """The raw HTTP answer of the status route, for tests of status codes and headers."""
         params = {k: str(v).lower() if isinstance(v, bool) else v for k, v in query.items()}
         return self.http.get(self.url(f"{WEBHOOK}/instances/{instance_id}"), params=params, timeout=30)
 
@@ -129,12 +139,10 @@ class Client:
         seen: dict[str, Any] = {}
 
         def check() -> dict[str, Any] | None:
-            response = self.status(instance_id, **query)
-            if response.status_code == 404:
-                seen["last"] = "404"
+            body = self.status(instance_id, **query)
+            seen["last"] = "404" if body is None else body
+            if body is None:
                 return None
-            body = response.json()
-            seen["last"] = body
             return body if body.get("runtimeStatus") in statuses else None
 
         try:
@@ -144,7 +152,9 @@ class Client:
 
     def history(self, instance_id: str, output: bool = True) -> list[dict[str, Any]]:
         """The instance's historyEvents (with results unless output=False)."""
-        return self.status(instance_id, showHistory=True, showHistoryOutput=output).json()["historyEvents"]
+        status = self.status(instance_id, showHistory=True, showHistoryOutput=output)
+        assert status is not None, f"no instance {instance_id}"
+        return status["historyEvents"]
 
     def event_kinds(self, instance_id: str) -> list[str]:
         """The EventType of each historyEvent, in order."""

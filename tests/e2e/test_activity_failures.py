@@ -16,7 +16,7 @@ host = app_host(APP)
 
 def task_failed(client: Client, instance_id: str) -> dict[str, Any]:
     """The one TaskFailed of the instance's status history (showHistory=true&showHistoryOutput=true)."""
-    events = client.status(instance_id, showHistory="true", showHistoryOutput="true").json()["historyEvents"]
+    events = client.status(instance_id, showHistory="true", showHistoryOutput="true")["historyEvents"]
     (failed,) = [e for e in events if e["EventType"] == "TaskFailed"]
     return failed
 

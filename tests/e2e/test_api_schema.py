@@ -38,7 +38,7 @@ def seeded(host: Client) -> dict[str, Any]:
 
 
 def shown(host: Client, instance_id: str) -> dict[str, Any]:
-    body = host.status(instance_id, showHistory=True, showHistoryOutput=True).json()
+    body = host.status(instance_id, showHistory=True, showHistoryOutput=True)
     return {k: v for k, v in body.items() if k != "lastUpdatedTime"}
 
 

@@ -26,7 +26,7 @@ host = app_host(APP, time_travel=False)
 
 def snapshot(host: Client, instance_id: str) -> dict[str, Any]:
     """Everything the host shows about an instance."""
-    response = host.status(instance_id, showHistory=True, showHistoryOutput=True, showInput=True)
+    response = host.status_response(instance_id, showHistory=True, showHistoryOutput=True, showInput=True)
     return {"code": response.status_code, "body": response.json()}
 
 
@@ -197,7 +197,7 @@ def test_deeply_nested_json_is_400_everywhere_and_reads_keep_working(host, waiti
                             data=nested(levels), headers=json_type, timeout=10)
     assert entity.status_code == 400 and "MaxDepth of 64" in entity.json()["Message"]
     assert (listing(host), snapshot(host, waiting)) == before
-    assert host.status(f"deep-{levels}").status_code == 404
+    assert host.status_response(f"deep-{levels}").status_code == 404
 
 
 def test_json_nested_64_levels_is_taken(host):
@@ -219,14 +219,14 @@ def test_deep_values_already_in_the_store_never_fail_a_read(tmp_path):
     store.close()
     with DevhostProcess(APP, store=tmp_path / "store.sqlite") as running:
         running.wait("deep", statuses=("Running",))
-        status = running.status("deep", showHistory=True, showHistoryOutput=True)
+        status = running.status_response("deep", showHistory=True, showHistoryOutput=True)
         assert status.status_code == 202 and status.json()["input"] == deep
         everything = running.http.get(running.url(f"{WEBHOOK}/instances"), timeout=10)
         assert everything.status_code == 200 and [i["input"] for i in everything.json()] == [deep]
         # The orchestrator gets the stored text; the SDK's get_input() cannot decode it (user code fails, as data).
         assert running.raise_event("deep", "go", "fine").status_code == 202
         assert running.wait("deep")["runtimeStatus"] in ("Completed", "Failed")
-        assert running.status("deep", showHistory=True, showHistoryOutput=True).status_code == 200
+        assert running.status_response("deep", showHistory=True, showHistoryOutput=True).status_code == 200
 
 
 @pytest.mark.parametrize("params, message", [

@@ -21,7 +21,7 @@ def test_counter_loops_fifty_times_without_history_growth(host):
     seen = []
 
     def finished():
-        body = host.status(instance_id).json()
+        body = host.status(instance_id)
         seen.append((body["runtimeStatus"], (body["customStatus"] or {}).get("count")))
         return body if body["runtimeStatus"] in TERMINAL else None
 
@@ -36,7 +36,7 @@ def test_counter_loops_fifty_times_without_history_growth(host):
     counts = [count for _, count in seen if count is not None]
     assert counts == sorted(counts)  # the custom status only moves forward, across executions
     # Only the last execution's history is kept: it is as small as the first one's.
-    events = host.status(instance_id, showHistory=True, showHistoryOutput=True).json()["historyEvents"]
+    events = host.status(instance_id, showHistory=True, showHistoryOutput=True)["historyEvents"]
     assert [e["EventType"] for e in events] == ["ExecutionStarted", "TaskCompleted", "ExecutionCompleted"]
     assert events[1]["Result"] == 50
     assert json.loads(final["input"]) == {"count": 49, "limit": 50}  # the last execution's input
@@ -61,7 +61,7 @@ def test_continue_as_new_with_a_string_input(host):
 
     assert final["runtimeStatus"] == "Completed", final
     assert final["output"] == "page-3"
-    events = host.status(instance_id, showHistory=True).json()["historyEvents"]
+    events = host.status(instance_id, showHistory=True)["historyEvents"]
     assert [e["EventType"] for e in events] == ["ExecutionStarted", "TaskCompleted", "ExecutionCompleted"]
     assert events[1]["Input"] == '"page-3"'  # history inputs show as the JSON text the activity got
 

@@ -14,7 +14,7 @@ GREETINGS = ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
 
 
 def _history_kinds(host, instance_id):
-    events = host.status(instance_id, showHistory=True).json()["historyEvents"]
+    events = host.status(instance_id, showHistory=True)["historyEvents"]
     return [e["EventType"] for e in events]
 
 
@@ -25,7 +25,7 @@ def test_sigkill_mid_run_then_restart_finishes_every_instance(devhost_factory):
         ids = list(pool.map(lambda i: host.start_instance("SlowChain", {"steps": 5, "seconds": 0.05}), range(40)))
 
     def some_mid_run():
-        statuses = [host.status(i).json()["runtimeStatus"] for i in ids[:10]]
+        statuses = [host.status(i)["runtimeStatus"] for i in ids[:10]]
         return "Running" in statuses
 
     poll(some_mid_run, timeout=10, what="instances to be mid-run")
@@ -58,7 +58,7 @@ def test_sigkill_right_after_starts_loses_nothing(devhost_factory, app_root):
 def test_clean_stop_and_restart_keeps_instances(devhost_factory):
     host = devhost_factory(SLOW_APP).start()
     instance_id = host.start_instance("SlowChain", {"steps": 20, "seconds": 0.05})
-    poll(lambda: host.status(instance_id).json()["runtimeStatus"] == "Running", timeout=10, what="running")
+    poll(lambda: host.status(instance_id)["runtimeStatus"] == "Running", timeout=10, what="running")
     assert host.stop() == 0  # Ctrl-C exits cleanly
     host.start()
     assert host.wait(instance_id, timeout=30)["output"] == list(range(20))
@@ -121,7 +121,7 @@ def test_killed_three_times_during_fan_outs_every_activity_counts_once(devhost_f
         with ThreadPoolExecutor(4) as pool:
             started = list(pool.map(lambda i: host.start_instance("FanOut", 300), range(4)))
         ids += started
-        poll(lambda: any(host.status(i).json()["runtimeStatus"] == "Running" for i in started),
+        poll(lambda: any(host.status(i)["runtimeStatus"] == "Running" for i in started),
              timeout=10, what="a fan-out to be running")
         host.kill()
         host.start()

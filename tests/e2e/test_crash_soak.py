@@ -74,7 +74,7 @@ def test_kill_9_of_host_and_workers_during_a_mixed_workload_loses_and_repeats_no
         # Kill once the workload is under way: a random instance of this cycle has come a random way.
         watched, depth = rng.choice(ids), rng.randint(2, 2 * FAN + 8)
         poll(lambda: len(host.history(watched, output=False)) >= depth
-             or host.status(watched).json()["runtimeStatus"] == "Completed", timeout=60,
+             or host.status(watched)["runtimeStatus"] == "Completed", timeout=60,
              what=f"{watched} to have {depth} history events")
         if cycle % 2 == 0:
             host.kill()

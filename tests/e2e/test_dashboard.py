@@ -113,7 +113,7 @@ def start(host: DevhostProcess, name: str, body: Any = None, instance_id: str | 
 
 
 def status(host: DevhostProcess, instance_id: str) -> requests.Response:
-    return host.status(instance_id, showHistory=True)
+    return host.status_response(instance_id, showHistory=True)
 
 
 def rows(page: Page, table: str = "#instances") -> list[str]:
@@ -329,12 +329,12 @@ def test_suspend_resume_raise_event_and_terminate(waiting, tabs):
     page.get_by_label("Reason (terminate, suspend, resume, rewind)").fill("coffee break")
     confirm(page, "Suspend")
     expect(page.locator("#action-result")).to_contain_text("Suspend: HTTP 202")
-    poll(lambda: waiting.status(instance_id).json()["runtimeStatus"] == "Suspended", what="Suspended")
+    poll(lambda: waiting.status(instance_id)["runtimeStatus"] == "Suspended", what="Suspended")
     expect(page.locator(".summary .badge")).to_have_text("Suspended")
 
     confirm(page, "Resume")
     expect(page.locator("#action-result")).to_contain_text("Resume: HTTP 202")
-    poll(lambda: waiting.status(instance_id).json()["runtimeStatus"] == "Running", what="Running")
+    poll(lambda: waiting.status(instance_id)["runtimeStatus"] == "Running", what="Running")
 
     page.get_by_label("Event name").fill("Approval")
     page.get_by_label("Event data (JSON)").fill('{"approved": true, "by": "dashboard"}')
@@ -369,7 +369,7 @@ def test_bad_event_json_is_refused_before_anything_is_sent(waiting, tabs):
     cancelled = page.get_by_role("button", name="Terminate")
     cancelled.click()
     page.locator("dialog#confirm").get_by_role("button", name="Cancel").click()  # a cancelled action sends nothing
-    assert waiting.status(instance_id).json()["runtimeStatus"] == "Running"
+    assert waiting.status(instance_id)["runtimeStatus"] == "Running"
     waiting.post_op(instance_id, "terminate", reason="cleanup")
 
 
@@ -400,7 +400,7 @@ def test_rewind_restart_and_purge(waiter, tabs, tmp_path):
     first_run = started()
     confirm(page, "Restart")  # the same id: a fresh run, started anew
     expect(page.locator("#action-result")).to_contain_text(f'"id": "{instance_id}"')
-    poll(lambda: started() != first_run and waiter.status(instance_id).json()["runtimeStatus"] == "Completed",
+    poll(lambda: started() != first_run and waiter.status(instance_id)["runtimeStatus"] == "Completed",
          what="the restarted run")
 
     page = tab.open(f"#/instances/{new_id}")
@@ -408,7 +408,7 @@ def test_rewind_restart_and_purge(waiter, tabs, tmp_path):
     confirm(page, "Purge")
     expect(page.locator("#action-result")).to_contain_text("Purge: HTTP 200")
     expect(page.locator("#action-result")).to_contain_text('"instancesDeleted": 1')
-    assert waiter.status(new_id).status_code == 404
+    assert waiter.status_response(new_id).status_code == 404
 
 
 def test_start_a_new_orchestration_from_the_page(fan_out, tabs):
@@ -483,7 +483,7 @@ def test_with_keys_required_the_dashboard_passes_its_own_code_on(tabs):
         expect(page.locator(".summary .badge")).to_have_text("Completed")
         confirm(page, "Purge")
         expect(page.locator("#action-result")).to_contain_text("Purge: HTTP 200")
-        assert host.status(instance_id).status_code == 404
+        assert host.status_response(instance_id).status_code == 404
         page.close()
 
 

@@ -18,7 +18,7 @@ host = app_host(APP)
 
 def journal_of_length(host, instance_id, n):
     def check():
-        journal = host.status(instance_id).json()["customStatus"] or []
+        journal = host.status(instance_id)["customStatus"] or []
         return journal if len(journal) == n else None
 
     return poll(check, timeout=10, what=f"a journal of {n} steps")

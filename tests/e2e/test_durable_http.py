@@ -110,7 +110,7 @@ def test_unreachable_server_fails_the_task_and_the_orchestrator_can_catch_it(hos
 def test_history_shows_the_built_in_http_activity(host, server):
     instance_id = host.start_instance("CallHttp", {"uri": f"{server}/hello"})
     host.wait(instance_id)
-    events = host.status(instance_id, showHistory=True, showHistoryOutput=True).json()["historyEvents"]
+    events = host.status(instance_id, showHistory=True, showHistoryOutput=True)["historyEvents"]
     assert [e["EventType"] for e in events] == ["ExecutionStarted", "TaskCompleted", "ExecutionCompleted"]
     assert events[1]["FunctionName"] == "BuiltIn::HttpActivity"
     assert events[1]["Result"]["statusCode"] == 200

@@ -65,7 +65,7 @@ def test_entity_messages_in_the_history(host):
     key = new_key()
     instance_id = host.start_instance("CounterOrchestrator", {"key": key, "signals": [5]})
     host.wait(instance_id)
-    events = host.status(instance_id, showHistory=True, showHistoryOutput=True).json()["historyEvents"]
+    events = host.status(instance_id, showHistory=True, showHistoryOutput=True)["historyEvents"]
     kinds = [e["EventType"] for e in events]
     # one signal and three calls go out as EventSent; each call's answer comes back as EventRaised
     assert kinds == ["ExecutionStarted", "EventSent", "EventSent", "EventRaised", "EventSent", "EventRaised",

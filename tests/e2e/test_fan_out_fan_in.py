@@ -29,7 +29,7 @@ def test_one_thousand_parallel_activities_fan_in_to_the_right_sum(host):
     assert final["runtimeStatus"] == "Completed", final
     assert final["output"] == {"count": 1000, "sum": sum_of_squares(1000)} == {"count": 1000, "sum": 332833500}
     assert time.monotonic() - started < 30
-    events = host.status(instance_id, showHistory=True, showHistoryOutput=True).json()["historyEvents"]
+    events = host.status(instance_id, showHistory=True, showHistoryOutput=True)["historyEvents"]
     completed = [e for e in events if e["EventType"] == "TaskCompleted"]
     assert len(completed) == 1000
     assert {e["FunctionName"] for e in completed} == {"Square"}
@@ -88,7 +88,7 @@ def test_task_any_returns_the_first_answer(host):
     assert final["runtimeStatus"] == "Completed", final
     assert final["output"] == "answer from fast"
     # The loser still ran: its result is recorded, but it does not change the winner.
-    events = host.status(instance_id, showHistory=True, showHistoryOutput=True).json()["historyEvents"]
+    events = host.status(instance_id, showHistory=True, showHistoryOutput=True)["historyEvents"]
     results = {e["Result"] for e in events if e["EventType"] == "TaskCompleted"}
     assert "answer from fast" in results
 
@@ -107,7 +107,7 @@ def test_task_any_through_the_sdk_client(host):
 def test_host_killed_during_the_fan_out_finishes_every_activity_once(devhost_factory):
     host = devhost_factory(APP).start()
     instance_id = host.start_instance("FanOutFanIn", {"count": 500})
-    poll(lambda: host.status(instance_id).json()["runtimeStatus"] == "Running", timeout=10, what="the fan-out")
+    poll(lambda: host.status(instance_id)["runtimeStatus"] == "Running", timeout=10, what="the fan-out")
 
     host.kill()
     host.start()
@@ -115,6 +115,6 @@ def test_host_killed_during_the_fan_out_finishes_every_activity_once(devhost_fac
 
     assert final["runtimeStatus"] == "Completed", final
     assert final["output"] == {"count": 500, "sum": sum_of_squares(500)}
-    kinds = [e["EventType"] for e in host.status(instance_id, showHistory=True).json()["historyEvents"]]
+    kinds = [e["EventType"] for e in host.status(instance_id, showHistory=True)["historyEvents"]]
     assert kinds.count("TaskCompleted") == 500
     assert kinds.count("ExecutionCompleted") == 1

@@ -43,3 +43,19 @@ def test_with_on_a_started_host_does_not_start_it_twice(local_only):
     with host as same:
         assert same is host and host.running
     assert not host.running and isinstance(host, DevhostProcess)
+
+
+def test_every_status_read_returns_the_status_json_and_the_raw_answer_is_asked_for_by_name(devhost):
+    instance_id = devhost.start_instance("HelloOrchestrator")
+
+    done = devhost.wait(instance_id)
+    status = devhost.status(instance_id, showHistory=True)
+
+    assert isinstance(done, dict) and isinstance(status, dict)
+    assert status["runtimeStatus"] == done["runtimeStatus"] == "Completed"
+    assert status["historyEvents"][0]["EventType"] == "ExecutionStarted"
+    assert devhost.history(instance_id) == devhost.status(instance_id, showHistory=True,
+                                                          showHistoryOutput=True)["historyEvents"]
+    assert devhost.status("no-such-instance") is None
+    assert devhost.status_response(instance_id).status_code == 200
+    assert devhost.status_response("no-such-instance").status_code == 404

@@ -45,7 +45,7 @@ def test_running_instance_answers_202_with_location(waiter):
     instance_id = waiter.start_instance("Waiter", {"n": 1})
     waiter.wait(instance_id, statuses=("Running",))
 
-    running = waiter.status(instance_id)
+    running = waiter.status_response(instance_id)
 
     assert running.status_code == 202
     assert (running.json()["runtimeStatus"], running.json()["customStatus"]) == ("Running", "waiting")
@@ -53,7 +53,7 @@ def test_running_instance_answers_202_with_location(waiter):
     assert running.headers["Location"] == running.url  # the URL that was polled, query string included
     assert waiter.raise_event(instance_id, "go", "now").status_code == 202
     waiter.wait(instance_id)
-    done = waiter.status(instance_id)
+    done = waiter.status_response(instance_id)
     assert (done.status_code, done.json()["output"]) == (200, {"input": {"n": 1}, "event": "now"})
     assert "Location" not in done.headers and "Retry-After" not in done.headers
 
@@ -61,13 +61,13 @@ def test_running_instance_answers_202_with_location(waiter):
 def test_show_history(devhost):
     instance_id = devhost.start_instance()
     devhost.wait(instance_id)
-    body = devhost.status(instance_id, showHistory=True, showHistoryOutput=True).json()
+    body = devhost.status(instance_id, showHistory=True, showHistoryOutput=True)
     kinds = [e["EventType"] for e in body["historyEvents"]]
     assert kinds == ["ExecutionStarted", "TaskCompleted", "TaskCompleted", "TaskCompleted", "ExecutionCompleted"]
     assert [e["FunctionName"] for e in body["historyEvents"][1:4]] == ["Hello"] * 3
     assert [e["Result"] for e in body["historyEvents"][1:4]] == GREETINGS
     assert body["historyEvents"][0]["FunctionName"] == "HelloOrchestrator"
-    without_output = devhost.status(instance_id, showHistory=True).json()
+    without_output = devhost.status(instance_id, showHistory=True)
     assert all("Result" not in e for e in without_output["historyEvents"])
 
 
@@ -86,7 +86,7 @@ def test_unknown_orchestrator(devhost):
 
 
 def test_unknown_instance_is_404_with_empty_body(devhost):
-    response = devhost.status("no-such-instance")
+    response = devhost.status_response("no-such-instance")
     assert response.status_code == 404
     assert response.content == b""
     assert devhost.post_op("no-such-instance", "terminate", reason="x").status_code == 404
@@ -98,7 +98,7 @@ def test_finished_instance_rejects_terminate_and_events(devhost):
     devhost.wait(instance_id)
     assert devhost.post_op(instance_id, "terminate", reason="late").status_code == 410
     assert devhost.raise_event(instance_id, "evt", {"a": 1}).status_code == 410
-    assert devhost.status(instance_id).json()["runtimeStatus"] == "Completed"
+    assert devhost.status(instance_id)["runtimeStatus"] == "Completed"
 
 
 def test_purge(devhost):
@@ -107,7 +107,7 @@ def test_purge(devhost):
     response = requests.delete(devhost.url(f"/runtime/webhooks/durabletask/instances/{instance_id}"), timeout=10)
     assert response.status_code == 200
     assert response.json() == {"instancesDeleted": 1}
-    assert devhost.status(instance_id).status_code == 404
+    assert devhost.status_response(instance_id).status_code == 404
     again = requests.delete(devhost.url(f"/runtime/webhooks/durabletask/instances/{instance_id}"), timeout=10)
     assert again.status_code == 404
 

@@ -57,7 +57,7 @@ def test_start_with_an_explicit_id_and_the_extension_3s_500_while_it_runs(host):
     assert again.status_code == 500  # OrchestrationAlreadyExistsException, which the extension 3.x does not map
     assert again.json()["ExceptionMessage"] == "An Orchestration instance with the status Running already exists."
     assert again.json()["ExceptionType"] == "DurableTask.Core.Exceptions.OrchestrationAlreadyExistsException"
-    assert host.status(instance_id).json()["input"] == {"n": 1}  # the running instance is untouched
+    assert host.status(instance_id)["input"] == {"n": 1}  # the running instance is untouched
     # The SDK client says so too; the app's HTTP starter (start_new with the route's id) fails.
     assert "already exists" in sdk_error(host, lambda c: c.start_new("Waiter", instance_id, None))
     assert host.http.post(host.url(f"/api/orchestrators/Waiter/{instance_id}"), timeout=10).status_code == 500
@@ -67,7 +67,7 @@ def test_a_finished_instance_id_can_be_reused(host):
     instance_id = start(host, "Quick", {"run": 1}, unique())
     assert host.wait(instance_id)["output"] == {"run": 1}
     assert start(host, "Quick", {"run": 2}, instance_id) == instance_id
-    poll(lambda: host.status(instance_id).json()["output"] == {"run": 2}, timeout=10, what="the second run")
+    poll(lambda: host.status(instance_id)["output"] == {"run": 2}, timeout=10, what="the second run")
 
 
 def test_explicit_ids_through_the_app_and_the_sdk(host):
@@ -101,7 +101,7 @@ def test_an_id_of_256_characters_is_fine(host):
 def test_sdk_started_input_shows_as_json_text_and_the_orchestrator_gets_the_value(host):
     instance_id = host.sdk(lambda c: c.start_new("Waiter", None, {"a": 1}))
     host.wait(instance_id, statuses=("Running",))
-    assert host.status(instance_id).json()["input"] == '{"a": 1}'  # the stored JSON text of a JSON string
+    assert host.status(instance_id)["input"] == '{"a": 1}'  # the stored JSON text of a JSON string
     host.sdk(lambda c: c.raise_event(instance_id, "go", True))
     final = host.wait(instance_id)
     # get_input() decodes the string back; the event raised with True arrives as the string 'true' (SDK #295)
@@ -110,7 +110,7 @@ def test_sdk_started_input_shows_as_json_text_and_the_orchestrator_gets_the_valu
 
 def test_webhook_started_input_is_the_json_itself(host):
     instance_id = running(host, {"a": 1})
-    assert host.status(instance_id).json()["input"] == {"a": 1}
+    assert host.status(instance_id)["input"] == {"a": 1}
     assert host.raise_event(instance_id, "go", True).status_code == 202
     assert host.wait(instance_id)["output"] == {"input": {"a": 1}, "event": True}
 
@@ -154,7 +154,7 @@ def test_terminate_a_pending_instance(devhost_factory, tmp_path):
     try:
         poll(lambda: Path(f"{gate}.held").exists(), timeout=10, what="the app's orchestrator code to be held")
         instance_id = start(own, "Waiter", {"a": 1})  # its first episode cannot run yet
-        assert own.status(instance_id).json()["runtimeStatus"] == "Pending"
+        assert own.status(instance_id)["runtimeStatus"] == "Pending"
         assert own.post_op(instance_id, "terminate", reason="too early").status_code == 202
     finally:
         gate.touch()
@@ -174,7 +174,7 @@ def test_an_async_http_function_runs_while_every_pool_thread_is_busy(devhost_fac
         poll(lambda: Path(f"{gate}.held").exists(), timeout=10, what="the app's orchestrator code to be held")
         response = own.http.post(own.url("/api/orchestrators/Quick"), json={"n": 1}, timeout=10)
         assert response.status_code == 202
-        assert own.status(response.json()["id"]).json()["runtimeStatus"] == "Pending"  # its code needs the thread
+        assert own.status(response.json()["id"])["runtimeStatus"] == "Pending"  # its code needs the thread
     finally:
         gate.touch()
     assert own.wait(blocker)["output"] == "released"
@@ -186,14 +186,14 @@ def test_suspend_buffers_events_until_resume(host):
     instance_id = running(host)
     response = host.post_op(instance_id, "suspend", reason="maintenance")
     assert response.status_code == 202 and response.content == b""
-    suspended = host.status(instance_id)
+    suspended = host.status_response(instance_id)
     assert suspended.status_code == 202 and suspended.json()["runtimeStatus"] == "Suspended"
     assert host.raise_event(instance_id, "go", "while suspended").status_code == 202
     # The event waits: the instance stays Suspended until it is resumed.
-    assert host.status(instance_id).json()["runtimeStatus"] == "Suspended"
+    assert host.status(instance_id)["runtimeStatus"] == "Suspended"
     assert host.post_op(instance_id, "resume", reason="done").status_code == 202
     assert host.wait(instance_id)["output"]["event"] == "while suspended"
-    kinds = [e["EventType"] for e in host.status(instance_id, showHistory=True).json()["historyEvents"]]
+    kinds = [e["EventType"] for e in host.status(instance_id, showHistory=True)["historyEvents"]]
     assert kinds == ["ExecutionStarted", "ExecutionSuspended", "ExecutionResumed", "EventRaised",
                      "ExecutionCompleted"]
 
@@ -206,7 +206,7 @@ def test_double_suspend_and_resume_of_a_running_instance_are_500(host):
     assert twice.json()["Message"] == "Something went wrong while processing your request"
     assert sdk_error(host, lambda c: c.suspend(instance_id, "thrice")) == \
         "The operation failed with an unexpected status code 500"
-    assert host.status(instance_id).json()["runtimeStatus"] == "Suspended"
+    assert host.status(instance_id)["runtimeStatus"] == "Suspended"
     assert host.sdk(lambda c: c.resume(instance_id, "go on")) is None
     host.wait(instance_id, statuses=("Running",))
     assert host.post_op(instance_id, "resume", reason="again").status_code == 500
@@ -225,7 +225,7 @@ def test_suspend_and_resume_of_finished_and_unknown_instances(host):
         assert host.post_op("no-such-instance", operation, reason="x").status_code == 404
         assert sdk_error(host, lambda c: getattr(c, operation)("no-such-instance", "x")) == \
             "No instance with ID 'no-such-instance' found."
-    assert host.status(instance_id).json()["runtimeStatus"] == "Completed"
+    assert host.status(instance_id)["runtimeStatus"] == "Completed"
 
 
 # -- rewind --------------------------------------------------------------------------------------------------------
@@ -244,7 +244,7 @@ def test_rewind_a_failed_instance_through_the_sdk(host, tmp_path):
     final = host.wait(instance_id)
     assert final["runtimeStatus"] == "Completed"
     assert final["output"] == ["before", "recovered"]
-    events = host.status(instance_id, showHistory=True).json()["historyEvents"]
+    events = host.status(instance_id, showHistory=True)["historyEvents"]
     completed = [e["FunctionName"] for e in events if e["EventType"] == "TaskCompleted"]
     assert completed == ["Echo", "FailOnce"]  # what had succeeded is kept, not run again
     assert not [e for e in events if e["EventType"] == "TaskFailed"]
@@ -267,7 +267,7 @@ def test_rewind_refuses_what_did_not_fail(host):
     refused = host.post_op(waiting, "rewind", reason="x")  # the extension client's InvalidOperationException
     assert refused.status_code == 500
     assert refused.json()["ExceptionMessage"] == "The rewind operation is only supported on failed orchestration instances."
-    assert host.status(waiting).json()["runtimeStatus"] == "Running"
+    assert host.status(waiting)["runtimeStatus"] == "Running"
     assert host.post_op("no-such-instance", "rewind", reason="x").status_code == 404
     assert sdk_error(host, lambda c: c.rewind("no-such-instance", "x")) == "No instance with ID no-such-instance found."
 

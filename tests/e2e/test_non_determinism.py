@@ -27,11 +27,11 @@ def start_waiting(host, tmp_path, plan, sdk=False):
         instance_id = host.start_instance("Planned", job)
 
     def waiting():
-        events = host.status(instance_id, showHistory=True).json()["historyEvents"]
+        events = host.status(instance_id, showHistory=True)["historyEvents"]
         return [e["EventType"] for e in events].count("TaskCompleted") == len(plan)
 
     poll(waiting, timeout=10, what=f"{plan} to have run")
-    assert host.status(instance_id).json()["runtimeStatus"] == "Running"
+    assert host.status(instance_id)["runtimeStatus"] == "Running"
     return instance_id, plan_file
 
 
@@ -61,7 +61,7 @@ def test_another_activity_name_fails_with_the_mismatch_and_event_id(host, tmp_pa
     assert "sequence ID 0" in message
     assert "name 'A'" in message and "name 'B'" in message
     # Nothing ran on wrongly: B was never scheduled.
-    events = host.status(instance_id, showHistory=True).json()["historyEvents"]
+    events = host.status(instance_id, showHistory=True)["historyEvents"]
     assert [e.get("FunctionName") for e in events if e["EventType"] == "TaskCompleted"] == ["A"]
     assert [e["EventType"] for e in events][-1] == "ExecutionCompleted"
 

@@ -44,7 +44,7 @@ def test_status_payload_of_a_completed_instance(host):
     final = host.wait(instance_id)
     assert set(final) == STATUS_KEYS
     assert final["createdTime"].endswith("Z") and len(final["createdTime"]) == len("2024-05-01T12:00:00Z")
-    without_input = host.status(instance_id, showInput=False).json()
+    without_input = host.status(instance_id, showInput=False)
     assert without_input["input"] is None and without_input["output"] == {"n": 1}
 
 
@@ -53,7 +53,7 @@ def test_history_events_shape(host):
     host.wait(instance_id, statuses=("Running",))
     host.raise_event(instance_id, "go", {"ok": True})
     host.wait(instance_id)
-    body = host.status(instance_id, showHistory=True, showHistoryOutput=True).json()
+    body = host.status(instance_id, showHistory=True, showHistoryOutput=True)
     events = body["historyEvents"]
     assert [e["EventType"] for e in events] == ["ExecutionStarted", "EventRaised", "ExecutionCompleted"]
     for event in events:  # EventType by name; no event ids, no IsPlayed
@@ -65,14 +65,14 @@ def test_history_events_shape(host):
     assert events[2]["OrchestrationStatus"] == "Completed"
     assert events[2]["Result"] == {"input": {"who": "me"}, "event": {"ok": True}}
     # Without showHistoryOutput no Result; with showInput=false no Input anywhere.
-    plain = host.status(instance_id, showHistory=True, showInput=False).json()["historyEvents"]
+    plain = host.status(instance_id, showHistory=True, showInput=False)["historyEvents"]
     assert all("Result" not in e and "Input" not in e for e in plain)
 
 
 def test_history_folds_each_task_into_its_completion(host, tmp_path):
     instance_id = start(host, "Flaky", {"marker": str(tmp_path / "m")})
     host.wait(instance_id)
-    events = host.status(instance_id, showHistory=True, showHistoryOutput=True).json()["historyEvents"]
+    events = host.status(instance_id, showHistory=True, showHistoryOutput=True)["historyEvents"]
     assert [e["EventType"] for e in events] == ["ExecutionStarted", "TaskCompleted", "TaskFailed",
                                                 "ExecutionCompleted"]
     echo, failed = events[1], events[2]
@@ -103,8 +103,8 @@ def test_sdk_get_status_with_history_output_and_input(host):
 def test_failed_status_is_500_only_when_asked(host, tmp_path):
     instance_id = start(host, "Flaky", {"marker": str(tmp_path / "m")})
     host.wait(instance_id)
-    assert host.status(instance_id).status_code == 200
-    assert host.status(instance_id, returnInternalServerErrorOnFailure=True).status_code == 500
+    assert host.status_response(instance_id).status_code == 200
+    assert host.status_response(instance_id, returnInternalServerErrorOnFailure=True).status_code == 500
 
 
 # -- queries -------------------------------------------------------------------------------------------------
@@ -205,7 +205,7 @@ def test_purge_one_instance(host):
     host.wait(instance_id)
     response = host.http.delete(host.url(f"{WEBHOOK}/instances/{instance_id}"), timeout=10)
     assert (response.status_code, response.json()) == (200, {"instancesDeleted": 1})
-    assert host.status(instance_id).status_code == 404
+    assert host.status_response(instance_id).status_code == 404
     again = host.http.delete(host.url(f"{WEBHOOK}/instances/{instance_id}"), timeout=10)
     assert again.status_code == 404 and again.content == b""
     assert host.sdk(lambda c: c.purge_instance_history(instance_id)).instances_deleted == 0
@@ -220,7 +220,7 @@ def test_purge_one_through_the_sdk_and_while_it_runs(host):
     # the extension 3.x purges a running instance too (its storage provider deletes by id, whatever the status)
     purged = host.http.delete(host.url(f"{WEBHOOK}/instances/{waiting}"), timeout=10)
     assert (purged.status_code, purged.json()) == (200, {"instancesDeleted": 1})
-    assert host.status(waiting).status_code == 404
+    assert host.status_response(waiting).status_code == 404
     assert host.raise_event(waiting, "go", "late").status_code == 404  # and nothing of it runs on
 
 
@@ -243,7 +243,7 @@ def test_purge_by_filter(devhost_factory):
     response = own.http.delete(purge, params={"createdTimeFrom": "2000-01-01T00:00:00Z",
                                               "createdTimeTo": iso(between)}, timeout=10)
     assert (response.status_code, response.json()) == (200, {"instancesDeleted": 3})
-    assert all(own.status(i).status_code == 404 for i in old)
+    assert all(own.status_response(i).status_code == 404 for i in old)
     nothing = own.http.delete(purge, params={"createdTimeFrom": "2000-01-01T00:00:00Z",
                                              "createdTimeTo": iso(between)}, timeout=10)
     assert nothing.status_code == 404 and nothing.content == b""
@@ -252,7 +252,7 @@ def test_purge_by_filter(devhost_factory):
         created_time_from=between, runtime_status=[OrchestrationRuntimeStatus.Completed,
                                                    OrchestrationRuntimeStatus.Running]))
     assert deleted.instances_deleted == 2
-    assert own.status(waiting).json()["runtimeStatus"] == "Running"
+    assert own.status(waiting)["runtimeStatus"] == "Running"
     again = own.sdk(lambda c: c.purge_instance_history_by(created_time_from=between))
     assert again.instances_deleted == 0
 
@@ -275,7 +275,7 @@ def test_create_and_wait_answers_202_when_not_done_in_time(host):
     assert response.status_code == 202
     body = response.json()
     assert response.headers["Location"] == body["statusQueryGetUri"]
-    assert host.status(body["id"]).json()["runtimeStatus"] == "Running"
+    assert host.status(body["id"])["runtimeStatus"] == "Running"
 
 
 def test_create_and_wait_of_a_failure_answers_with_the_status(host, tmp_path):

@@ -58,7 +58,7 @@ def test_retry_waits_for_its_interval_in_durable_time(host, tmp_path):
     timer = poll(retry_timer, timeout=10, what="the retry timer")
     failed = next(e for e in host.history(instance_id) if e["EventType"] == "TaskFailed")
     assert abs((timestamp(timer["FireAt"]) - timestamp(failed["Timestamp"])).total_seconds() - HOUR) < 2
-    assert host.status(instance_id).json()["runtimeStatus"] == "Running"
+    assert host.status(instance_id)["runtimeStatus"] == "Running"
     assert (tmp_path / instance_id).read_text() == "1"  # no second attempt before the interval
 
     host.advance(HOUR)
@@ -95,7 +95,7 @@ def test_sub_orchestration_retried_until_it_succeeds(host, tmp_path):
     execution, _, event_id = child.rpartition(":")
     assert event_id == "4"
     for failed_child in (f"{execution}:0", f"{execution}:2"):
-        body = host.status(failed_child).json()
+        body = host.status(failed_child)
         assert body["runtimeStatus"] == "Failed"
         assert body["name"] == "FlakyChild"
 
@@ -146,7 +146,7 @@ def test_rewind_after_exhausted_sub_orchestration_retries_rewinds_the_last_child
     assert final["output"]["attempts"] == 3
     execution, _, event_id = final["output"]["child"].rpartition(":")
     assert event_id == "2"  # the last child ran its failed activity again and completed
-    assert host.status(f"{execution}:0").json()["runtimeStatus"] == "Failed"  # the first one stays as it was
+    assert host.status(f"{execution}:0")["runtimeStatus"] == "Failed"  # the first one stays as it was
     assert host.event_kinds(instance_id) == ["ExecutionStarted",
                                              "SubOrchestrationInstanceFailed", "TimerCreated", "TimerFired",
                                              "GenericEvent", "SubOrchestrationInstanceCompleted", "ExecutionCompleted"]

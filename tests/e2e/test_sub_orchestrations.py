@@ -29,12 +29,12 @@ def test_children_with_default_ids_report_their_parent(host):
     # Default child ids: the parent's execution id (32 hex digits) and the event id of each call.
     assert re.fullmatch(r"[0-9a-f]{32}:0", tokyo["instanceId"])
     assert seattle["instanceId"] == tokyo["instanceId"][:-1] + "1"
-    child = host.status(tokyo["instanceId"]).json()
+    child = host.status(tokyo["instanceId"])
     assert (child["name"], child["runtimeStatus"]) == ("Child", "Completed")
     # The extension stores the action's input (JSON text) serialized again, as for the SDK client's starts.
     assert child["input"] == '"Tokyo"'
     assert child["output"] == tokyo
-    events = host.status(parent_id, showHistory=True, showHistoryOutput=True).json()["historyEvents"]
+    events = host.status(parent_id, showHistory=True, showHistoryOutput=True)["historyEvents"]
     done = [e for e in events if e["EventType"] == "SubOrchestrationInstanceCompleted"]
     assert [e["FunctionName"] for e in done] == ["Child", "Child"]
     assert sorted(e["Result"]["greeting"] for e in done) == ["Hello Seattle!", "Hello Tokyo!"]
@@ -72,7 +72,7 @@ def test_uncaught_child_failure_fails_the_parent(host):
 
     assert final["runtimeStatus"] == "Failed"
     assert final["output"].startswith("Orchestrator function 'Parent' failed: " + CHILD_FAILURE)
-    events = host.status(parent_id, showHistory=True).json()["historyEvents"]
+    events = host.status(parent_id, showHistory=True)["historyEvents"]
     failed = [e for e in events if e["EventType"] == "SubOrchestrationInstanceFailed"]
     assert len(failed) == 1
     assert failed[0]["Reason"].startswith(CHILD_FAILURE)
@@ -94,8 +94,8 @@ def test_failed_child_with_an_explicit_id_is_failed_itself(host):
     final = host.wait(parent_id)
 
     assert final["runtimeStatus"] == "Failed"
-    assert host.status("family-2-rome").json()["runtimeStatus"] == "Completed"
-    failed_child = host.status("family-2-").json()
+    assert host.status("family-2-rome")["runtimeStatus"] == "Completed"
+    failed_child = host.status("family-2-")
     assert failed_child["runtimeStatus"] == "Failed"
     assert failed_child["output"].startswith(CHILD_FAILURE)
     assert final["output"].startswith("Orchestrator function 'ParentWithIds' failed: " + CHILD_FAILURE)
@@ -115,7 +115,7 @@ def test_host_killed_during_sub_orchestrations_finishes_each_child_once(devhost_
     host = devhost_factory(APP).start()
     cities = [f"City{n}" for n in range(20)]
     parent_id = host.start_instance("ParentWithIds", cities)
-    poll(lambda: host.status(f"{parent_id}-city0").status_code != 404, timeout=10, what="the first child")
+    poll(lambda: host.status_response(f"{parent_id}-city0").status_code != 404, timeout=10, what="the first child")
 
     host.kill()
     host.start()

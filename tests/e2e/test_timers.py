@@ -28,7 +28,7 @@ def wait_for_timers(host, instance_id, count):
         return timers if len(timers) >= count else None
 
     timers = poll(created, timeout=10, what=f"{count} TimerCreated events of {instance_id}")
-    assert host.status(instance_id).json()["runtimeStatus"] == "Running"
+    assert host.status(instance_id)["runtimeStatus"] == "Running"
     return timers
 
 
@@ -48,7 +48,7 @@ def test_timer_fires_at_its_time(host):
 def test_an_hour_long_timer_fires_when_time_is_moved_past_it(host):
     instance_id = host.start_instance("Countdown", {"seconds": HOUR})
     [timer] = wait_for_timers(host, instance_id, 1)
-    created = timestamp(host.status(instance_id).json()["createdTime"])  # whole seconds
+    created = timestamp(host.status(instance_id)["createdTime"])  # whole seconds
     assert abs((timestamp(timer["FireAt"]) - created).total_seconds() - HOUR) < 2
 
     host.advance(HOUR)
@@ -64,7 +64,7 @@ def test_an_hour_long_timer_fires_when_time_is_moved_past_it(host):
 def test_timer_longer_than_six_days_is_split_into_three_day_steps(host):
     instance_id = host.sdk(lambda client: client.start_new("Countdown", None, {"seconds": 7 * DAY}))
     [first] = wait_for_timers(host, instance_id, 1)
-    created = timestamp(host.status(instance_id).json()["createdTime"])
+    created = timestamp(host.status(instance_id)["createdTime"])
     assert abs((timestamp(first["FireAt"]) - created).total_seconds() - 3 * DAY) < 2
 
     host.advance(3 * DAY)
@@ -125,7 +125,7 @@ def test_monitor_polls_until_the_file_appears(host, tmp_path):
     instance_id = host.start_instance("Monitor", {"path": str(target), "interval": 60, "expiry": HOUR})
 
     def checks(n):
-        return poll(lambda: (host.status(instance_id).json()["customStatus"] or {}).get("checks") == n,
+        return poll(lambda: (host.status(instance_id)["customStatus"] or {}).get("checks") == n,
                     timeout=10, what=f"check {n}")
 
     checks(1)
@@ -161,7 +161,7 @@ def test_time_travel_steps_through_a_loop_timer_by_timer(host):
     travel = host.advance(600)
 
     # No polling: the advance answers once every timer up to the target has fired and its episode has run.
-    final = host.status(instance_id, showHistory=True).json()
+    final = host.status(instance_id, showHistory=True)
     assert final["runtimeStatus"] == "Completed", final
     assert (travel["steps"], travel["settled"]) == (10, True)
     expected = [due + timedelta(seconds=60 * k) for k in range(10)]
@@ -186,7 +186,7 @@ def test_timer_survives_a_host_killed_while_waiting(devhost_factory):
     short = host.wait(short_id, timeout=10)
     assert short["runtimeStatus"] == "Completed"
     assert timestamp(short["output"]["woke"]) >= timestamp(short["output"]["due"])
-    assert host.status(long_id).json()["runtimeStatus"] == "Running"
+    assert host.status(long_id)["runtimeStatus"] == "Running"
     host.advance(HOUR)
     final = host.wait(long_id, timeout=10)
     assert final["runtimeStatus"] == "Completed"
