@@ -1,4 +1,4 @@
-"""The dashboard at /devhost/ in a real browser (Playwright driving Debian's Chromium) against devhost processes
+"""The dashboard at /devhost/ in a real browser (Playwright driving the Chromium tests/conftest.py finds) against devhost processes
 running the example apps: the list and its filters, a fan-out's and a failed instance's history and timeline, every
 action (checked through the management API), entities, functions, deep links, phone width, keyboard, and no console
 errors. Set DEVHOST_SCREENSHOTS=<folder> to save the screenshots the docs use."""
@@ -13,24 +13,15 @@ from typing import Any, Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from devhost.testing import DevhostProcess, poll
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ROOT / "tests" / "apps"
-CHROMIUM = "/usr/bin/chromium"
 WEBHOOK = "/runtime/webhooks/durabletask"
 SHOTS = os.environ.get("DEVHOST_SCREENSHOTS")
 TIMEOUT_MS = 15000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 class Tab:
