@@ -15,7 +15,7 @@ BUILT := $(shell sed -n 1p $(STAMP) 2>/dev/null)
 
 PEERS_VENV := .venv-peers
 
-.PHONY: venv run test test-fast bench bench-peers
+.PHONY: venv run test test-fast bench bench-peers chromium
 
 # PYTHON given on the command line or in the environment and .venv made by another one: rebuild it.
 ifneq ($(origin PYTHON),file)
@@ -49,6 +49,12 @@ test: venv
 # Everything but the end-to-end tests (marker e2e: tests that start devhost processes), in seconds.
 test-fast: venv
 	$(VENV_PYTHON) -m pytest -q -m "not e2e" $(PYTEST_ARGS)
+
+# Debian's Chromium for the dashboard's browser tests (tests/conftest.py finds it; without one they are skipped).
+chromium:
+	@if [ -x /usr/bin/chromium ]; then echo "Chromium is installed: /usr/bin/chromium"; else \
+	    SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	    $$SUDO apt-get update && $$SUDO apt-get install -y chromium; fi
 
 bench: venv
 	$(VENV_PYTHON) -m benchmarks.bench

@@ -106,11 +106,19 @@ class Host:
 
     @property
     def _rpc_address(self) -> str:
-        """Where the worker reaches the RPC API: loopback, unless devhost listens on one other address only."""
+        """Where the app's own Durable client (the binding's rpcBaseUrl) reaches the RPC API: always over loopback,
+        so its calls come from this machine and need no key whatever --host is (docs/security.md §3)."""
         bind = self.options.host.strip()
-        if bind in ("", "0.0.0.0", "::", "localhost", "127.0.0.1"):
-            return "127.0.0.1"
-        return _bracketed(bind)
+        return _bracketed(bind) if is_loopback(bind) and bind != "localhost" else "127.0.0.1"
+
+    @property
+    def _listen_addresses(self) -> list[str]:
+        """--host, and 127.0.0.1 beside it when --host is one address of this machine other than loopback: that is
+        where the worker's Durable client calls (a wildcard address covers loopback already)."""
+        bind = self.options.host.strip()
+        if bind in ("", "0.0.0.0", "::") or is_loopback(bind):
+            return [self.options.host]
+        return [self.options.host, "127.0.0.1"]
 
     @functools.cached_property
     def _client_payload(self) -> str:
@@ -208,8 +216,8 @@ class Host:
         app.cleanup_ctx.append(self._lifecycle)
         self.runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self.runner.setup()  # starts the dispatcher (_lifecycle)
-        site = web.TCPSite(self.runner, self.options.host, self.port, reuse_address=True)
-        await site.start()
+        for address in self._listen_addresses:
+            await web.TCPSite(self.runner, address, self.port, reuse_address=True).start()
         self._print_banner(time.perf_counter() - started)
         await self.timers.start()  # after the banner: a past-due or runOnStartup run comes after "ready"
 
@@ -270,7 +278,9 @@ class Host:
             lines.append(f"Workers: {self.workers.summary()}")
         lines.append(f"Dashboard: {self.public_origin}{DASHBOARD_PATH}{self._dashboard_code()}")
         lines.append("")
-        lines.append(f"devhost ready on http://{self.options.host}:{self.port} in {elapsed * 1000:.0f} ms "
+        also = "".join(f" (and on http://{_bracketed(a)}:{self.port} for the app's own Durable client)"
+                       for a in self._listen_addresses[1:])
+        lines.append(f"devhost ready on http://{self.options.host}:{self.port}{also} in {elapsed * 1000:.0f} ms "
                      f"(hub {self.config.hub_name}, store {self.store_path}, durability {self.options.durability})")
         print("\n".join(lines), flush=True)
 

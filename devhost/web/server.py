@@ -31,6 +31,19 @@ CONSTANTS_PATH = DASHBOARD_PATH + "constants.js"
 STATUS_MENU = (RuntimeStatus.Running, RuntimeStatus.Pending, RuntimeStatus.Suspended, RuntimeStatus.Completed,
                RuntimeStatus.Failed, RuntimeStatus.Terminated, RuntimeStatus.ContinuedAsNew, RuntimeStatus.Canceled)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+FUNCTIONS_ROUTE = "app-functions"  # the route of the app's httpTrigger functions: their answers are the user's
+# On every answer of devhost's own (dashboard, management and RPC API, admin API, home page, its own 404s): no page
+# of another origin may frame it (clickjacking: two clicks on a hidden frame could terminate an instance), no MIME
+# sniffing, no Referer (the dashboard's URL may carry ?code=<key>), and the dashboard runs only its own files: no
+# inline script, style attribute or handler, nothing from elsewhere. docs/security.md §4 lists where they go.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+                               "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def _error_body(message: str, exc: BaseException, exception_type: str) -> dict[str, Any]:
@@ -120,6 +133,14 @@ def guard_middleware(guard: Guard) -> Any:
     return check
 
 
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare, so that every answer gets them, errors, redirects and static files included: devhost's
+    own answers carry SECURITY_HEADERS; the app's HTTP functions' answers are left as the user made them, as the
+    Functions host leaves them."""
+    if request.match_info.route.name != FUNCTIONS_ROUTE:
+        response.headers.update(SECURITY_HEADERS)
+
+
 def body_middleware(limit: int, budget: ByteBudget) -> Any:
     """A body over the size limit is refused with the host's 413 from its Content-Length, before it is read (a
     chunked one as soon as it grows past the limit); every body waits for room in the budget before it is read."""
@@ -159,7 +180,8 @@ def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str, dura
     app.router.add_get(CONSTANTS_PATH, _constants_module)
     app.router.add_static(DASHBOARD_PATH.rstrip("/"), DASHBOARD_FILES)
     prefix = f"/{route_prefix}" if route_prefix else ""
-    app.router.add_route("*", prefix + "/{tail:.*}", functions.handle)
+    app.router.add_route("*", prefix + "/{tail:.*}", functions.handle, name=FUNCTIONS_ROUTE)
+    app.on_response_prepare.append(_security_headers)
     return app
 
 

@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import logging
 import time
+from typing import Callable
 
 from azure.functions import meta
 
@@ -157,14 +158,14 @@ class WorkerPool:
         """Run function `name` in a worker; FunctionError for the user's exception, FunctionTimeoutException past
         functionTimeout, WorkerCrashed when its worker died under it (run it again)."""
         worker = await self._pick(wait)
-        call_id, future = worker.call(name, inputs)
         if self.function_timeout is None:
-            return await future
-        handle = asyncio.get_running_loop().call_later(self.function_timeout, self._expire, worker, call_id, name)
+            return await worker.call(name, inputs)[1]
+        timer = _RunTimer(self.function_timeout, lambda: self._expire(worker, call_id, name))
+        call_id, future = worker.call(name, inputs, timer.start, timer.stop)
         try:
             return await future
         finally:
-            handle.cancel()
+            timer.stop()
 
     def _expire(self, worker: WorkerProcess, call_id: int, name: str) -> None:
         """functionTimeout passed: fail that invocation with the host's message and replace its worker process; the
@@ -184,3 +185,23 @@ class WorkerPool:
         worker.kill()
         self._update_ready()
 
+
+
+class _RunTimer:
+    """functionTimeout of one call: armed when its function starts running in the worker (not when its input is
+    sent: a big input takes a while to cross, and that is not the function's time), disarmed once it has run."""
+
+    def __init__(self, seconds: float, expire: Callable[[], None]) -> None:
+        self.seconds = seconds
+        self.expire = expire
+        self.handle: asyncio.TimerHandle | None = None
+        self.stopped = False
+
+    def start(self) -> None:
+        if not self.stopped and self.handle is None:
+            self.handle = asyncio.get_running_loop().call_later(self.seconds, self.expire)
+
+    def stop(self) -> None:
+        self.stopped = True
+        if self.handle is not None:
+            self.handle.cancel()

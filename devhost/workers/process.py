@@ -27,6 +27,11 @@ from devhost.model import FunctionSpec
 
 log = logging.getLogger("devhost")
 _HEADER = struct.Struct("!I")
+# A frame bigger than this takes a measurable time to copy through the pipe (seconds for tens of megabytes on a busy
+# machine). For such a call the worker reports ("started", id) once it has read it, and before such a reply it
+# reports ("ran", id): functionTimeout then times the function's run, not the transfer of its input or output.
+# Smaller frames cross in microseconds and carry no report, so the common call costs no extra frame.
+BIG_FRAME = 1 << 20
 
 
 class FunctionError(Exception):
@@ -77,17 +82,19 @@ class _HostEnd(asyncio.Protocol):
         if not self.lost.done():
             self.lost.set_result(None)
 
-    def send(self, obj: Any) -> None:
+    def send(self, obj: Any) -> int:
+        """Queue one frame; the size of its pickle (what BIG_FRAME is compared with on both sides)."""
         data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
         frame = _HEADER.pack(len(data)) + data
         if self.transport is None or self.transport.is_closing():
-            return
+            return len(data)
         if self.unsent is None:
             self.transport.write(frame)
             self.unsent = []
             asyncio.get_running_loop().call_soon(self._flush)
         else:
             self.unsent.append(frame)
+        return len(data)
 
     def _flush(self) -> None:
         frames, self.unsent = self.unsent, None
@@ -118,6 +125,8 @@ class WorkerProcess:
         self.script_root = script_root
         self.index = index
         self.pending: dict[int, asyncio.Future[Any]] = {}
+        # per call waiting on a report (a big frame's): what to do when it starts running, and when it has run
+        self.reports: dict[int, tuple[Callable[[], None], Callable[[], None]]] = {}
         self.next_id = 0
         self.process: asyncio.subprocess.Process | None = None
         self.pipe: _HostEnd | None = None
@@ -169,10 +178,17 @@ class WorkerProcess:
             return await self.process.wait()
 
     def _on_frame(self, frame: tuple[Any, ...], first: asyncio.Future[Any]) -> None:
-        """The hello first, then the replies: each settles the future of its call."""
+        """The hello first, then the replies: each settles the future of its call; a big call's reports (BIG_FRAME)
+        come before its reply."""
         if not first.done():
             first.set_result(frame)
             return
+        if frame[0] in ("started", "ran"):
+            report = self.reports.get(frame[1])
+            if report is not None:
+                report[frame[0] == "ran"]()
+            return
+        self.reports.pop(frame[1], None)
         future = self.pending.pop(frame[1], None)
         if future is None or future.done():
             return
@@ -188,14 +204,20 @@ class WorkerProcess:
             self.pipe.close()
         return await self.process.wait() if self.process else None
 
-    def call(self, name: str, inputs: dict[str, meta.Datum]) -> tuple[int, asyncio.Future[Any]]:
-        """Send one invocation; its id and the future of its outputs (or FunctionError)."""
+    def call(self, name: str, inputs: dict[str, meta.Datum], started: Callable[[], None] | None = None,
+             ran: Callable[[], None] | None = None) -> tuple[int, asyncio.Future[Any]]:
+        """Send one invocation; its id and the future of its outputs (or FunctionError). `started` is called when
+        the function starts running in the worker (at once when its input crosses in no time), `ran` when it has
+        run, before a big output crosses back; the pool times functionTimeout between the two."""
         call_id = self.next_id
         self.next_id += 1
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.pending[call_id] = future
         assert self.pipe is not None
-        self.pipe.send(("call", call_id, name, inputs))
+        if started is not None and ran is not None:
+            self.reports[call_id] = (started, ran)
+        if self.pipe.send(("call", call_id, name, inputs)) <= BIG_FRAME and started is not None:
+            started()
         return call_id, future
 
     def fail_pending(self, error: Exception) -> int:
@@ -204,6 +226,7 @@ class WorkerProcess:
         for future in futures:
             future.set_exception(error)
         self.pending.clear()
+        self.reports.clear()
         return len(futures)
 
     def kill(self) -> None:
@@ -267,7 +290,8 @@ class _Replies:
             self.sock.sendall(_HEADER.pack(len(data)) + data)
 
     def receive(self) -> Any:
-        """The next frame; EOFError once the host closed its end."""
+        """The next frame; EOFError once the host closed its end. A call that came in a big frame (BIG_FRAME) is
+        marked `big` at its end: its run is reported to the host."""
         header = self.incoming.read(_HEADER.size)
         if len(header) < _HEADER.size:
             raise EOFError
@@ -275,7 +299,13 @@ class _Replies:
         data = self.incoming.read(size)
         if len(data) < size:
             raise EOFError
-        return pickle.loads(data)
+        frame = pickle.loads(data)
+        return (*frame, "big") if size > BIG_FRAME else frame
+
+    def started(self, frame: tuple[Any, ...]) -> None:
+        """Tell the host that a big call's function starts running now (its timeout runs from here)."""
+        if frame[-1] == "big":
+            self.send(("started", frame[1]))
 
     def reply(self, call_id: int, outputs: Any = None, exc: BaseException | None = None) -> None:
         """The outputs of call `call_id`, or the exception it raised (also when its outputs cannot be sent: any
@@ -286,6 +316,8 @@ class _Replies:
             except Exception as unsendable:  # e.g. PicklingError, or RecursionError for deeply nested values
                 exc = unsendable
             else:
+                if len(data) > BIG_FRAME:  # its run is over: the host stops timing before the output crosses
+                    self.send(("ran", call_id))
                 self._send(data)
                 return
         stack = "".join(traceback.format_tb(exc.__traceback__))  # the frames alone, as the Python worker reports
@@ -369,7 +401,9 @@ async def _serve(fd: int, script_root: str) -> None:
 
     intake = _Intake(pipe, is_sync)
 
-    async def run_async(call_id: int, invocation: Invocation, inputs: dict[str, meta.Datum]) -> None:
+    async def run_async(frame: tuple[Any, ...], invocation: Invocation) -> None:
+        call_id, inputs = frame[1], frame[3]
+        pipe.started(frame)
         try:
             outputs = await invocation.call(inputs)
         except Exception as exc:
@@ -380,13 +414,15 @@ async def _serve(fd: int, script_root: str) -> None:
     def run(frame: tuple[Any, ...]) -> None:
         """As the Python worker runs them: `def` functions of every trigger here, in a pool thread; `async def`
         ones on the event loop."""
-        _, call_id, name, inputs = frame
+        _, call_id, name, inputs = frame[:4]
         invocation = invocations.get(name)
         if invocation is None:
+            pipe.started(frame)
             pipe.reply(call_id, exc=LookupError(f"The function '{name}' is not loaded in this worker process."))
         elif invocation.is_async:
-            asyncio.run_coroutine_threadsafe(run_async(call_id, invocation, inputs), loop)
+            asyncio.run_coroutine_threadsafe(run_async(frame, invocation), loop)
         else:
+            pipe.started(frame)
             try:
                 outputs = invocation.call_sync(inputs)
             except Exception as exc:

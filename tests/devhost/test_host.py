@@ -143,15 +143,25 @@ def test_keys_are_required_when_not_bound_to_loopback_unless_told(tmp_path):
     assert Host(HostOptions(script_root=app, require_key=True)).key_required
 
 
-def test_the_worker_reaches_the_rpc_api_where_devhost_listens(tmp_path):
+def test_the_workers_durable_client_reaches_the_rpc_api_over_loopback_whatever_the_bind_address(tmp_path):
+    """Its calls then come from this machine and need no key; the URLs handed to callers keep the public origin."""
     app = str(write_app(tmp_path))
 
-    def rpc(bind: str) -> str:
-        return json.loads(Host(HostOptions(script_root=app, port=1, host=bind)).client_payload())["rpcBaseUrl"]
+    def host(bind: str) -> Host:
+        return Host(HostOptions(script_root=app, port=1, host=bind))
 
-    assert rpc("127.0.0.1") == rpc("0.0.0.0") == "http://127.0.0.1:1/durabletask/"
+    def rpc(bind: str) -> str:
+        return json.loads(host(bind).client_payload())["rpcBaseUrl"]
+
+    assert rpc("127.0.0.1") == rpc("0.0.0.0") == rpc("localhost") == "http://127.0.0.1:1/durabletask/"
     assert rpc("127.0.0.2") == "http://127.0.0.2:1/durabletask/"
     assert rpc("::1") == "http://[::1]:1/durabletask/"
+    assert rpc("192.0.2.7") == rpc("fd00::7") == rpc("myvm.local") == "http://127.0.0.1:1/durabletask/"
+    public = json.loads(host("192.0.2.7").client_payload())
+    assert public["managementUrls"]["statusQueryGetUri"].startswith("http://192.0.2.7:1/runtime/webhooks/")
+    # one address other than loopback: devhost listens on 127.0.0.1 too, for those calls
+    assert host("192.0.2.7")._listen_addresses == ["192.0.2.7", "127.0.0.1"]
+    assert host("0.0.0.0")._listen_addresses == ["0.0.0.0"] and host("::1")._listen_addresses == ["::1"]
 
 
 def test_cors_comes_from_flags_and_local_settings_host_section(tmp_path):

@@ -1,36 +1,30 @@
-"""The dashboard at /devhost/ in a real browser (Playwright driving Debian's Chromium) against devhost processes
-running the example apps: the list and its filters, a fan-out's and a failed instance's history and timeline, every
-action (checked through the management API), entities, functions, deep links, phone width, keyboard, and no console
-errors. Set DEVHOST_SCREENSHOTS=<folder> to save the screenshots the docs use."""
+"""The dashboard at /devhost/ in a real browser (Playwright driving the Chromium tests/conftest.py finds) against
+devhost processes running the example apps: the list and its filters, a fan-out's and a failed instance's history and
+timeline, every action (checked through the management API), entities, functions, deep links, phone width, keyboard,
+no console errors (under its Content-Security-Policy), and no page of another origin can frame it. Set
+DEVHOST_SCREENSHOTS=<folder> to save the screenshots the docs use."""
 from __future__ import annotations
 
 import json
 import os
 import re
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from devhost.testing import DevhostProcess, poll
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ROOT / "tests" / "apps"
-CHROMIUM = "/usr/bin/chromium"
 WEBHOOK = "/runtime/webhooks/durabletask"
 SHOTS = os.environ.get("DEVHOST_SCREENSHOTS")
 TIMEOUT_MS = 15000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 class Tab:
@@ -521,3 +515,47 @@ def test_phone_width_keyboard_and_labels(fan_out, tabs):
     expect(page.get_by_role("link", name="← Instances")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("main h1")).to_have_text("Instances")
+
+
+# -- no other site can frame it (clickjacking) -------------------------------------------------------------------
+@pytest.fixture
+def framing_site(fan_out) -> Iterator[str]:
+    """Another origin (another port of 127.0.0.1) whose page frames the dashboard, as a clickjacking page would."""
+    page = (f'<!doctype html><title>another site</title><h1>Win a prize</h1>'
+            f'<iframe id="victim" src="{fan_out.url("/devhost/")}" width="800" height="600"></iframe>').encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_port}/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_page_of_another_origin_cannot_frame_the_dashboard(fan_out, framing_site, browser):
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        console: list[str] = []
+        page.on("console", lambda message: console.append(message.text))
+        page.goto(framing_site)  # "load" waits for the frame too, whether it loaded or was refused
+        frame = page.frame_locator("#victim")
+        expect(page.locator("h1")).to_have_text("Win a prize")
+
+        poll(lambda: any("frame-ancestors" in line for line in console), timeout=TIMEOUT_MS / 1000,
+             what=f"Chromium to report the refused frame; console: {console}")
+        expect(frame.locator("header.top")).to_have_count(0)  # nothing of the dashboard is in the frame
+        child = next(f for f in page.frames if f != page.main_frame)
+        assert not child.url.startswith(fan_out.url("/devhost/")), child.url
+    finally:
+        context.close()

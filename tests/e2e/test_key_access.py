@@ -1,10 +1,12 @@
 """devhost exposed on purpose (docs/security.md §3), end to end with real processes and real HTTP: the warning, keys
 required on the management API and by authLevel, keys generated once, and the URLs handed out carrying code= as the
-real host's do, followed by the SDK's client and by plain HTTP. Only loopback traffic: a host bound to 0.0.0.0 is
-reached through 127.0.0.1."""
+real host's do, followed by the SDK's client and by plain HTTP. Loopback traffic, and this machine's own address
+when it has one besides loopback: a host bound to 0.0.0.0 is reached through 127.0.0.1, one bound to that address
+through it."""
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,6 +18,19 @@ from devhost.testing import WEBHOOK, Client, app_host, poll
 ROOT = Path(__file__).resolve().parents[2]
 WAITER = ROOT / "tests" / "apps" / "waiter"
 AUTH_LEVELS = ROOT / "tests" / "apps" / "auth_levels"
+GREETINGS = ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
+
+
+def machine_address() -> str | None:
+    """This machine's IPv4 address on its default route (what `hostname -I` shows first), None when it has none
+    but loopback. Connecting a UDP socket only picks the source address: nothing is sent."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("10.254.254.254", 9))
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
 
 
 keyed = app_host(WAITER, time_travel=False, require_key=True)  # the waiter app on loopback, --require-key forced on
@@ -143,3 +158,29 @@ def test_the_dashboard_opens_with_the_system_key_in_its_url(keyed):
     assert page.status_code == 200 and "html" in page.headers["Content-Type"]
     redirected = get(keyed, "/devhost", params=code)  # the redirect to /devhost/ keeps the key
     assert redirected.status_code == 200 and redirected.url.endswith(f"/devhost/?code={keyed.keys.system_key}")
+
+
+def test_bound_to_one_address_of_this_machine_the_starters_durable_client_still_reaches_the_host(devhost_factory):
+    """--host <this machine's address>: the app's starter calls the host through its durableClient binding's
+    rpcBaseUrl, which stays on loopback (devhost listens on 127.0.0.1 too), so it needs no key; the status URLs it
+    hands out carry the public address and the system key, and a caller follows them to the greetings."""
+    address = machine_address()
+    if address is None:
+        pytest.skip("this machine has no address but loopback to bind --host to")
+    host = devhost_factory(ROOT, extra_args=("--host", address))
+    host.base_url = f"http://{address}:{host.port}"  # the harness too talks to the public address only
+    host.start()
+
+    started = requests.post(host.url("/api/orchestrators/HelloOrchestrator"), timeout=30)  # anonymous starter
+    assert started.status_code == 202, f"{started.status_code} {started.text}\n{host.log()[-3000:]}"
+    status_url = started.json()["statusQueryGetUri"]
+    assert status_url.startswith(f"http://{address}:{host.port}/runtime/webhooks/durabletask/instances/")
+    assert f"code={host.keys.system_key}" in status_url
+
+    def done() -> dict | None:
+        response = requests.get(status_url, timeout=10)
+        return response.json() if response.status_code == 200 else None
+
+    final = poll(done, timeout=30, what="the instance to complete")
+    assert (final["runtimeStatus"], final["output"]) == ("Completed", GREETINGS), final
+    assert requests.get(status_url.replace(f"&code={host.keys.system_key}", ""), timeout=10).status_code == 401

@@ -23,6 +23,7 @@ export function apiUrl(path, params = {}) {
 export async function call(method, path, { params, body, headers } = {}) {
   let response;
   try {
+    // fetch() is in "cors" mode: its POSTs carry the page's Origin even under Referrer-Policy no-referrer.
     response = await fetch(apiUrl(path, params), { method, body, headers, cache: "no-store" });
   } catch (error) {
     return { status: 0, ok: false, headers: new Headers(), text: String(error), json: null };
@@ -43,7 +44,7 @@ export function h(tag, attrs = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
     else if (key === "class") el.className = value;
-    else if (key === "style") el.setAttribute("style", value);
+    else if (key === "style") el.style.cssText = value;  // through the CSSOM: the CSP blocks style attributes
     else if (value === true) el.setAttribute(key, "");
     else el.setAttribute(key, value);
   }

@@ -23,7 +23,7 @@ from devhost.model import PROGRESSING_STATUSES, TERMINAL_STATUSES, Binding, Epis
 from devhost.protocol import history_events as ev
 from devhost.runtime.operations import Operations
 from devhost.runtime.store.sqlite import SqliteStore
-from devhost.web.server import DASHBOARD_FILES, RPC, WEBHOOK, DurableApi, FunctionRoutes, make_app
+from devhost.web.server import DASHBOARD_FILES, RPC, SECURITY_HEADERS, WEBHOOK, DurableApi, FunctionRoutes, make_app
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 BASES = [WEBHOOK, RPC]
@@ -680,6 +680,34 @@ def test_unknown_routes_and_methods_are_404_with_an_empty_body(api, method, path
 def test_home_and_host_status(api):
     assert api.request("GET", "/").status_code == 200
     assert api.request("GET", "/admin/host/status").json() == {"state": "Running"}
+
+
+# -- security headers (docs/security.md §4) ----------------------------------------------------------------------
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/devhost/", 200), ("GET", "/devhost/instances/x", 200), ("GET", "/devhost/app.js", 200),
+    ("GET", "/devhost/app.css", 200), ("GET", "/devhost/openapi.json", 200), ("GET", "/devhost", 302),
+    ("GET", "/devhost/nothing.js", 404), ("GET", f"{WEBHOOK}/instances", 200), ("GET", f"{RPC}/instances/x", 404),
+    ("POST", f"{WEBHOOK}/orchestrators/HelloOrchestrator", 202), ("POST", f"{RPC}/orchestrators/Nothing", 400),
+    ("GET", "/admin/host/status", 200), ("GET", "/admin/functions/x", 404), ("GET", "/", 200),
+    ("GET", "/elsewhere", 404),
+])
+def test_devhost_s_own_answers_forbid_framing_sniffing_and_referrers(api, method, path, status):
+    response = api.request(method, path)
+
+    assert response.status_code == status
+    assert {name: response.headers.get(name) for name in SECURITY_HEADERS} == SECURITY_HEADERS
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("GET", "/api/echo/ada", 200), ("GET", "/api/teapot", 418), ("GET", "/api/boom", 500), ("GET", "/api/client", 200),
+    ("GET", "/api/nothing", 404), ("DELETE", "/api/echo/ada", 404),
+])
+def test_the_app_s_http_functions_answer_as_the_user_made_them_without_security_headers(api, method, path, status):
+    response = api.request(method, path)
+
+    assert response.status_code == status
+    assert [name for name in SECURITY_HEADERS if name in response.headers] == []
 
 
 # -- the app's HTTP functions -----------------------------------------------------------------------

@@ -1,17 +1,24 @@
 """devhost.workers.process and devhost.workers.pool: a worker process imports the app and runs its functions for the host:
 results and user failures come back over the socket pair; a worker that dies is replaced while its calls fail as
 WorkerCrashed (retried by the dispatcher, never recorded as the function's failure); an invocation past
-functionTimeout fails alone with the host's message; several processes share the calls."""
+functionTimeout fails alone with the host's message, and times the function's run, not the transfer of a big input
+or output; several processes share the calls."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import select
+import signal
 import socket
+import time
 
 import pytest
 from azure.functions import meta
 
 from devhost.app.loader import scan_specs
 from devhost.errors import FunctionTimeoutException, WorkerCrashed
+from devhost.testing import poll
 from devhost.workers.pool import WorkerPool, backoff
 from devhost.workers.process import FunctionError, RemoteInvocation, _Replies
 
@@ -46,7 +53,7 @@ def test_the_worker_says_what_it_loaded_and_runs_functions_through_the_converter
 
     hello, returned = run(fixture_apps, scenario)
 
-    assert hello.loaded == ["Die", "Echo", "Explode", "Rendezvous", "Sleep"] and hello.skipped == []
+    assert hello.loaded == ["Die", "Echo", "Expand", "Explode", "Rendezvous", "Sleep"] and hello.skipped == []
     assert returned.type == "json" and returned.value == '{"a": [1, 2]}'  # ActivityTriggerConverter.encode
 
 
@@ -116,6 +123,46 @@ def test_an_invocation_past_the_timeout_fails_alone_and_its_worker_is_replaced(f
     assert str(slow) == "Timeout value of 00:00:01 was exceeded by function: Functions.Sleep"
     assert isinstance(other, WorkerCrashed)  # not failed: the dispatcher runs it again
     assert int(after_pid) != first_pid
+
+
+def test_the_timeout_does_not_count_the_time_a_big_input_takes_to_reach_the_worker(fixture_apps):
+    """A worker that reads a big input late (stopped here, as a loaded machine stalls it) for longer than
+    functionTimeout still runs the function, in the same process: the timeout runs from the "started" report."""
+    big = json.dumps("x" * (8 << 20))
+
+    async def scenario(pool, invocations):
+        pid = pool.pids[0]
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            call = asyncio.ensure_future(invocations["Echo"].call(activity_input(big)))
+            await asyncio.sleep(2.5)  # not a wait for anything: the stall itself, 2.5 times functionTimeout
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        outputs = await call
+        return pid, pool.pids[0], outputs["value"].value
+
+    _, (before, after, echoed) = run(fixture_apps, scenario, function_timeout=1.0)
+
+    assert echoed == big and after == before
+
+
+def test_the_timeout_does_not_count_the_time_a_big_output_takes_to_reach_the_host(fixture_apps):
+    """The host reads a big output late (its event loop stalled past functionTimeout once the worker has started
+    writing it): the worker's "ran" report, ahead of the output, stopped the timer."""
+    size = 8 << 20
+
+    async def scenario(pool, invocations):
+        pipe = pool.workers[0].pipe.transport.get_extra_info("socket")
+        sent = time.monotonic()
+        call = asyncio.ensure_future(invocations["Expand"].call(activity_input(str(size))))
+        await asyncio.sleep(0)  # the call is sent: its timer runs from here (a small input crosses at once)
+        poll(lambda: select.select([pipe.fileno()], [], [], 0)[0], timeout=30, what="the worker to answer")
+        time.sleep(max(0.0, sent + 2.5 - time.monotonic()))  # the stall of the host's loop, past functionTimeout
+        return len((await call)["value"].value)
+
+    _, length = run(fixture_apps, scenario, function_timeout=1.0)
+
+    assert length == size + 2  # a JSON string
 
 
 def test_two_worker_processes_share_the_calls(fixture_apps):
