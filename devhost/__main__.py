@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -29,6 +30,9 @@ def parse_args(argv: list[str] | None = None) -> HostOptions:
                         help="allow POST /admin/devhost/advance?seconds=N to make durable timers due at once "
                              "(for tests)")
     parser.add_argument("--verbose", action="store_true", help="log every function execution")
+    parser.add_argument("--reload", action=argparse.BooleanOptionalAction, default=True,
+                        help="restart when a function's code or function.json, host.json or local.settings.json "
+                             "changes, as the Functions host does (default: on; off with --in-process)")
     parser.add_argument("--poll-us", type=int, default=selector.DEFAULT_WINDOW_US, metavar="N",
                         help="while a worker call is in flight, poll N microseconds for its answer before the event "
                              f"loop sleeps (0: off); default: {selector.DEFAULT_WINDOW_US}")
@@ -54,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> HostOptions:
                        in_process=args.in_process, allow_hosts=tuple(args.allow_host),
                        cors=tuple(o for value in args.cors for o in value.split(",") if o.strip()),
                        cors_credentials=args.cors_credentials, require_key=args.require_key,
-                       poll_us=args.poll_us)
+                       poll_us=args.poll_us, reload=args.reload)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,8 +67,13 @@ def main(argv: list[str] | None = None) -> int:
                         format="[%(asctime)s] %(message)s", stream=sys.stdout)
     logging.getLogger("aiohttp").setLevel(logging.WARNING)
     try:
-        host = Host(options)
-        selector.run(host.serve_forever(), host.poller)
+        environment = dict(os.environ)  # before local.settings.json's Values are applied
+        while True:  # a change of the app's files ends one Host; the next one reads everything again
+            os.environ.clear()
+            os.environ.update(environment)
+            host = Host(options)
+            if not selector.run(host.serve_forever(), host.poller):
+                break
     except DevhostError as exc:
         print(f"devhost: {exc}", file=sys.stderr)
         return 2

@@ -15,6 +15,7 @@ from typing import AsyncIterator
 
 from aiohttp import web
 
+from devhost.app import file_watch
 from devhost.app.bindings import Invocation, Invoker, memoize_sdk
 from devhost.app.config import apply_values, load_config, python_log_level, threadpool_size, worker_process_count
 from devhost.app.discovery import load_functions
@@ -43,6 +44,8 @@ from devhost.workers.pool import WorkerPool
 from devhost.workers.process import RemoteInvocation
 
 log = logging.getLogger("devhost")
+WATCH_INTERVAL = 0.5  # seconds between looks at the app's files
+SETTLE_INTERVAL = 0.25  # a change counts once the files stood still this long
 DEFAULT_PORT = 7071
 CLOCK_OFFSET = "time_travel_offset_seconds"
 
@@ -69,6 +72,7 @@ class HostOptions:
     cors_credentials: bool = False
     require_key: bool | None = None  # keys for management and HTTP functions; None: only when not bound to loopback
     poll_us: int = 0  # selector.py: how long the event loop polls for a worker's answer before it sleeps
+    reload: bool = True  # restart when the app's files change (never with in_process: the code is in this process)
 
 
 class Host:
@@ -97,6 +101,7 @@ class Host:
         self.key_required = options.require_key if options.require_key is not None else not is_loopback(options.host)
         self.keys: HostKeys | None = None
         self._released = False
+        self._files: file_watch.Snapshot = {}  # the app's files as they were when this host started
 
     @property
     def public_origin(self) -> str:
@@ -276,6 +281,7 @@ class Host:
                          f"forward (now {self.clock.offset:.0f} s ahead). Do not use this for real work.")
         if self.workers is not None:
             lines.append(f"Workers: {self.workers.summary()}")
+        lines.append(self._reload_line())
         lines.append(f"Dashboard: {self.public_origin}{DASHBOARD_PATH}{self._dashboard_code()}")
         lines.append("")
         also = "".join(f" (and on http://{_bracketed(a)}:{self.port} for the app's own Durable client)"
@@ -283,6 +289,33 @@ class Host:
         lines.append(f"devhost ready on http://{self.options.host}:{self.port}{also} in {elapsed * 1000:.0f} ms "
                      f"(hub {self.config.hub_name}, store {self.store_path}, durability {self.options.durability})")
         print("\n".join(lines), flush=True)
+
+    @property
+    def reloads(self) -> bool:
+        return self.options.reload and not self.options.in_process
+
+    def _reload_line(self) -> str:
+        if self.reloads:
+            return ("Reload on change: on (a function's code or function.json, host.json or local.settings.json "
+                    "changed: devhost restarts; --no-reload turns it off)")
+        if self.options.in_process:
+            return "Reload on change: off with --in-process (the app's code is in this process): restart to pick up edits"
+        return "Reload on change: off (--no-reload): restart devhost to pick up edits"
+
+    async def _changed_files(self) -> list[str]:
+        """Wait until the app's files change and then stand still for a moment (editors write in several steps);
+        the files that changed."""
+        root = self.config.script_root
+        before = self._files
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            now = await asyncio.to_thread(file_watch.snapshot, root)
+            while file_watch.changes(before, now):
+                await asyncio.sleep(SETTLE_INTERVAL)
+                later = await asyncio.to_thread(file_watch.snapshot, root)
+                if later == now:
+                    return file_watch.changes(before, now)
+                now = later
 
     def _exposure_lines(self) -> list[str]:
         """The start-up warning when other machines can reach devhost, and where its keys are."""
@@ -332,14 +365,30 @@ class Host:
         if self.store is not None:
             self.store.close()
 
-    async def serve_forever(self) -> None:
-        """Start, run until SIGINT/SIGTERM, stop."""
+    async def serve_forever(self) -> bool:
+        """Start, serve until SIGINT/SIGTERM (False) or until the app's files change (True: the caller starts a new
+        Host, which reads everything again; the work in flight carries on from the store), stop."""
         loop = asyncio.get_running_loop()
         stopping = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopping.set)
+        if self.reloads:
+            self._files = await asyncio.to_thread(file_watch.snapshot, self.config.script_root)
         await self.start()
-        await stopping.wait()
-        print("devhost: stopping (work in flight stays in the store and resumes at the next start)",
-              file=sys.stderr, flush=True)
+        waits = [asyncio.ensure_future(stopping.wait())]
+        if self.reloads:
+            waits.append(asyncio.ensure_future(self._changed_files()))
+        done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        changed = None if stopping.is_set() else waits[-1].result()
+        if changed:
+            print(f"devhost: {file_watch.describe(changed)} changed: restarting (work in flight carries on from the "
+                  f"store)", flush=True)
+        else:
+            print("devhost: stopping (work in flight stays in the store and resumes at the next start)",
+                  file=sys.stderr, flush=True)
         await self.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+        return bool(changed)

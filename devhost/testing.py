@@ -214,7 +214,7 @@ class DevhostProcess(Client):
     def __init__(self, script_root: str | os.PathLike[str], store: str | os.PathLike[str] | None = None,
                  port: int | None = None, time_travel: bool = False, extra_args: tuple[str, ...] = (),
                  env: dict[str, str] | None = None, require_key: bool = False,
-                 log_path: str | os.PathLike[str] | None = None) -> None:
+                 log_path: str | os.PathLike[str] | None = None, reload: bool = False) -> None:
         self.port = port or free_port()
         super().__init__(f"http://127.0.0.1:{self.port}")
         self.script_root = Path(script_root)
@@ -229,6 +229,8 @@ class DevhostProcess(Client):
         self.process: subprocess.Popen[str] | None = None
         self.log_path = Path(log_path) if log_path is not None else self.store.with_suffix(".log")
         self.require_key = require_key
+        # Off unless asked for: a test that writes into the app's folder should not restart the host under it.
+        self.reload = reload
         self.secrets_folder = Path((env or {}).get(SECRETS_PATH_SETTING) or self.store.parent / "secrets")
         self.keys: HostKeys | None = None  # with require_key: the host's keys, read once it has started
 
@@ -239,6 +241,8 @@ class DevhostProcess(Client):
             cmd.append("--time-travel")
         if self.require_key:
             cmd.append("--require-key")
+        if not self.reload:
+            cmd.append("--no-reload")
         return cmd + list(self.extra_args)
 
     def start(self, timeout: float = 15.0) -> "DevhostProcess":

@@ -41,7 +41,7 @@ RUN_HERE = {
     "make run ARGS=\"--port 7072\"", "make run ARGS=\"--port 7072 --store .devhost/second.sqlite\"",
     "make PYTHON=python3.12 test", ".venv/bin/python -m devhost --help", "ss -ltnp 'sport = :7071'",
     "curl -i -X POST http://localhost:7071/api/orchestrators/HelloOrchestrator", "STATUS=$(curl",
-    "make bench", "make bench-peers",
+    "make bench", "make bench-peers", "make run ARGS=--no-reload", "make chromium",
 }
 
 
@@ -147,12 +147,28 @@ def test_make_bench_and_bench_peers_run_the_benchmark_modules():
     assert imported.returncode == 0, imported.stderr
 
 
+def test_make_chromium_installs_debians_chromium_or_says_it_is_there():
+    if Path("/usr/bin/chromium").exists():
+        done = make("chromium")
+        assert done.returncode == 0 and "Chromium is installed: /usr/bin/chromium" in done.stdout
+    else:  # installing takes minutes and root: what it would run
+        assert "apt-get install -y chromium" in make("-n", "chromium").stdout
+
+
+@pytest.mark.parametrize("args", ["--no-reload", "--port 7072 --time-travel", "--port 7072",
+                                  "--port 7072 --store .devhost/second.sqlite"])
+def test_make_run_passes_the_readmes_args_to_devhost_as_they_are(args):
+    dry = make("-n", "run", f"ARGS={args}")
+
+    assert dry.stdout.strip().endswith(f"-m devhost {args}"), dry.stdout
+
+
 def test_devhost_help_lists_the_flags_the_readme_passes():
     result = subprocess.run([".venv/bin/python", "-m", "devhost", "--help"], cwd=ROOT, capture_output=True,
                             text=True, timeout=60)
 
     assert result.returncode == 0
-    assert {"--port", "--time-travel", "--store"} <= set(re.findall(r"--[\w-]+", result.stdout))
+    assert {"--port", "--time-travel", "--store", "--no-reload"} <= set(re.findall(r"--[\w-]+", result.stdout))
 
 
 class MakeRun:
