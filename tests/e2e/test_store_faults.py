@@ -1,8 +1,13 @@
 """The store's disk attacked for real, with devhost in its own process: filled during an activity and freed, full
-or read-only at start-up, the store file deleted or replaced while devhost runs. devhost says what happened in one
-clear line, answers 503 instead of accepting work it cannot keep, and runs what the store holds once it can."""
+or read-only at start-up, the store file deleted, replaced or restored from a backup while devhost runs. devhost says
+what happened in one clear line, answers 503 instead of accepting work it cannot keep, runs what the store holds once
+it can, and never applies the WAL of one file to another."""
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -114,3 +119,45 @@ def test_a_store_deleted_or_replaced_while_running_stops_taking_work(devhost_fac
     assert "while devhost was running" in refused.json()["Message"]
     assert host.log().count("while devhost was running") == 1
     assert host.process.poll() is None  # still answering, with a clear error
+
+
+def instance_ids(host) -> set[str]:
+    answer = host.http.get(host.url(f"{WEBHOOK}/instances"), params={"top": 1000}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    return {i["instanceId"] for i in answer.json()}
+
+
+@pytest.mark.parametrize("swap, end", [("renamed", "killed"), ("renamed", "stopped"), ("copied", "stopped")])
+def test_a_store_swapped_for_a_backup_while_running_serves_exactly_the_backup_after_a_restart(devhost_factory,
+                                                                                              tmp_path, swap, end):
+    store, backup = tmp_path / "data" / "store.sqlite", tmp_path / "backup.sqlite"
+    host = devhost_factory(SLOW_APP, store=store, log_path=tmp_path / "host.log").start()
+    kept = {host.start_instance("SlowChain", {"steps": 1, "seconds": 0}) for _ in range(6)}
+    for instance_id in kept:
+        host.wait(instance_id)
+    with contextlib.closing(sqlite3.connect(store)) as live, contextlib.closing(sqlite3.connect(backup)) as to:
+        live.backup(to)  # what `sqlite3 store.sqlite ".backup backup.sqlite"` does, devhost running
+    for instance_id in [host.start_instance("SlowChain", {"steps": 2, "seconds": 0}) for _ in range(6)]:
+        host.wait(instance_id)
+    assert instance_ids(host) > kept
+
+    if swap == "renamed":  # mv backup store.sqlite
+        os.replace(shutil.copyfile(backup, tmp_path / "data" / "restored.sqlite"), store)
+    else:  # cp backup store.sqlite: the same file, other bytes
+        shutil.copyfile(backup, store)
+    if end == "killed":  # at once, before devhost may have noticed
+        host.kill()
+    else:
+        in_log(host, "replaced by another file" if swap == "renamed" else "overwritten by another program")
+        assert host.stop() == 0
+    host.start()
+
+    assert instance_ids(host) == kept
+    log = host.log()
+    assert log.count("is not the WAL of the store file there now") == 1, log
+    assert "malformed" not in log and "Traceback" not in log, log
+    assert Path(f"{store}-wal.stale-1").exists()
+    assert host.wait(host.start_instance("SlowChain", {"steps": 1, "seconds": 0}))["output"] == [0]
+    host.stop()
+    with contextlib.closing(sqlite3.connect(store)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
