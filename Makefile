@@ -12,6 +12,10 @@ ARGS ?=
 # The interpreter asked for, as "<version> <real path>"; the stamp's first line records the one .venv was made with.
 WANTED := $(shell $(PYTHON) -c 'import os, sys; print(sys.version.split()[0], os.path.realpath(sys.executable))' 2>/dev/null)
 BUILT := $(shell sed -n 1p $(STAMP) 2>/dev/null)
+# devhost and the Durable SDK need Python 3.10+: an older one stops make with one line, not pip's resolver error.
+OLD_PYTHON := $(shell echo '$(firstword $(WANTED))' | awk -F. '$$1 < 3 || ($$1 == 3 && $$2 < 10) {print "yes"}')
+TOO_OLD = make: $(PYTHON) is Python $(firstword $(WANTED)) ($(lastword $(WANTED))), and devhost needs Python 3.10 or \
+newer: pass PYTHON=python3.x, a newer interpreter (for example make PYTHON=python3.12 run)
 
 PEERS_VENV := .venv-peers
 
@@ -21,6 +25,9 @@ PEERS_VENV := .venv-peers
 ifneq ($(origin PYTHON),file)
 ifeq ($(WANTED),)
 $(error PYTHON=$(PYTHON) does not run; pass a Python 3.10+ interpreter)
+endif
+ifeq ($(OLD_PYTHON),yes)
+$(error $(TOO_OLD))
 endif
 ifneq ($(WANTED),$(BUILT))
 REBUILD := yes
@@ -33,6 +40,7 @@ venv: $(STAMP)
 # The stamp depends on both requirements files, so editing either re-runs pip.
 $(STAMP): requirements.txt tests/requirements.txt
 	@test -n "$(WANTED)" || { echo "make: $(PYTHON) does not run; pass PYTHON=<a Python 3.10+ interpreter>" >&2; exit 1; }
+	@test -x $(VENV_PYTHON) || test "$(OLD_PYTHON)" != yes || { echo "$(TOO_OLD)" >&2; exit 1; }
 	$(if $(REBUILD),rm -rf $(VENV))
 	test -x $(VENV_PYTHON) || $(PYTHON) -m venv $(VENV)
 	$(VENV_PYTHON) -m pip install --disable-pip-version-check -q -r requirements.txt -r tests/requirements.txt

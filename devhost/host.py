@@ -26,6 +26,7 @@ from devhost.app.route_templates import compile_route
 from devhost.clock import Clock
 from devhost.malloc import map_big_blocks
 from devhost.protocol.status_payloads import code_parameter, management_urls
+from devhost.protocol.stories import Storyteller
 from devhost.runtime.dispatcher import Dispatcher
 from devhost.runtime.operations import Operations
 from devhost.runtime.store.backends import open_store
@@ -200,22 +201,24 @@ class Host:
         self.skipped += self.timers.skipped
         for name, _ in self.timers.skipped:
             del self.invocations[name]
+        stories = Storyteller.of(self.config.script_root, self.skipped)  # failures told with the load errors
         self.dispatcher = Dispatcher(self.store, self.invocations, self.clock,
                                      activity_workers=self.config.max_concurrent_activities,
-                                     orchestration_workers=self.config.max_concurrent_orchestrators)
+                                     orchestration_workers=self.config.max_concurrent_orchestrators,
+                                     stories=stories)
         self.travel = TimeTravel(self.clock, [self.dispatcher, self.timers], self._keep_clock)
         orchestrators = sorted(i.fn.spec.durable_name for i in self.invocations.values()
                                if i.fn.spec.kind == "orchestration")
         entities = sorted(i.fn.spec.name for i in self.invocations.values() if i.fn.spec.kind == "entity")
         ops = Operations(self.store, lambda: orchestrators, self.clock, self.dispatcher.hand_on,
-                         entities=lambda: entities)
+                         entities=lambda: entities, stories=stories)
         self.ops = ops
         specs = sorted((i.fn.spec for i in self.invocations.values()), key=lambda s: s.name.lower())
         admin = AdminApi([function_metadata(s, self.public_origin, self.config.route_prefix) for s in specs],
                          load_errors(self.skipped))
         app = make_app(DurableApi(ops, self.config.hub_name, self.keys.system_key if self.keys else None,
                                   self.dispatcher.finished),
-                       FunctionRoutes(self._http_functions(), self.client_payload, self.guard()),
+                       FunctionRoutes(self._http_functions(), self.client_payload, self.guard(), stories),
                        self.config.route_prefix, self.store.durable, admin,
                        TimeTravelApi(self._advance) if self.options.time_travel else None, body_limit(self.config.values))
         app.cleanup_ctx.append(self._lifecycle)

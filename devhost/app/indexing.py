@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from devhost.app.loader import LoadedFunction, LoadReport, read_bindings
+from devhost.app.loader import LoadedFunction, LoadReport, load_failure, read_bindings
 from devhost.model import FunctionSpec
 
 SCRIPT_SETTING = "PYTHON_SCRIPT_FILE_NAME"
@@ -66,7 +66,7 @@ def index_app(script_root: str | Path) -> LoadReport | None:
     try:
         functions = find_app(_import_script(root, script), script).get_functions()
     except Exception as exc:  # user code failing at import is reported, never a crash of the host
-        return LoadReport(functions={}, skipped=[(script, f"failed to index: {type(exc).__name__}: {exc}")])
+        return LoadReport(functions={}, skipped=[(script, load_failure(exc, root, "index"))])
     if not functions:
         return None
     loaded: dict[str, LoadedFunction] = {}

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from devhost.errors import ConfigError
 from devhost.model import Binding, FunctionSpec
+from devhost.tracebacks import exception_text, user_frame
 
 APP_PACKAGE = "__app__"  # the worker imports function folders as __app__.<Folder>
 
@@ -122,10 +123,27 @@ def load_folders(script_root: str | Path) -> LoadReport:
         try:
             main = import_entry_point(root, spec)
         except Exception as exc:  # user code failing at import is reported, the others run
-            skipped.append((spec.name, f"failed to load: {type(exc).__name__}: {exc}"))
+            skipped.append((spec.name, load_failure(exc, root)))
             continue
         functions[spec.name] = LoadedFunction(spec, main)
     return LoadReport(functions=functions, skipped=skipped)
+
+
+def load_failure(exc: BaseException, root: Path, verb: str = "load") -> str:
+    """Why user code failed to import, for the banner and the console: the exception, the user's own line, and
+    for a package that is not installed, which interpreter lacks it and how to install the app's requirements."""
+    text = f"failed to {verb}: {type(exc).__name__}: {exc}"
+    frame = user_frame(exception_text(exc))
+    if frame is not None:
+        text += f" (at {frame.shown(root)})"
+    missing = exc.name if isinstance(exc, ModuleNotFoundError) else None
+    top = (missing or "").split(".")[0]
+    if top and top != APP_PACKAGE and not (root / top).exists() and not (root / f"{top}.py").exists():
+        requirements = root / "requirements.txt"
+        install = f"-r {requirements}" if requirements.is_file() else top
+        text += (f". The interpreter {sys.executable} has no module '{top}': install the app's packages with "
+                 f"`{sys.executable} -m pip install {install}`")
+    return text
 
 
 def binding_notes(spec: FunctionSpec) -> list[str]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, TypeVar
 
 from devhost.errors import FunctionTimeoutException, WorkerCrashed
+from devhost.tracebacks import Frame, exception_text, user_frame
 
 T = TypeVar("T")
 
@@ -24,13 +25,15 @@ _COR_E_EXCEPTION = -2146233088  # HResult of System.Exception and of the excepti
 class FailureDetails:
     """Why a function failed: `error_type` and `message` of the exception (the user's own, for an exception from
     the worker process), its `stack_trace` (the frames, as the Python worker reports them), `cause`, the failure
-    as the host words it, and `host_error`: the host's own exception (a timeout), not the worker's."""
+    as the host words it, `host_error`: the host's own exception (a timeout), not the worker's, and `where`: the
+    innermost frame of the user's own code, for the console alone (devhost.tracebacks)."""
 
     error_type: str
     message: str
     stack_trace: str
     cause: str
     host_error: bool = False
+    where: Frame | None = None
 
     @classmethod
     def of(cls, exc: BaseException) -> "FailureDetails":
@@ -39,7 +42,8 @@ class FailureDetails:
         # The host's own timeout reaches the orchestration in its words alone, as the extension reports it.
         host_error = isinstance(exc, FunctionTimeoutException)
         cause = str(exc) if host_error else f"{error_type}: {exc}"
-        return cls(error_type, str(exc), stack, cause, host_error)
+        where = None if host_error else user_frame(getattr(exc, "chain_text", "") or exception_text(exc))
+        return cls(error_type, str(exc), stack, cause, host_error, where)
 
     def activity_failed(self, name: str) -> tuple[str, str]:
         """TaskFailed (Reason, Details) of activity `name` that raised, as the extension's TaskActivityShim records

@@ -9,6 +9,7 @@ import logging
 import time
 from typing import Any, Callable
 
+from devhost import jsontext
 from devhost.app.bindings import Invoker, returned, string_datum
 from devhost.clock import Clock, new_id
 from devhost.errors import StoreUnavailable, WorkerCrashed
@@ -24,10 +25,12 @@ from devhost.protocol import engine
 from devhost.protocol import entity_batch as entities
 from devhost.protocol import history_events as ev
 from devhost.protocol.failures import guarded, missing_activity
+from devhost.protocol.stories import Storyteller
 from devhost.runtime.finish_waiters import Finished
 from devhost.runtime.http_activity import HttpActivity
 from devhost.runtime.store.contract import Store
 from devhost.runtime.task_all_waits import Waits
+from devhost.tracebacks import Frame
 
 log = logging.getLogger("devhost")
 SCAN_INTERVAL = 1.0
@@ -38,8 +41,9 @@ class Dispatcher:
 
     def __init__(self, store: Store, invocations: dict[str, Invoker], clock: Clock,
                  activity_workers: int = 32, orchestration_workers: int = 4,
-                 ids: Callable[[], str] = new_id) -> None:
+                 ids: Callable[[], str] = new_id, stories: Storyteller | None = None) -> None:
         self.store = store
+        self.stories = stories or Storyteller()  # how failures are told on the console
         self.clock = clock
         self.ids = ids
         self.by_kind: dict[str, dict[str, Invoker]] = {"orchestration": {}, "activity": {}, "entity": {}}
@@ -323,9 +327,9 @@ class Dispatcher:
             self._settle_carried(finished, carried)
             self._carried_back(held)
             return frozenset(stale)
-        result, error = None, None
+        result, error, where = None, None, None
         if episode.run_code:
-            result, error = await self._call_orchestrator(episode, instance)
+            result, error, where = await self._call_orchestrator(episode, instance)
         parent = engine.parent_of(history, episode.new_events)
         outcome = engine.decide(episode, result, error, parent, self.activity_names, self.store.statuses, self.ids)
         outcome.consumed += stale
@@ -335,28 +339,44 @@ class Dispatcher:
         self._carried_back(held)
         self.waits.expect(instance_id, outcome.awaits)
         if outcome.status in TERMINAL_STATUSES:  # said once it is true: after the commit
-            self.store.on_commit(lambda: self._finished(instance, outcome.status))
+            story = self._failure_story(instance, outcome.output, where) \
+                if outcome.status == RuntimeStatus.Failed else None
+            self.store.on_commit(lambda: self._finished(instance, outcome.status, story))
         self.hand_on(works, sent)
         return frozenset(outcome.consumed)
 
-    def _finished(self, instance: Instance, status: RuntimeStatus) -> None:
-        """The episode that finished the instance is committed: say so, and answer whoever waits for it."""
-        log.info("Orchestration %s (%s) %s.", instance.name, instance.instance_id, status.value)
+    def _finished(self, instance: Instance, status: RuntimeStatus, story: str | None = None) -> None:
+        """The episode that finished the instance is committed: say so (a failure with its story), and answer
+        whoever waits for it."""
+        if story is None:
+            log.info("Orchestration %s (%s) %s.", instance.name, instance.instance_id, status.value)
+        else:
+            log.warning("Orchestration %s (%s) %s: %s", instance.name, instance.instance_id, status.value, story)
         self.finished.notify(instance.instance_id)
 
-    async def _call_orchestrator(self, episode: engine.Episode, instance: Any) -> tuple[Any, str | None]:
-        """Run the orchestrator function on the episode; its failures become data."""
+    def _failure_story(self, instance: Instance, output: str | None, where: Frame | None) -> str:
+        """Why the instance failed, for the console: its output's reason, the user's own line (else the
+        orchestrator's file), and the hint for a common mistake."""
+        text = json.loads(output) if output else ""
+        prefix = f"Orchestrator function '{instance.name}' failed: "
+        reason = text[len(prefix):] if isinstance(text, str) and text.startswith(prefix) else str(text)
+        return self.stories.tell(reason, where or _script(self.by_kind["orchestration"].get(instance.name.lower())))
+
+    async def _call_orchestrator(self, episode: engine.Episode, instance: Any) \
+            -> tuple[Any, str | None, Frame | None]:
+        """Run the orchestrator function on the episode; its failures become data (with the user's own frame of
+        the failure, for the console)."""
         invocation = self.by_kind["orchestration"].get(instance.name.lower())
         if invocation is None:
             return None, (f"The function '{instance.name}' doesn't exist, is disabled, or is not an orchestrator "
-                          f"function.")
+                          f"function."), None
         context = episode.context_json(instance.input, instance.parent_instance_id)
         datum, failure = await guarded(self._call(invocation, context))
         if failure is not None:  # the SDK's exception carries the OrchestratorState after $OutOfProcData$
             error, state = engine.failure_details(failure.message)
-            return state, error
+            return state, error, failure.where
         text = datum.value if datum is not None else None
-        return (json.loads(text) if isinstance(text, str) else text), None
+        return (json.loads(text) if isinstance(text, str) else text), None, None
 
     @staticmethod
     async def _call(invocation: Invoker, trigger_input: str | None) -> Any:
@@ -376,17 +396,21 @@ class Dispatcher:
         reply, error = None, None
         if invocation is None:
             error = f"The function '{batch.name}' doesn't exist, is disabled, or is not an entity function."
-            log.warning("devhost: %s", error)
+            log.warning("devhost: %s", self.stories.tell(error))
         else:
             datum, failure = await guarded(self._call(invocation, batch.context_json()))
             if failure is not None:  # a crash of the whole batch fails its operations; state stays as it was
                 error = failure.cause
+                log.warning("Executed 'Functions.%s' (Failed, %s)", invocation.fn.spec.name,
+                            self.stories.tell(failure.cause, failure.where))
             else:
                 reply = json.loads(datum.value) if datum is not None else {}
         now = self.clock.now()
         outcome = entities.fail_batch(batch, error, now) if reply is None else entities.apply_reply(batch, reply, now)
+        script = _script(invocation)
         for failure in outcome.failures:  # as the host logs them; a failed signal has no caller to tell
-            log.warning("Error in operation '%s' of entity %s: %s", failure.operation, entity_id, failure.result)
+            log.warning("Error in operation '%s' of entity %s: %s", failure.operation, entity_id,
+                        self.stories.tell(str(jsontext.shown(failure.result)), script))
         sent = self.store.commit_entity(entity_id, batch.name, outcome.exists, outcome.state, batch.message_ids,
                                         list(outcome.replies), now.timestamp())
         self.hand_on([], sent)
@@ -417,14 +441,22 @@ class Dispatcher:
         else:
             invocation = self.by_kind["activity"].get(work.name.lower())
             if invocation is None:  # scheduled, and then the app lost it: the task fails, as in the extension
-                log.warning("devhost: activity %s of %s does not exist.", work.name, work.instance_id)
+                why = self.stories.load_error(f"The function '{work.name}' doesn't exist")
+                log.warning("devhost: activity %s of %s does not exist.%s", work.name, work.instance_id,
+                            f" {why}" if why else "")
                 return ev.task_failed(self.clock.now(), work.task_id, *missing_activity(work.name))
             datum, failure = await guarded(self._call(invocation, work.input))
             result = datum.value if datum is not None else None
             failed = failure.activity_failed(work.name) if failure is not None else None
         if failure is not None and failed is not None:
-            log.info("Executed 'Functions.%s' (Failed, %s: %s)", work.name, failure.error_type, failure.message)
+            log.warning("Executed 'Functions.%s' (Failed, %s)", work.name,
+                        self.stories.tell(failure.cause, failure.where))
             return ev.task_failed(self.clock.now(), work.task_id, *failed)
         log.debug("Executed 'Functions.%s' (Succeeded, Duration=%.0fms)", work.name,
                   (time.perf_counter() - started) * 1000)
         return ev.task_completed(self.clock.now(), work.task_id, result)
+
+
+def _script(invocation: Invoker | None) -> str | None:
+    """The file of a function's code: where a failure without a line of the user's is told to be."""
+    return f"{invocation.fn.spec.directory}/{invocation.fn.spec.script_file}" if invocation else None

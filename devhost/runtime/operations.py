@@ -4,6 +4,7 @@ transaction and hands new work to the dispatcher."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import Any, Callable
 
@@ -26,7 +27,10 @@ from devhost.model import (
 )
 from devhost.protocol import history_events as ev
 from devhost.protocol.status_payloads import entity_status, history_events, status_payload
+from devhost.protocol.stories import Storyteller, reason_line
 from devhost.runtime.store.contract import Store
+
+log = logging.getLogger("devhost")
 
 HandOn = Callable[[list[ActivityWork], list[Message]], None]
 MAX_ID_LENGTH = 256
@@ -54,13 +58,23 @@ class Operations:
     """The management operations of docs/protocol.md §2–3 over the store."""
 
     def __init__(self, store: Store, orchestrators: Callable[[], list[str]], clock: Clock, hand_on: HandOn,
-                 ids: Callable[[], str] = new_id, entities: Callable[[], list[str] | None] = lambda: None) -> None:
+                 ids: Callable[[], str] = new_id, entities: Callable[[], list[str] | None] = lambda: None,
+                 stories: Storyteller | None = None) -> None:
         self.store = store
+        self.stories = stories or Storyteller()  # says on the console when an unknown function failed to load
         self.orchestrators = orchestrators
         self.entities = entities  # the app's entity functions; None: not checked
         self.clock = clock
         self.hand_on = hand_on
         self.ids = ids
+
+    def _unknown(self, refusal: BadRequest) -> BadRequest:
+        """A call to a function the app does not have, answered in the extension's words; when that function is
+        one that failed to load, the console says so (the answer itself stays the extension's)."""
+        why = self.stories.load_error(str(refusal))
+        if why:
+            log.warning("devhost: %s %s", reason_line(str(refusal)), why)
+        return refusal
 
     # -- lookups ----------------------------------------------------------------------------
     def _existing(self, instance_id: str) -> Instance:
@@ -89,9 +103,9 @@ class Operations:
         match = next((n for n in known if n.lower() == name.lower()), None)
         if match is None:
             listing = ", ".join(f"'{n}'" for n in known)
-            raise BadRequest(f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator "
-                             f"function. Additional info: The following are the known orchestrator functions: "
-                             f"{listing}.")
+            raise self._unknown(BadRequest(f"The function '{name}' doesn't exist, is disabled, or is not an "
+                                           f"orchestrator function. Additional info: The following are the known "
+                                           f"orchestrator functions: {listing}."))
         if instance_id is None:
             instance_id = self.ids()
         else:
@@ -212,8 +226,8 @@ class Operations:
             names = "', '".join(known)
             listing = (f"The following are the known entity functions: '{names}'." if self.orchestrators()
                        else "No entity functions are currently registered!")
-            raise BadRequest(f"The function '{name}' doesn't exist, is disabled, or is not an entity function. "
-                             f"Additional info: {listing}", bare=True)
+            raise self._unknown(BadRequest(f"The function '{name}' doesn't exist, is disabled, or is not an entity "
+                                           f"function. Additional info: {listing}", bare=True))
         request: dict[str, Any] = {"id": self.ids(), "op": operation, "signal": True}
         if input_text is not None:
             request["input"] = json.loads(input_text)

@@ -1,5 +1,5 @@
 """The host's admin routes: its status and functions (read-only, as the Functions host's /admin API), and time
-travel's POST /admin/devhost/advance when --time-travel is on."""
+travel's POST /admin/devhost/advance when --time-travel is on (when off, a 404 that says how to turn it on)."""
 from __future__ import annotations
 
 import math
@@ -56,6 +56,20 @@ class TimeTravelApi:
         timeout = seconds(request, "timeout")
         return web.json_response(await self.advance(forward, 60.0 if timeout is None else max(0.0, timeout),
                                                     flag(request, "stepwise", default=True)))
+
+    def routes(self) -> list[web.AbstractRouteDef]:
+        return [web.post("/admin/devhost/advance", self.handle)]
+
+
+class TimeTravelOff:
+    """POST /admin/devhost/advance on a devhost started without --time-travel: still a 404 (there is no such
+    route to serve), with a body that says why and how to turn it on, instead of the host's empty 404."""
+
+    MESSAGE = ("Time travel is off: start devhost with --time-travel (python -m devhost --time-travel) to move "
+               "durable time forward with POST /admin/devhost/advance?seconds=N.")
+
+    async def handle(self, request: web.Request) -> web.Response:
+        return web.json_response({"Message": self.MESSAGE}, status=404)
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [web.post("/admin/devhost/advance", self.handle)]

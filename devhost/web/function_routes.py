@@ -11,6 +11,9 @@ from azure.functions import meta
 from devhost.app.bindings import Invoker, client_inputs, http_datum
 from devhost.app.route_templates import RouteTemplate
 from devhost.errors import WorkerUnavailable
+from devhost.protocol.failures import FailureDetails
+from devhost.protocol.stories import Storyteller
+from devhost.tracebacks import exception_text
 from devhost.web.guard import Guard, Refusal
 
 log = logging.getLogger("devhost")
@@ -24,10 +27,12 @@ class FunctionRoutes:
     """Dispatches /<routePrefix>/... to the app's httpTrigger functions."""
 
     def __init__(self, functions: list[tuple[RouteTemplate, frozenset[str], Invoker]],
-                 client_payload: Callable[[], str], guard: Guard | None = None) -> None:
+                 client_payload: Callable[[], str], guard: Guard | None = None,
+                 stories: Storyteller | None = None) -> None:
         self.functions = functions
         self.client_payload = client_payload
         self.guard = guard or Guard()
+        self.stories = stories or Storyteller()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info.get("tail", "")
@@ -59,8 +64,11 @@ class FunctionRoutes:
         except WorkerUnavailable as exc:  # say why, rather than hang while no worker process can start
             log.error("Executed 'Functions.%s' (Failed, %s)", invocation.fn.spec.name, exc)
             return web.Response(status=500, text=str(exc))
-        except Exception:
-            log.exception("Executed 'Functions.%s' (Failed)", invocation.fn.spec.name)
+        except Exception as exc:  # the story in one line; the user's whole traceback with --verbose (debug)
+            failure = FailureDetails.of(exc)
+            story = self.stories.tell(failure.cause, failure.where)
+            log.error("Executed 'Functions.%s' (Failed, %s)", spec.name, story)
+            log.debug("%s", getattr(exc, "chain_text", "") or exception_text(exc))
             return web.Response(status=500)
         http_out = next((outputs[b.name] for b in invocation.fn.spec.bindings
                          if b.type == "http" and b.name in outputs), None)

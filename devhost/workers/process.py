@@ -24,6 +24,7 @@ from devhost.app.loader import LoadedFunction
 from devhost.errors import FunctionTimeoutException, WorkerCrashed
 from devhost.malloc import map_big_blocks
 from devhost.model import FunctionSpec
+from devhost.tracebacks import exception_text
 
 log = logging.getLogger("devhost")
 _HEADER = struct.Struct("!I")
@@ -35,12 +36,15 @@ BIG_FRAME = 1 << 20
 
 
 class FunctionError(Exception):
-    """User code raised in the worker: carries the original exception's type name and traceback text."""
+    """User code raised in the worker: carries the original exception's type name, its frames as the Python worker
+    reports them (`traceback_text`) and the whole traceback with its causes (`chain_text`: the user's line of an
+    exception the SDK raises `from` the user's is there alone)."""
 
-    def __init__(self, type_name: str, message: str, traceback_text: str = "") -> None:
+    def __init__(self, type_name: str, message: str, traceback_text: str = "", chain_text: str = "") -> None:
         super().__init__(message)
         self.type_name = type_name
         self.traceback_text = traceback_text
+        self.chain_text = chain_text
 
 
 # -- host side ----------------------------------------------------------------------------------
@@ -195,7 +199,7 @@ class WorkerProcess:
         if frame[0] == "result":
             future.set_result(frame[2])
         else:
-            future.set_exception(FunctionError(frame[2], frame[3], frame[4]))
+            future.set_exception(FunctionError(*frame[2:]))
 
     async def closed(self) -> int | None:
         """Wait until the worker's pipe ends; its exit code."""
@@ -321,7 +325,7 @@ class _Replies:
                 self._send(data)
                 return
         stack = "".join(traceback.format_tb(exc.__traceback__))  # the frames alone, as the Python worker reports
-        self.send(("error", call_id, type(exc).__name__, str(exc), stack))
+        self.send(("error", call_id, type(exc).__name__, str(exc), stack, exception_text(exc)))
 
 
 def _pool_size() -> int:

@@ -11,7 +11,8 @@ import pytest
 import devhost
 
 PACKAGE = Path(devhost.__file__).resolve().parent
-FOUNDATION = {"devhost.errors", "devhost.clock", "devhost.model", "devhost.jsontext", "devhost.malloc"}
+FOUNDATION = {"devhost.errors", "devhost.clock", "devhost.model", "devhost.jsontext", "devhost.malloc",
+              "devhost.tracebacks"}
 # Each layer and the layers it may import (the foundation is below all of them).
 MAY_IMPORT = {
     "devhost.protocol": set(),

@@ -85,7 +85,8 @@ def test_a_v2_app_with_foreign_bindings_loads_the_same_way(devhost_factory, tmp_
 @pytest.mark.parametrize(("files", "why"), [
     ({}, "has neither function_app.py"),
     ({"function_app.py": "import missing_dependency\n"},
-     "function_app.py: not loaded (failed to index: ModuleNotFoundError: No module named 'missing_dependency')"),
+     "function_app.py: not loaded (failed to index: ModuleNotFoundError: No module named 'missing_dependency' (at "
+     "function_app.py:1). The interpreter "),
     ({"function_app.py": "import azure.functions as func\napp = func.FunctionApp()\n"},
      "function_app.py declares no function"),
 ])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import textwrap
 
 import pytest
@@ -158,8 +159,11 @@ def test_the_script_setting_names_another_file(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(("code", "reason"), [
-    ("import not_installed_anywhere\n", "failed to index: ModuleNotFoundError: No module named 'not_installed_anywhere'"),
-    ("raise RuntimeError('boom')\n", "failed to index: RuntimeError: boom"),
+    ("import not_installed_anywhere\n",
+     "failed to index: ModuleNotFoundError: No module named 'not_installed_anywhere' (at function_app.py:1). The "
+     f"interpreter {sys.executable} has no module 'not_installed_anywhere': install the app's packages with "
+     f"`{sys.executable} -m pip install not_installed_anywhere`"),
+    ("raise RuntimeError('boom')\n", "failed to index: RuntimeError: boom (at function_app.py:1)"),
     ("x = 1\n", "failed to index: ValueError: Could not find top level function app instances in function_app.py."),
     ("import azure.functions as func\na = func.FunctionApp()\nb = func.FunctionApp()\n",
      "failed to index: ValueError: More than one FunctionApp or other top level function app instances are defined."),

@@ -234,7 +234,27 @@ def test_an_exception_raised_at_import_is_reported_and_the_others_load(tmp_path)
     report = load_functions(tmp_path)
 
     assert list(report.functions) == ["Good"]
-    assert dict(report.skipped)["Bad"] == "failed to load: RuntimeError: boom at import"
+    assert dict(report.skipped)["Bad"] == "failed to load: RuntimeError: boom at import (at Bad/__init__.py:1)"
+
+
+def test_a_package_the_requirements_list_but_nobody_installed_names_the_interpreter_and_the_fix(tmp_path):
+    (tmp_path / "requirements.txt").write_text("azure-functions\npandas_never_installed_here\n")
+    spec = {"bindings": [{"name": "x", "type": "activityTrigger"}]}
+    write_function(tmp_path, "Enrich", spec, code="import json\nimport pandas_never_installed_here.frame\n")
+    # modules of the app itself that are missing: no package to install
+    write_function(tmp_path, "F", spec, code="from . import helpers\n")
+    write_function(tmp_path, "G", spec, code="import app_helpers.nothing_here\n")
+    (tmp_path / "app_helpers").mkdir()
+    (tmp_path / "app_helpers" / "__init__.py").write_text("")  # a regular package: isolated_imports drops it
+
+    skipped = dict(load_functions(tmp_path).skipped)
+
+    assert skipped["Enrich"] == (
+        "failed to load: ModuleNotFoundError: No module named 'pandas_never_installed_here' (at Enrich/__init__.py:2). "
+        f"The interpreter {sys.executable} has no module 'pandas_never_installed_here': install the app's packages "
+        f"with `{sys.executable} -m pip install -r {tmp_path.resolve() / 'requirements.txt'}`")
+    assert "pip" not in skipped["F"] and "pip" not in skipped["G"]
+    assert skipped["F"].startswith("failed to load: ImportError: cannot import name 'helpers'")
 
 
 def test_the_repository_app_loads_completely():

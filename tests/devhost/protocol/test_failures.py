@@ -112,3 +112,16 @@ def test_guarded_lets_a_dead_worker_through():
 
     with pytest.raises(WorkerCrashed):
         asyncio.run(guarded(dies()))
+
+
+def test_the_users_own_frame_is_kept_for_the_console_from_the_whole_chain():
+    # the worker's chain: the SDK's exception raised from the one the user's generator let through
+    chain = ('Traceback (most recent call last):\n  File "/home/me/app/Chain/__init__.py", line 6, in orchestrator\n'
+             'Exception: boom\n\nThe above exception was the direct cause of the following exception:\n\n'
+             'Traceback (most recent call last):\n  File "/usr/x/site-packages/azure/durable_functions/o.py", line 4,'
+             ' in handle\nException: boom')
+    failure = FailureDetails.of(FunctionError("Exception", "boom", "  File \"o.py\", line 4, in handle\n", chain))
+
+    assert (failure.where.file, failure.where.line) == ("/home/me/app/Chain/__init__.py", 6)
+    assert failure.stack_trace == "  File \"o.py\", line 4, in handle\n"  # what the history records is unchanged
+    assert FailureDetails.of(FunctionTimeoutException("Timeout value of 00:00:01 was exceeded")).where is None
