@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import collections
 import contextlib
-import ctypes
-import errno
-import fcntl
 import heapq
 import json
 import logging
@@ -20,7 +16,6 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
-from urllib.request import pathname2url
 
 from devhost.errors import BadRequest, Conflict, StoreError, StoreUnavailable
 from devhost.model import (
@@ -37,11 +32,10 @@ from devhost.model import (
     RuntimeStatus,
     ScheduledActivity,
 )
+from devhost.runtime.store.history_cache import HistoryCache
+from devhost.runtime.store.sqlite_file import APPLICATION_ID, StoreFile
 
 SCHEMA_VERSION = "1"
-HISTORY_CACHE_BYTES = 4 << 20  # the stored text of the histories kept decoded in memory, in all (1/4 for one)
-APPLICATION_ID = 0x44464448  # "DFDH": marks the file as a devhost store
-WAL_HEADER_BYTES = 32  # a WAL no longer than its header holds no page to apply
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -182,41 +176,6 @@ class _FaultLog:
             self.since, self.failures = None, 0
 
 
-def _committed_first_page(wal_path: Path) -> bytes | None:
-    """The first page of a database as its WAL holds it after the WAL's last commit (None when it holds none): frames
-    count while they carry the salts of the WAL's header, as SQLite reads them (its checksums are not checked)."""
-    with open(wal_path, "rb") as wal:
-        header = wal.read(WAL_HEADER_BYTES)
-        if len(header) < WAL_HEADER_BYTES or header[:4] not in (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83"):
-            return None
-        page_size, salts = int.from_bytes(header[8:12], "big"), header[16:24]
-        latest = committed = None
-        while True:
-            frame = wal.read(24)
-            if len(frame) < 24 or frame[8:16] != salts:
-                return committed
-            if int.from_bytes(frame[:4], "big") == 1:
-                latest = wal.read(page_size)
-                if len(latest) < page_size:
-                    return committed
-            else:
-                wal.seek(page_size, os.SEEK_CUR)
-            if frame[4:8] != bytes(4):  # a commit frame: what came before it is committed
-                committed = latest
-
-
-def _leave_open(db: sqlite3.Connection) -> None:
-    """Never close a connection whose file another program overwrote in place: SQLite checkpoints the WAL into the
-    file when the last connection to it closes (also when Python frees it at exit), and the file there is no longer
-    the one the WAL belongs to. Python 3.12 can tell SQLite not to (NO_CKPT_ON_CLOSE); before, the connection is
-    kept alive until the process ends, which makes no checkpoint."""
-    if hasattr(db, "setconfig"):
-        db.setconfig(sqlite3.SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, True)  # type: ignore[attr-defined]
-        db.close()
-    else:
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(db))
-
-
 class SqliteStore:
     """The Store contract (contract.py) over one SQLite file. Not thread-safe: devhost calls it from its event loop
     thread only."""
@@ -230,87 +189,23 @@ class SqliteStore:
         self._fault_listeners: list[Callable[[], None]] = []
         self._faults = _FaultLog(self.path)
         self.fault: Callable[[str], None] | None = None  # test hook at the commit boundary; may raise sqlite3.Error
-        self.lost: str | None = None  # why the store file can no longer be used, once it was deleted or replaced
-        # (st_dev, st_ino, st_size, st_mtime_ns) of the file opened, as devhost's own last write left it
-        self._identity: tuple[int, int, int, int] | None = None
-        self._overwritten = False  # lost because another program wrote into the file itself (same inode)
-        self._wal_owner: dict[str, Any] | None = None  # what <store>-wal.owner says, written at open
         # Instances that may have an ExecutionSuspended/ExecutionResumed in their inbox (None: read it again from
         # the store), so that an episode's commit looks for one only where there can be one.
         self._steered: set[str] | None = None
         # The decoded histories of the instances whose episodes ran last, as this connection sees them: an episode
         # reads its history from here, not from the file. Forgotten on every rollback.
-        self._histories: collections.OrderedDict[str, tuple[list[dict[str, Any]], int]] = collections.OrderedDict()
-        self._cached_bytes = 0  # the stored text of the histories kept, in all
-        try:  # private, as the keys file is (only the last folder: its parents may be shared ones)
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        except OSError as exc:
-            raise StoreError(f"cannot create the folder of the store {self.path}: {exc.strerror}") from exc
-        lock_existed = os.path.lexists(self._beside(".lock"))
-        self._lock_file = self._take_lock()
+        self._histories = HistoryCache()
+        self.file = StoreFile(self.path)  # the lock, whose WAL, noticing the file replaced
         try:
             self._db = self._open(durability)
-            self._identity = self._stat_identity()
         except Exception:
-            if not lock_existed:  # a file devhost refuses keeps nothing of devhost's beside it
-                with contextlib.suppress(OSError):
-                    os.unlink(self._beside(".lock"))
-            self._lock_file.close()
+            self.file.refused()
             raise
-        self._claim_wal()
+        self.file.opened(self._db)
 
     # -- opening ----------------------------------------------------------------------------
-    def _beside(self, suffix: str) -> Path:
-        """A file beside the store: SQLite's -wal and -shm, devhost's .lock and -wal.owner."""
-        return self.path.with_name(self.path.name + suffix)
-
-    def _take_lock(self) -> Any:
-        try:
-            lock = os.fdopen(os.open(self._beside(".lock"), os.O_RDWR | os.O_CREAT, 0o600), "r+")
-        except OSError as exc:
-            if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-                raise StoreError(self._read_only(exc.strerror)) from exc
-            raise StoreError(f"cannot use the store {self.path}: its lock file cannot be created ({exc.strerror}); "
-                             f"pass --store to use another file") from exc
-        try:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            lock.seek(0)
-            owner = lock.read().strip()
-            lock.close()
-            raise StoreError(f"the store {self.path} is in use by another devhost"
-                             f"{f' (pid {owner})' if owner else ''}; stop it or pass --store to use another file")
-        with contextlib.suppress(OSError):  # the pid is only a hint for the message above: a full disk may refuse it
-            os.ftruncate(lock.fileno(), 0)
-            os.pwrite(lock.fileno(), str(os.getpid()).encode(), 0)
-        return lock
-
-    def _read_only(self, why: str) -> str:
-        return (f"the store {self.path} is read-only ({why}); devhost writes every state change there: make it "
-                f"writable or pass --store to use another file")
-
-    def _disk_hint(self) -> str:
-        """Why the disk may refuse: ' (its disk is full)' or '' when it cannot tell."""
-        with contextlib.suppress(OSError):
-            disk = os.statvfs(self.path.parent)
-            if disk.f_bavail * disk.f_frsize < 1 << 20:
-                return " (its disk is full)"
-        return ""
-
     def _open(self, durability: str) -> sqlite3.Connection:
-        fresh = not self.path.exists() or self.path.stat().st_size == 0
-        if (not fresh and not os.access(self.path, os.W_OK)) or not os.access(self.path.parent, os.W_OK):
-            raise StoreError(self._read_only("not writable"))
-        if not fresh:
-            self._examine()
-        self._set_aside_foreign_wal(fresh)
-        if fresh:
-            try:  # private; SQLite gives the -wal and -shm it makes the mode of the file
-                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            except FileExistsError:
-                pass
-            except OSError as exc:
-                raise StoreError(f"cannot create the store {self.path}: {exc.strerror}{self._disk_hint()}") from exc
+        fresh = self.file.prepare()
         try:
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
@@ -323,52 +218,17 @@ class SqliteStore:
             indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         except sqlite3.DatabaseError as exc:
             db.close()
-            raise self._unusable(exc, "create" if fresh else "open") from exc
+            raise self.file.unusable(exc, "create" if fresh else "open") from exc
         try:
             self._prepare(db, durability, ready=app_id == APPLICATION_ID and _SCHEMA <= tables | indexes)
         except sqlite3.Error as exc:
             db.close()
             raise StoreError(f"cannot {'create' if fresh else 'open'} the store {self.path}: {exc}"
-                             f"{self._disk_hint()}") from exc
+                             f"{self.file.disk_hint()}") from exc
         except StoreError:
             db.close()
             raise
         return db
-
-    def _unusable(self, exc: sqlite3.DatabaseError, verb: str) -> StoreError:
-        if getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_IOERR", "SQLITE_FULL", "SQLITE_CANTOPEN")):
-            return StoreError(f"cannot {verb} the store {self.path}: {exc}{self._disk_hint()}")
-        return StoreError(f"{self.path} is not a usable devhost store ({exc}); "
-                          f"move it away or pass --store to use another file")
-
-    def _examine(self) -> None:
-        """Refuse a file that is not a devhost store, having only read it. SQLite, opened for writing, would write
-        into it: the checkpoint it makes when the last connection to a WAL-mode file closes puts that file's -wal
-        into it (and deletes the -wal), and it makes a -wal and -shm beside it. An immutable connection takes no
-        lock and ignores the WAL: nothing is written or made."""
-        app_id, tables = self._look()
-        if app_id == APPLICATION_ID:
-            return
-        if app_id == 0 and not tables and self._wal_size() > WAL_HEADER_BYTES:
-            # An older devhost marked a new store in its first transaction, which may still be in the WAL only: read
-            # the first page there (SQLite, even read-only, would rebuild the -shm beside it).
-            with contextlib.suppress(OSError):
-                page = _committed_first_page(self._beside("-wal"))
-                if page is not None and int.from_bytes(page[68:72], "big") == APPLICATION_ID:
-                    return
-        raise StoreError(f"{self.path} is an SQLite database that devhost did not create; "
-                         f"refusing to touch it (pass --store to use another file)")
-
-    def _look(self) -> tuple[int, set[str]]:
-        """The application id and tables of the file itself (not of its WAL), read through an immutable connection."""
-        try:
-            with contextlib.closing(sqlite3.connect(f"file:{pathname2url(str(self.path.resolve()))}?immutable=1",
-                                                    uri=True)) as look:
-                app_id = look.execute("PRAGMA application_id").fetchone()[0]
-                tables = {r[0] for r in look.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        except sqlite3.DatabaseError as exc:
-            raise self._unusable(exc, "open") from exc
-        return app_id, tables
 
     @staticmethod
     def _mark(db: sqlite3.Connection) -> None:
@@ -410,142 +270,18 @@ class SqliteStore:
         self._commit_batch()
         if self.check():
             self._checkpoint()
-            self._db.close()
-        elif self._overwritten:
-            _leave_open(self._db)
-        else:  # SQLite makes no checkpoint at close once the file left its path (it compares the inode there)
-            self._db.close()
-        self._lock_file.close()
-
-    # -- whose WAL ------------------------------------------------------------------------------
-    # SQLite applies whatever <store>-wal lies beside the file when it opens it: it checks the WAL's frames against
-    # the WAL's own header only, never against the file. The WAL of a store that was then replaced, restored from a
-    # backup or deleted would be written into the file now there: a mix of both ("database disk image is malformed").
-    # So devhost writes <store>-wal.owner at each start (the device and inode of the file and of its WAL, and the
-    # store's id) and marks it when it sees the file replaced; the next start sets aside a WAL that is not the file's.
-    def _wal_size(self) -> int:
-        try:
-            return os.stat(self._beside("-wal")).st_size
-        except FileNotFoundError:
-            return 0
-
-    def _set_aside_foreign_wal(self, fresh: bool) -> None:
-        """Rename a -wal that belongs to another file (and its -shm) aside, never deleting it, with one log line:
-        the file then opens as it is."""
-        wal = self._beside("-wal")
-        try:
-            found = os.stat(wal)
-        except FileNotFoundError:
-            return
-        if found.st_size <= WAL_HEADER_BYTES:
-            return
-        why = "there is no store file it could belong to" if fresh else self._why_not_ours(found)
-        if why is None:
-            return
-        n = 1
-        while os.path.lexists(self._beside(f"-wal.stale-{n}")) or os.path.lexists(self._beside(f"-shm.stale-{n}")):
-            n += 1
-        aside = self._beside(f"-wal.stale-{n}")
-        try:
-            os.rename(wal, aside)
-            with contextlib.suppress(FileNotFoundError):
-                os.rename(self._beside("-shm"), self._beside(f"-shm.stale-{n}"))
-        except OSError as exc:
-            raise StoreError(f"cannot open the store {self.path}: the WAL beside it is not its own ({why}) and "
-                             f"cannot be set aside ({exc.strerror}); move {wal} away") from exc
-        log.warning("devhost: %s is not the WAL of the store file there now (%s): set aside as %s, never applied; "
-                    "the store opens as it is", wal, why, aside.name)
-
-    def _why_not_ours(self, wal: os.stat_result) -> str | None:
-        """Why the WAL beside the file belongs to another file, from the -wal.owner the last start wrote; None when
-        it is the file's, or when devhost knows nothing of that WAL (another program's: SQLite's rules then)."""
-        try:
-            owner = json.loads(self._beside("-wal.owner").read_text())
-        except (OSError, ValueError):
-            return None
-        if not isinstance(owner, dict) or owner.get("wal") != [wal.st_dev, wal.st_ino]:
-            return None
-        if owner.get("orphaned"):
-            return str(owner["orphaned"])
-        main = os.stat(self.path)
-        if owner.get("file") != [main.st_dev, main.st_ino]:
-            return "the store file was replaced after devhost wrote that WAL"
-        store_id = self._store_id()
-        if owner.get("store") and store_id and owner["store"] != store_id:
-            return "the store file was overwritten with another store after devhost wrote that WAL"
-        return None
-
-    def _store_id(self) -> int:
-        """The id devhost gave the store when it made it (user_version, in the file's own header); 0 for none. Only
-        before SQLite opens the file (see _claim_wal)."""
-        with contextlib.suppress(OSError), open(self.path, "rb") as file:
-            header = file.read(100)
-            if header.startswith(b"SQLite format 3\x00") and len(header) == 100:
-                return int.from_bytes(header[60:64], "big")
-        return 0
-
-    def _claim_wal(self) -> None:
-        """Say which file the WAL beside it belongs to, for the next start. The store id is asked of SQLite: opening
-        and closing the file here would drop the locks SQLite holds on it (POSIX locks belong to the process), and
-        another program's connection closing then would checkpoint the WAL and delete it under devhost."""
-        with contextlib.suppress(OSError, sqlite3.Error):
-            store_id = self._db.execute("PRAGMA user_version").fetchone()[0]
-            main, wal = os.stat(self.path), os.stat(self._beside("-wal"))
-            self._wal_owner = {"file": [main.st_dev, main.st_ino], "store": store_id,
-                               "wal": [wal.st_dev, wal.st_ino], "orphaned": None}
-            self._write_wal_owner()
-
-    def _disown_wal(self, why: str) -> None:
-        """The file was replaced: the WAL beside it is no longer its own."""
-        if self._wal_owner is not None:
-            self._wal_owner["orphaned"] = why
-            self._write_wal_owner()
-
-    def _write_wal_owner(self) -> None:
-        owner = self._beside("-wal.owner")
-        # a hint: a disk too full to hold it only costs the next start's check
-        with contextlib.suppress(OSError), os.fdopen(os.open(owner, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
-                                                     "w") as out:
-            json.dump(self._wal_owner, out)
+        self.file.close(self._db)
 
     # -- faults -------------------------------------------------------------------------------
-    def _stat_identity(self) -> tuple[int, int, int, int] | None:
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
-
-    def _wrote(self) -> None:
-        """devhost's own connection may just have written the file (a checkpoint, also the one a COMMIT makes when
-        the WAL is long): what check() compares with from now on."""
-        if self.lost is None and self._identity is not None:
-            with contextlib.suppress(OSError):
-                identity = self._stat_identity()
-                if identity is not None and identity[:2] == self._identity[:2]:
-                    self._identity = identity
+    @property
+    def lost(self) -> str | None:
+        """Why the store file can no longer be used (deleted, replaced or overwritten while devhost ran); None."""
+        return self.file.lost
 
     def check(self) -> bool:
         """False once the store file was deleted, replaced or overwritten by another program while devhost ran
-        (noticed here: at every commit, by the dispatcher's periodic scan, at close): writes into a file nobody can
-        open again would be lost, and writes into the file there now would corrupt it."""
-        if self.lost is None and self._identity is not None:
-            try:
-                identity = self._stat_identity()
-            except OSError:
-                return True  # cannot tell (e.g. permissions changed): the commit itself will say
-            if identity != self._identity:
-                if identity is None:
-                    what = "was deleted"
-                elif identity[:2] != self._identity[:2]:
-                    what = "was replaced by another file"
-                else:
-                    what, self._overwritten = "was overwritten by another program", True
-                self.lost = (f"the store file {self.path} {what} while devhost was running; devhost stopped taking "
-                             f"work and writes nothing into the file there now: restart devhost")
-                log.error("devhost: %s", self.lost)
-                self._disown_wal(f"the store file {what} while devhost was running")
-        return self.lost is None
+        (noticed at every commit, by the dispatcher's periodic scan, at close): every write is refused then."""
+        return self.file.check()
 
     def add_fault_listener(self, listener: Callable[[], None]) -> None:
         """Call listener() after any write that failed and was rolled back (e.g. for the dispatcher to run again
@@ -571,14 +307,13 @@ class SqliteStore:
         """What a rollback took back may be in the in-memory views of the store: read them again from the file."""
         self._steered = None
         self._histories.clear()
-        self._cached_bytes = 0
 
     def _commit(self, db: sqlite3.Connection) -> None:
         self._writable()
         if self.fault is not None:
             self.fault("COMMIT")
         db.execute("COMMIT")
-        self._wrote()
+        self.file.wrote()
 
     @contextlib.contextmanager
     def _tx(self, db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
@@ -704,30 +439,12 @@ class SqliteStore:
         """The instance's history events in order (a new list; the events themselves are not to be changed)."""
         cached = self._histories.get(instance_id)
         if cached is not None:
-            self._histories.move_to_end(instance_id)
-            return list(cached[0])
+            return cached
         texts = [r[0] for r in self._db.execute("SELECT event FROM history WHERE instance_id=? ORDER BY seq",
                                                 (instance_id,))]
         history = [json.loads(text) for text in texts]
-        self._cache_history(instance_id, history, sum(map(len, texts)))
+        self._histories.put(instance_id, history, sum(map(len, texts)))
         return list(history)
-
-    def _cache_history(self, instance_id: str, history: list[dict[str, Any]], size: int) -> None:
-        """Keep the most recently used histories, HISTORY_CACHE_BYTES of stored text in all at the most; `size` is
-        this one's."""
-        self._forget_history(instance_id)
-        if size > HISTORY_CACHE_BYTES // 4:  # a long history (or big inputs) is read from the file each time
-            return
-        self._histories[instance_id] = (history, size)
-        self._cached_bytes += size
-        while self._cached_bytes > HISTORY_CACHE_BYTES:
-            _, (_, dropped) = self._histories.popitem(last=False)
-            self._cached_bytes -= dropped
-
-    def _forget_history(self, instance_id: str) -> None:
-        dropped = self._histories.pop(instance_id, None)
-        if dropped is not None:
-            self._cached_bytes -= dropped[1]
 
     def inbox(self, instance_id: str, current_execution: str | None,
               now: float) -> tuple[list[tuple[int, dict[str, Any]]], list[int]]:
@@ -809,7 +526,7 @@ class SqliteStore:
         return out
 
     def _reset_instance(self, db: sqlite3.Connection, instance_id: str) -> None:
-        self._forget_history(instance_id)
+        self._histories.forget(instance_id)
         db.execute("DELETE FROM history WHERE instance_id=?", (instance_id,))
         db.execute("DELETE FROM messages WHERE instance_id=?", (instance_id,))
         db.execute("DELETE FROM activities WHERE instance_id=?", (instance_id,))
@@ -886,12 +603,10 @@ class SqliteStore:
                                                             RuntimeStatus.ContinuedAsNew.value, iid))
                 sent += self._insert_messages(db, [OutgoingMessage(iid, dict(nxt.started,
                                                                             ExecutionId=nxt.execution_id))])
-        cached = self._histories.get(iid)
-        if cached is not None and outcome.continue_as_new is None and len(cached[0]) == seq:
-            self._cache_history(iid, cached[0] + [json.loads(text) for text in texts],  # as the file will read
-                                cached[1] + sum(map(len, texts)))
+        if outcome.continue_as_new is None:  # the events as the file will read them
+            self._histories.extend(iid, seq, [json.loads(text) for text in texts], sum(map(len, texts)))
         else:
-            self._forget_history(iid)
+            self._histories.forget(iid)
         return works, sent
 
     @staticmethod
@@ -957,7 +672,7 @@ class SqliteStore:
                                  ).rowcount
             db.execute("DELETE FROM purging")
         for iid in instance_ids:
-            self._forget_history(iid)
+            self._histories.forget(iid)
         if deleted:
             self.on_commit(self._give_space_back)
         return deleted
@@ -979,7 +694,7 @@ class SqliteStore:
     def _checkpoint(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self._wrote()
+        self.file.wrote()
 
     def matching_ids(self, q: Query) -> list[str]:
         where, args = self._where(q)
@@ -990,7 +705,7 @@ class SqliteStore:
                messages: list[OutgoingMessage], now: float) -> tuple[list[ActivityWork], list[Message]]:
         """Replace a failed execution's history, set it Running and re-schedule its failed work, atomically."""
         iid = instance.instance_id
-        self._forget_history(iid)
+        self._histories.forget(iid)
         with self.tx() as db:
             db.execute("DELETE FROM history WHERE instance_id=?", (iid,))
             db.executemany("INSERT INTO history (instance_id, seq, event) VALUES (?,?,?)",

@@ -562,9 +562,9 @@ def test_the_store_its_wal_and_its_folder_are_made_private(tmp_path):
 # -- the history an episode reads comes from memory: always what the file holds once committed --------------------
 def test_the_history_read_is_the_files_through_episodes_continue_as_new_rewind_replace_and_purge(tmp_path,
                                                                                                   monkeypatch):
-    from devhost.runtime.store import sqlite as store_module
+    from devhost.runtime.store import history_cache
     from devhost.runtime.store.sqlite import read_history
-    monkeypatch.setattr(store_module, "HISTORY_CACHE_BYTES", 2000)  # small: evictions, and histories outgrowing it
+    monkeypatch.setattr(history_cache, "DEFAULT_LIMIT", 2000)  # small: evictions, and histories outgrowing it
     path = tmp_path / "store.sqlite"
     store = SqliteStore(path)
     try:
