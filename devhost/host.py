@@ -16,7 +16,8 @@ from typing import AsyncIterator
 from aiohttp import web
 
 from devhost.app.bindings import Invocation, Invoker, memoize_sdk
-from devhost.app.config import apply_values, load_config, python_log_level, threadpool_size, worker_process_count
+from devhost.app.config import (apply_values, load_config, python_log_level, threadpool_size, worker_process_count,
+                                worker_start_timeout)
 from devhost.app.discovery import load_functions
 from devhost.app.indexing import nothing_loaded, script_file_name
 from devhost.app.keys import HostKeys, load_keys, secrets_folder
@@ -68,6 +69,7 @@ class HostOptions:
     cors_credentials: bool = False
     require_key: bool | None = None  # keys for management and HTTP functions; None: only when not bound to loopback
     poll_us: int = 0  # selector.py: how long the event loop polls for a worker's answer before it sleeps
+    worker_start_timeout: float | None = None  # seconds for a worker to import the app; None: the setting, else 60
 
 
 class Host:
@@ -159,7 +161,8 @@ class Host:
             self.skipped = report.skipped
             self.invocations = {name: Invocation(fn, self.executor) for name, fn in report.functions.items()}
             return
-        self.workers = WorkerPool(str(root), worker_process_count(), self.config.function_timeout)
+        self.workers = WorkerPool(str(root), worker_process_count(), self.config.function_timeout,
+                                  self.options.worker_start_timeout or worker_start_timeout())
         if self.poller is not None:
             self.poller.expecting = self.workers.in_flight
         hello = await self.workers.start()
@@ -302,6 +305,8 @@ class Host:
     async def stop(self) -> None:
         """Stop serving, then (the app's cleanup_ctx) timers, dispatcher, workers and store; a start that failed
         half-way releases what it had made."""
+        if self.workers is not None:
+            self.workers.wind_down()  # HTTP requests waiting for a worker to start answer now, not at its deadline
         if self.runner is not None:
             await self.runner.cleanup()
         else:
@@ -322,13 +327,34 @@ class Host:
             self.store.close()
 
     async def serve_forever(self) -> None:
-        """Start, run until SIGINT/SIGTERM, stop."""
+        """Start, run until SIGINT/SIGTERM, stop. A signal during the start cancels it (a worker may still be
+        importing the app, or hang there); a start that fails releases what it had made before raising."""
         loop = asyncio.get_running_loop()
         stopping = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopping.set)
-        await self.start()
-        await stopping.wait()
-        print("devhost: stopping (work in flight stays in the store and resumes at the next start)",
-              file=sys.stderr, flush=True)
-        await self.stop()
+        try:
+            if await self._start_unless(stopping):
+                await stopping.wait()
+                print("devhost: stopping (work in flight stays in the store and resumes at the next start)",
+                      file=sys.stderr, flush=True)
+            else:
+                print("devhost: stopped while starting", file=sys.stderr, flush=True)
+        finally:
+            await self.stop()
+
+    async def _start_unless(self, stopping: asyncio.Event) -> bool:
+        """start(), unless `stopping` is set first (then the start is cancelled): whether it started."""
+        starting = asyncio.ensure_future(self.start())
+        signalled = asyncio.ensure_future(stopping.wait())
+        try:
+            await asyncio.wait((starting, signalled), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            signalled.cancel()
+            if not starting.done():
+                starting.cancel()
+                await asyncio.gather(starting, return_exceptions=True)
+        if starting.cancelled():
+            return False
+        starting.result()  # raises what the start raised
+        return True
