@@ -107,7 +107,8 @@ def test_kill_9_of_host_and_workers_during_a_mixed_workload_loses_and_repeats_no
 @pytest.mark.usefixtures("local_only")
 def test_workers_stopped_again_and_again_while_starting_lose_nothing_acknowledged(devhost_factory, tmp_path):
     """Each cycle: work under way, the worker killed, its replacement stopped (SIGSTOP) during its start-up, more
-    work started while no worker is up; the host kills the stopped one at its 2.5 s start deadline and starts another."""
+    work started while no worker is up; the host kills the stopped one at its 2.5 s start deadline and starts
+    another."""
     rng = random.Random(SEED)
     print(f"stop soak: {STOP_CYCLES} cycles x {PER_CYCLE} instances, fan-out {FAN}, DEVHOST_SOAK_SEED={SEED}")
     gate = tmp_path / "gate"  # while it is missing, a worker's start-up waits at import (WaitsAtImport)
