@@ -9,9 +9,21 @@ import os
 import sys
 from pathlib import Path
 
+from devhost.app.config import DEFAULT_WORKER_START_TIMEOUT, WORKER_START_TIMEOUT_SETTING
 from devhost.errors import DevhostError
 from devhost.host import Host, HostOptions
 from devhost.workers import selector
+
+
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return seconds
 
 
 def parse_args(argv: list[str] | None = None) -> HostOptions:
@@ -36,6 +48,10 @@ def parse_args(argv: list[str] | None = None) -> HostOptions:
     parser.add_argument("--poll-us", type=int, default=selector.DEFAULT_WINDOW_US, metavar="N",
                         help="while a worker call is in flight, poll N microseconds for its answer before the event "
                              f"loop sleeps (0: off); default: {selector.DEFAULT_WINDOW_US}")
+    parser.add_argument("--worker-start-timeout", type=_seconds, default=None, metavar="SECONDS",
+                        help="how long a worker process may take to import the app and say hello; the first one past "
+                             "it stops devhost with the file it was importing, a later one is killed and replaced; "
+                             f"default: ${WORKER_START_TIMEOUT_SETTING}, else {DEFAULT_WORKER_START_TIMEOUT:g}")
     parser.add_argument("--in-process", action="store_true",
                         help="run the app's code in the host process instead of a separate worker process "
                              "(one process to debug; slower under load)")
@@ -58,7 +74,7 @@ def parse_args(argv: list[str] | None = None) -> HostOptions:
                        in_process=args.in_process, allow_hosts=tuple(args.allow_host),
                        cors=tuple(o for value in args.cors for o in value.split(",") if o.strip()),
                        cors_credentials=args.cors_credentials, require_key=args.require_key,
-                       poll_us=args.poll_us, reload=args.reload)
+                       poll_us=args.poll_us, reload=args.reload, worker_start_timeout=args.worker_start_timeout)
 
 
 def main(argv: list[str] | None = None) -> int:

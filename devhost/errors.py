@@ -67,3 +67,8 @@ class FunctionTimeoutException(DevhostError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.traceback_text = f"Microsoft.Azure.WebJobs.Host.FunctionTimeoutException: {message}"
+
+
+class WorkerStartTimeout(DevhostError):
+    """The first worker process did not import the app and say hello within its start deadline: the host cannot
+    serve the app, and says which file was being imported."""

@@ -17,7 +17,14 @@ from aiohttp import web
 
 from devhost.app import file_watch
 from devhost.app.bindings import Invocation, Invoker, memoize_sdk
-from devhost.app.config import apply_values, load_config, python_log_level, threadpool_size, worker_process_count
+from devhost.app.config import (
+    apply_values,
+    load_config,
+    python_log_level,
+    threadpool_size,
+    worker_process_count,
+    worker_start_timeout,
+)
 from devhost.app.discovery import load_functions
 from devhost.app.indexing import nothing_loaded, script_file_name
 from devhost.app.keys import HostKeys, load_keys, secrets_folder
@@ -74,6 +81,7 @@ class HostOptions:
     require_key: bool | None = None  # keys for management and HTTP functions; None: only when not bound to loopback
     poll_us: int = 0  # selector.py: how long the event loop polls for a worker's answer before it sleeps
     reload: bool = True  # restart when the app's files change (never with in_process: the code is in this process)
+    worker_start_timeout: float | None = None  # seconds for a worker to import the app; None: the setting, else 60
 
 
 class Host:
@@ -174,7 +182,8 @@ class Host:
             self.skipped = report.skipped
             self.invocations = {name: Invocation(fn, self.executor) for name, fn in report.functions.items()}
             return
-        self.workers = WorkerPool(str(root), worker_process_count(), self.config.function_timeout)
+        self.workers = WorkerPool(str(root), worker_process_count(), self.config.function_timeout,
+                                  self.options.worker_start_timeout or worker_start_timeout())
         if self.poller is not None:
             self.poller.expecting = self.workers.in_flight
         hello = await self.workers.start()
@@ -349,6 +358,8 @@ class Host:
     async def stop(self) -> None:
         """Stop serving, then (the app's cleanup_ctx) timers, dispatcher, workers and store; a start that failed
         half-way releases what it had made."""
+        if self.workers is not None:
+            self.workers.wind_down()  # HTTP requests waiting for a worker to start answer now, not at its deadline
         if self.runner is not None:
             await self.runner.cleanup()
         else:
@@ -370,28 +381,57 @@ class Host:
 
     async def serve_forever(self) -> bool:
         """Start, serve until SIGINT/SIGTERM (False) or until the app's files change (True: the caller starts a new
-        Host, which reads everything again; the work in flight carries on from the store), stop."""
+        Host, which reads everything again; the work in flight carries on from the store), stop. A signal during the
+        start cancels it (a worker may still be importing the app, or hang there); a start that fails releases what
+        it had made before raising."""
         loop = asyncio.get_running_loop()
         stopping = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stopping.set)
-        if self.reloads:
-            self._files = await asyncio.to_thread(file_watch.snapshot, self.config.script_root)
-        await self.start()
+        changed: list[str] = []
+        try:
+            if self.reloads:
+                self._files = await asyncio.to_thread(file_watch.snapshot, self.config.script_root)
+            if await self._start_unless(stopping):
+                changed = await self._serve(stopping)
+                if changed:
+                    print(f"devhost: {file_watch.describe(changed)} changed: restarting (work in flight carries on "
+                          f"from the store)", flush=True)
+                else:
+                    print("devhost: stopping (work in flight stays in the store and resumes at the next start)",
+                          file=sys.stderr, flush=True)
+            else:
+                print("devhost: stopped while starting", file=sys.stderr, flush=True)
+        finally:
+            await self.stop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        return bool(changed)
+
+    async def _serve(self, stopping: asyncio.Event) -> list[str]:
+        """Serve until a signal ([]) or until the app's files change (the files that changed)."""
         waits = [asyncio.ensure_future(stopping.wait())]
         if self.reloads:
             waits.append(asyncio.ensure_future(self._changed_files()))
-        done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        changed = None if stopping.is_set() else waits[-1].result()
-        if changed:
-            print(f"devhost: {file_watch.describe(changed)} changed: restarting (work in flight carries on from the "
-                  f"store)", flush=True)
-        else:
-            print("devhost: stopping (work in flight stays in the store and resumes at the next start)",
-                  file=sys.stderr, flush=True)
-        await self.stop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
-        return bool(changed)
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in waits:
+                task.cancel()
+        return [] if stopping.is_set() else waits[-1].result()
+
+    async def _start_unless(self, stopping: asyncio.Event) -> bool:
+        """start(), unless `stopping` is set first (then the start is cancelled): whether it started."""
+        starting = asyncio.ensure_future(self.start())
+        signalled = asyncio.ensure_future(stopping.wait())
+        try:
+            await asyncio.wait((starting, signalled), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            signalled.cancel()
+            if not starting.done():
+                starting.cancel()
+                await asyncio.gather(starting, return_exceptions=True)
+        if starting.cancelled():
+            return False
+        starting.result()  # raises what the start raised
+        return True

@@ -59,6 +59,14 @@ def timestamp(text: str) -> datetime:
     return parse_timestamp(text)
 
 
+def _runs_worker(pid: int) -> bool:
+    """Process `pid` runs devhost's worker module (it has exec'd it): Linux /proc."""
+    try:
+        return b"devhost.workers.process" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
 class TimeoutExpired(AssertionError):
     """A wait ran past its deadline; the message carries the last thing seen."""
 
@@ -245,8 +253,9 @@ class DevhostProcess(Client):
             cmd.append("--no-reload")
         return cmd + list(self.extra_args)
 
-    def start(self, timeout: float = 15.0) -> "DevhostProcess":
-        """Start the process and wait until it answers."""
+    def launch(self) -> "DevhostProcess":
+        """Start the process without waiting for it to answer: for tests of the start itself (a start that hangs,
+        fails, or is interrupted). start() is launch() and a wait until it answers."""
         env = dict(os.environ, **(self.env or {}))
         env[SECRETS_PATH_SETTING] = str(self.secrets_folder)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
@@ -255,6 +264,11 @@ class DevhostProcess(Client):
         self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=env, text=True,
                                         preexec_fn=_die_with_parent)
         log.close()
+        return self
+
+    def start(self, timeout: float = 15.0) -> "DevhostProcess":
+        """Start the process and wait until it answers (RuntimeError, with its log, if it exits first)."""
+        self.launch()
 
         def ready() -> bool:
             if self.process is not None and self.process.poll() is not None:
@@ -300,7 +314,9 @@ class DevhostProcess(Client):
         return read_history(self.store, instance_id)
 
     def worker_pids(self) -> set[int]:
-        """The host's child processes: its workers (Linux /proc; empty when the host is not running)."""
+        """The host's worker processes (Linux /proc; empty when the host is not running): its children that run the
+        worker's code. A child that has not yet exec'd the worker is left out: until it does, the host's spawn waits
+        for it, so stopping it there would stop the host."""
         pids: set[int] = set()
         if self.process is None or self.process.poll() is not None:
             return pids
@@ -308,7 +324,7 @@ class DevhostProcess(Client):
             for task in Path(f"/proc/{self.process.pid}/task").iterdir():
                 with contextlib.suppress(FileNotFoundError):  # the thread ended meanwhile
                     pids |= {int(p) for p in (task / "children").read_text().split()}
-        return pids
+        return {pid for pid in pids if _runs_worker(pid)}
 
     def kill_workers(self) -> set[int]:
         """SIGKILL every worker process of the host (the host lives on); returns the pids killed."""

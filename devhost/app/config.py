@@ -17,6 +17,10 @@ DEFAULT_HUB = "TestHubName"
 DEFAULT_FUNCTION_TIMEOUT = 30 * 60.0
 MIN_FUNCTION_TIMEOUT = 1.0
 MAX_WORKER_PROCESSES = 10
+# How long a worker process may take to import the app and say hello: the Functions host, too, gives a language
+# worker about a minute to start and initialize before it gives up on it.
+DEFAULT_WORKER_START_TIMEOUT = 60.0
+WORKER_START_TIMEOUT_SETTING = "DEVHOST_WORKER_START_TIMEOUT"
 # The extension's default for maxConcurrentOrchestratorFunctions and maxConcurrentActivityFunctions outside the
 # Consumption plan: ten per processor of the machine.
 CONCURRENCY_PER_CORE = 10
@@ -209,6 +213,23 @@ def worker_process_count() -> int:
         logging.getLogger("devhost").warning("FUNCTIONS_WORKER_PROCESS_COUNT is at most %d; using %d",
                                              MAX_WORKER_PROCESSES, MAX_WORKER_PROCESSES)
     return min(max(count, 1), MAX_WORKER_PROCESSES)
+
+
+def worker_start_timeout() -> float:
+    """DEVHOST_WORKER_START_TIMEOUT: seconds a worker process may take to import the app and say hello (default 60);
+    not a positive number (logged as a warning) gives the default."""
+    raw = _setting(WORKER_START_TIMEOUT_SETTING)
+    if raw is None:
+        return DEFAULT_WORKER_START_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        logging.getLogger("devhost").warning("%s must be a positive number of seconds, not %r; using %g",
+                                             WORKER_START_TIMEOUT_SETTING, raw, DEFAULT_WORKER_START_TIMEOUT)
+        return DEFAULT_WORKER_START_TIMEOUT
+    return seconds
 
 
 def threadpool_size() -> int | None:

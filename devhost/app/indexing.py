@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from devhost.app.loader import LoadedFunction, LoadReport, load_failure, read_bindings
+from devhost.app.loader import ImportHook, LoadedFunction, LoadReport, ignore_imports, load_failure, read_bindings
 from devhost.model import FunctionSpec
 
 SCRIPT_SETTING = "PYTHON_SCRIPT_FILE_NAME"
@@ -55,7 +55,7 @@ def spec_of(function: Any, root: Path) -> FunctionSpec:
                         entry_point=function.get_user_function().__name__, bindings=bindings)
 
 
-def index_app(script_root: str | Path) -> LoadReport | None:
+def index_app(script_root: str | Path, on_import: ImportHook = ignore_imports) -> LoadReport | None:
     """Index the v2 script under script_root; None when there is none or it declares no function (the worker
     then lets the host read function.json folders). A script that fails to import or index loads nothing and
     says why, as the worker's failed metadata request does."""
@@ -64,6 +64,7 @@ def index_app(script_root: str | Path) -> LoadReport | None:
     if not (root / script).is_file():
         return None
     try:
+        on_import(None, str(root / script))
         functions = find_app(_import_script(root, script), script).get_functions()
     except Exception as exc:  # user code failing at import is reported, never a crash of the host
         return LoadReport(functions={}, skipped=[(script, load_failure(exc, root, "index"))])

@@ -14,6 +14,13 @@ from devhost.model import Binding, FunctionSpec
 from devhost.tracebacks import exception_text, user_frame
 
 APP_PACKAGE = "__app__"  # the worker imports function folders as __app__.<Folder>
+# Told (function name or None for a v2 script, file) just before the app's code is imported: a worker passes it on
+# to the host, so that an import that never returns can be named.
+ImportHook = Callable[[str | None, str], None]
+
+
+def ignore_imports(name: str | None, path: str) -> None:
+    """The ImportHook of a load nobody watches (the host's own --in-process load, tests)."""
 
 
 @dataclass(frozen=True)
@@ -113,14 +120,16 @@ def scan_specs(script_root: str | Path) -> tuple[list[FunctionSpec], list[tuple[
     return specs, skipped
 
 
-def load_folders(script_root: str | Path) -> LoadReport:
-    """Load every <folder>/function.json under script_root and import its entry point (the folder model)."""
+def load_folders(script_root: str | Path, on_import: ImportHook = ignore_imports) -> LoadReport:
+    """Load every <folder>/function.json under script_root and import its entry point (the folder model), telling
+    on_import which one before each import."""
     root = Path(script_root).resolve()
     _ensure_app_package(root)
     specs, skipped = scan_specs(root)
     functions: dict[str, LoadedFunction] = {}
     for spec in specs:
         try:
+            on_import(spec.name, str(Path(spec.directory) / spec.script_file))
             main = import_entry_point(root, spec)
         except Exception as exc:  # user code failing at import is reported, the others run
             skipped.append((spec.name, load_failure(exc, root)))

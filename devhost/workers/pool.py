@@ -1,6 +1,6 @@
 """The host's pool of worker processes (FUNCTIONS_WORKER_PROCESS_COUNT): spreads invocations over them, enforces
 host.json's functionTimeout, and replaces every process that dies for as long as the host runs, backing off while
-replacements keep dying at start-up."""
+replacements keep dying at start-up or passing their start deadline."""
 from __future__ import annotations
 
 import asyncio
@@ -11,9 +11,9 @@ from typing import Callable
 
 from azure.functions import meta
 
-from devhost.app.config import format_timespan
-from devhost.errors import FunctionTimeoutException, WorkerCrashed, WorkerUnavailable
-from devhost.workers.process import WorkerHello, WorkerProcess, WorkerStartFailed
+from devhost.app.config import DEFAULT_WORKER_START_TIMEOUT, WORKER_START_TIMEOUT_SETTING, format_timespan
+from devhost.errors import FunctionTimeoutException, WorkerCrashed, WorkerStartTimeout, WorkerUnavailable
+from devhost.workers.process import WorkerHello, WorkerProcess, WorkerStartFailed, WorkerStartHung
 
 log = logging.getLogger("devhost")
 # A process that dies this soon after its hello died at start-up too (e.g. killed while it was coming up).
@@ -31,11 +31,14 @@ class WorkerPool:
     """call(name, inputs) runs a function in one of `count` worker processes, each watched by its own
     supervising task."""
 
-    def __init__(self, script_root: str, count: int = 1, function_timeout: float | None = None) -> None:
+    def __init__(self, script_root: str, count: int = 1, function_timeout: float | None = None,
+                 start_timeout: float = DEFAULT_WORKER_START_TIMEOUT) -> None:
         self.script_root = script_root
         self.count = count
         self.function_timeout = function_timeout
-        self.workers: list[WorkerProcess | None] = [None] * count
+        self.start_timeout = start_timeout  # seconds a process may take to import the app and say hello
+        self.workers: list[WorkerProcess | None] = [None] * count  # the ones up, taking calls
+        self.latest: list[WorkerProcess | None] = [None] * count  # each slot's newest process, up or starting
         self.start_failures = [0] * count
         self.hello: WorkerHello | None = None
         self.stopping = False
@@ -48,18 +51,26 @@ class WorkerPool:
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> WorkerHello | None:
         """Start supervising every slot and wait for each one's first start: a worker's hello, or None if every
-        first start died (the pool keeps trying in the background)."""
+        first start died (the pool keeps trying in the background). WorkerStartTimeout if a first start passed its
+        deadline: an import that hangs will hang again, so the host stops and names the file."""
         loop = asyncio.get_running_loop()
         self._first = loop.create_future()
         self.tasks = [loop.create_task(self._supervise(i)) for i in range(self.count)]
         return await self._first
 
     async def stop(self) -> None:
+        """Stop supervising; workers still starting are killed (their tasks are cancelled), the others let go."""
         self.stopping = True
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        await asyncio.gather(*(w.stop() for w in self.workers if w is not None), return_exceptions=True)
+        await asyncio.gather(*(w.stop() for w in self.latest if w is not None), return_exceptions=True)
+
+    def wind_down(self) -> None:
+        """The host is stopping: a call that would wait for a worker to start gives up instead (an HTTP request
+        answers 500 at once, rather than hold the shutdown up until a start deadline); workers that are up keep
+        answering, and none is replaced any more."""
+        self.stopping = True
 
     def summary(self) -> str:
         """One line for the banner: how many processes, and the timeout they run under."""
@@ -79,17 +90,29 @@ class WorkerPool:
         if index in self._settled:
             return
         self._settled.add(index)
-        if self._first is not None and len(self._settled) == self.count:
+        if self._first is not None and not self._first.done() and len(self._settled) == self.count:
             self._first.set_result(self.hello)
 
     async def _supervise(self, index: int) -> None:
         """Keep slot `index` running a worker: start one, wait for it to die, fail its calls as crashed (they are
-        retried), start the next; back off while start-ups keep dying."""
+        retried), start the next; back off while start-ups keep dying or hanging (each is killed at its
+        deadline)."""
         while not self.stopping:
-            worker = WorkerProcess(self.script_root, index)
+            worker = self.latest[index] = WorkerProcess(self.script_root, index)
             began = time.monotonic()
             try:
-                self.hello = await worker.start()
+                self.hello = await worker.start(self.start_timeout)
+            except WorkerStartHung as exc:
+                if index not in self._settled:  # the first start: the host cannot serve the app
+                    self._settled.add(index)
+                    if self._first is not None and not self._first.done():
+                        self._first.set_exception(WorkerStartTimeout(
+                            f"{exc} --worker-start-timeout SECONDS (or {WORKER_START_TIMEOUT_SETTING}) sets this "
+                            "deadline."))
+                    return
+                self._start_failed(index, str(exc))
+                await asyncio.sleep(backoff(self.start_failures[index]))
+                continue
             except WorkerStartFailed as exc:
                 self._start_failed(index, str(exc))
                 self._settle_first(index)
@@ -119,7 +142,7 @@ class WorkerPool:
     def _start_failed(self, index: int, reason: str) -> None:
         self.start_failures[index] += 1
         failures = self.start_failures[index]
-        log.error("devhost: %s (worker process %d, %d start%s in a row died); starting another in %.1fs. Until one "
+        log.error("devhost: %s (worker process %d, %d start%s in a row failed); starting another in %.1fs. Until one "
                   "starts, HTTP functions answer 500 and orchestrations, activities and entities wait in the store.",
                   reason, index, failures, "" if failures == 1 else "s", backoff(failures))
 
@@ -132,20 +155,23 @@ class WorkerPool:
 
     @property
     def unavailable(self) -> bool:
-        """No worker is up and every slot's last start died."""
+        """No worker is up and every slot's last start died or passed its deadline."""
         return not self._ready.is_set() and all(self.start_failures)
 
     # -- calls ------------------------------------------------------------------------------
     async def _pick(self, wait: bool) -> WorkerProcess:
         """The next worker in turn, as the host's load balancer takes them; waits for one while none is up,
-        unless `wait` is False and start-ups keep dying."""
+        unless `wait` is False and start-ups keep failing (a start in progress is waited for, at most until its
+        deadline) or the pool is stopping."""
         while True:
             up = [w for w in self.workers if w is not None and not w.killed]
             if up:
                 return up[next(self._turn) % len(up)]
+            if not wait and self.stopping:
+                raise WorkerUnavailable("No worker process is running: devhost is stopping.")
             if not wait and self.unavailable:
-                raise WorkerUnavailable("No worker process is running: each one died while starting (see the "
-                                        "log); devhost keeps starting new ones.")
+                raise WorkerUnavailable("No worker process is running: each one died or hung while starting (see "
+                                        "the log); devhost keeps starting new ones.")
             if wait:
                 await self._ready.wait()
                 continue

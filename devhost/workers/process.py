@@ -1,6 +1,6 @@
 """The language worker: a separate process that imports the app and runs its functions, as the Python worker does
 for the Functions host. The host talks to it over a socket pair in length-prefixed pickled frames; a crash of user
-code (even os._exit) takes down only the worker, which the pool (supervisor.py) replaces."""
+code (even os._exit) takes down only the worker, which the pool (pool.py) replaces."""
 from __future__ import annotations
 
 import asyncio
@@ -121,9 +121,14 @@ class WorkerStartFailed(Exception):
     """The worker process died (or could not be spawned) before it said hello."""
 
 
+class WorkerStartHung(WorkerStartFailed):
+    """The worker process did not say hello within its start deadline (an import that waits forever, a stopped
+    process); it has been killed."""
+
+
 class WorkerProcess:
     """One life of one worker process: start() until its hello, call() sends an invocation and returns its future,
-    closed() waits for the pipe to end. Replacing a dead one is the pool's job (supervisor.py)."""
+    closed() waits for the pipe to end. Replacing a dead one is the pool's job (pool.py)."""
 
     def __init__(self, script_root: str, index: int = 0) -> None:
         self.script_root = script_root
@@ -135,14 +140,17 @@ class WorkerProcess:
         self.process: asyncio.subprocess.Process | None = None
         self.pipe: _HostEnd | None = None
         self.hello: WorkerHello | None = None
+        self.importing: tuple[str | None, str] | None = None  # what the worker said it imports next, until hello
         self.killed = False  # kill() was called: take no more calls, even before the pipe is seen to end
 
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
-    async def start(self) -> WorkerHello:
-        """Spawn the process and wait for its hello; WorkerStartFailed if it dies first."""
+    async def start(self, timeout: float | None = None) -> WorkerHello:
+        """Spawn the process and wait for its hello; WorkerStartFailed if it dies first, WorkerStartHung (after
+        killing it) if `timeout` seconds pass first. Cancelled, it kills the process: a worker that has not said
+        hello holds no work."""
         ours, theirs = socket.socketpair()
         try:
             self.process = await asyncio.create_subprocess_exec(
@@ -161,7 +169,18 @@ class WorkerProcess:
         except OSError as exc:
             ours.close()
             raise WorkerStartFailed(f"cannot talk to the worker process: {exc}") from exc
-        await asyncio.wait((first, self.pipe.lost), return_when=asyncio.FIRST_COMPLETED)
+        try:
+            done, _ = await asyncio.wait((first, self.pipe.lost), timeout=timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            self.kill()
+            raise
+        if not done:
+            reason = self._hang_reason(timeout or 0.0)
+            self.kill()  # SIGKILL ends a stopped (SIGSTOP) process too
+            self.pipe.close()
+            await self.process.wait()
+            raise WorkerStartHung(reason)
         if not first.done():
             code = await self._exit_code()
             raise WorkerStartFailed(f"the worker process exited with code {code} while starting")
@@ -169,6 +188,16 @@ class WorkerProcess:
         assert kind == "hello", kind
         self.hello = WorkerHello(sorted(s.name for s in specs), skipped, specs)
         return self.hello
+
+    def _hang_reason(self, timeout: float) -> str:
+        """What a worker past its start deadline was doing, as far as it told: the file it was importing."""
+        waited = f"the worker process did not finish starting within {timeout:g} s"
+        if self.importing is None:
+            return f"{waited}: it had not begun to import the app's functions (is the machine very busy?)"
+        name, path = self.importing
+        what = f"function '{name}' from {path}" if name is not None else f"the app's script {path}"
+        return (f"{waited}: it was still importing {what}. Does that module wait for something at import (a network "
+                f"call, a lock, input)?")
 
     async def _exit_code(self) -> int | None:
         """The exit code of a worker whose pipe ended: let it exit on its own first, killing it only if it lingers.
@@ -182,10 +211,13 @@ class WorkerProcess:
             return await self.process.wait()
 
     def _on_frame(self, frame: tuple[Any, ...], first: asyncio.Future[Any]) -> None:
-        """The hello first, then the replies: each settles the future of its call; a big call's reports (BIG_FRAME)
-        come before its reply."""
+        """Until the hello, what the worker is about to import; then the replies: each settles the future of its
+        call, and a big call's reports (BIG_FRAME) come before its reply."""
         if not first.done():
-            first.set_result(frame)
+            if frame[0] == "importing":
+                self.importing = (frame[1], frame[2])
+            else:
+                first.set_result(frame)
             return
         if frame[0] in ("started", "ran"):
             report = self.reports.get(frame[1])
@@ -242,9 +274,12 @@ class WorkerProcess:
                 pass
 
     async def stop(self) -> None:
-        """Close the pipe (the worker exits when it ends) and wait a little; kill it if it does not go."""
+        """Close the pipe (the worker exits when it ends) and wait a little; kill it if it does not go. One that
+        has not said hello is killed at once: it holds no work, and may never read its pipe."""
         if self.pipe is not None:
             self.pipe.close()
+        if self.hello is None:
+            self.kill()
         if self.process is not None and self.process.returncode is None:
             try:
                 await asyncio.wait_for(self.process.wait(), 5)
@@ -391,10 +426,11 @@ async def _serve(fd: int, script_root: str) -> None:
 
     memoize_sdk()
     map_big_blocks()
-    report = load_functions(script_root)
+    pipe = _Replies(socket.socket(fileno=fd))
+    # The host names the file whose import never returns when the start deadline passes.
+    report = load_functions(script_root, lambda name, path: pipe.send(("importing", name, path)))
     logging.getLogger().setLevel(python_log_level(load_config(script_root).log_level))
     invocations = {name: Invocation(fn) for name, fn in report.functions.items()}
-    pipe = _Replies(socket.socket(fileno=fd))
     pipe.send(("hello", [fn.spec for fn in report.functions.values()], report.skipped))
     loop = asyncio.get_running_loop()
     host_gone = asyncio.Event()
@@ -450,7 +486,21 @@ async def _serve(fd: int, script_root: str) -> None:
     await host_gone.wait()
 
 
+def _die_with_host() -> None:
+    """On Linux, have the kernel kill this worker when the host process dies: one stuck in an import never reads its
+    pipe, so would never see the host go."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL))
+
+
 def main(argv: list[str]) -> None:
+    _die_with_host()
     logging.basicConfig(level=logging.INFO, format="[%(asctime)s] %(message)s", stream=sys.stdout)
     try:
         asyncio.run(_serve(int(argv[0]), argv[1]))

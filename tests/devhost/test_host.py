@@ -194,6 +194,11 @@ def test_command_line_flags():
     assert secured.cors_credentials and secured.require_key is True
     assert parse_args([]).require_key is None and parse_args(["--no-require-key"]).require_key is False
     assert parse_args(["--enableAuth"]).require_key is True  # Core Tools' name for it
+    assert parse_args([]).worker_start_timeout is None  # the setting's, else 60 s
+    assert parse_args(["--worker-start-timeout", "2.5"]).worker_start_timeout == 2.5
+    for bad in ("0", "-1", "x", "inf"):
+        with pytest.raises(SystemExit):
+            parse_args(["--worker-start-timeout", bad])
 
 
 def test_the_port_comes_from_the_flag_then_local_settings_then_7071(tmp_path):

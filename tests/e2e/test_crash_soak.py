@@ -1,14 +1,17 @@
 """Crash soak: kill -9 of the host and of its workers, again and again, during a mixed workload (chains, fan-outs,
 sub-orchestrations, entity signals, durable timers), then every instance's output, the exact entity counts and the
-raw history are checked: nothing lost, nothing done twice. Bounded for CI; for a longer run locally:
+raw history are checked: nothing lost, nothing done twice. A second soak stops (SIGSTOP) each replacement worker
+during its start-up while work keeps being started, so every replacement hangs until its start deadline. Bounded
+for CI; for a longer run locally:
 
     DEVHOST_SOAK_CYCLES=40 DEVHOST_SOAK_INSTANCES=30 DEVHOST_SOAK_FAN=20 pytest tests/e2e/test_crash_soak.py
 
-DEVHOST_SOAK_SEED replays one run's kill points."""
+DEVHOST_SOAK_SEED replays one run's kill points; DEVHOST_SOAK_STOP_CYCLES sets the second soak's stopped starts."""
 from __future__ import annotations
 
 import os
 import random
+import signal
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +27,7 @@ CYCLES = int(os.environ.get("DEVHOST_SOAK_CYCLES", "8"))
 PER_CYCLE = int(os.environ.get("DEVHOST_SOAK_INSTANCES", "12"))
 FAN = int(os.environ.get("DEVHOST_SOAK_FAN", "8"))
 SEED = int(os.environ.get("DEVHOST_SOAK_SEED", str(random.randrange(1 << 30))))
+STOP_CYCLES = int(os.environ.get("DEVHOST_SOAK_STOP_CYCLES", "5"))
 TALLIES = ("a", "b", "c")
 WEBHOOK = "/runtime/webhooks/durabletask"
 
@@ -50,39 +54,90 @@ def duplicates(history: list[dict]) -> list[str]:
     return [f"{kind} {key} x{n}" for (kind, key), n in keys.items() if n > 1]
 
 
+class Workload:
+    """Mixed instances started through the management API; what was acknowledged (202) is remembered."""
+
+    def __init__(self, host, rng: random.Random) -> None:
+        self.host, self.rng = host, rng
+        self.started: dict[str, int] = {}
+        self.tallies: Counter = Counter()
+
+    def start(self, k: int) -> str:
+        tally = TALLIES[k % len(TALLIES)]
+        body = {"k": k, "fan": FAN, "tally": tally, "timer": self.rng.choice((0, 0.2, 1))}
+        response = self.host.http.post(self.host.url(f"{WEBHOOK}/orchestrators/Mixed"), json=body, timeout=30)
+        assert response.status_code == 202, response.text
+        self.tallies[tally] += 1
+        return response.json()["id"]
+
+    def cycle(self, cycle: int) -> list[str]:
+        """Start this cycle's instances, four at a time."""
+        ks = [cycle * 1000 + i for i in range(PER_CYCLE)]
+        with ThreadPoolExecutor(4) as pool:
+            ids = list(pool.map(self.start, ks))
+        self.started.update(zip(ids, ks))
+        return ids
+
+    def under_way(self, ids: list[str]) -> None:
+        """Return once a random instance of `ids` has come a random way."""
+        watched, depth = self.rng.choice(ids), self.rng.randint(2, 2 * FAN + 8)
+        poll(lambda: len(self.host.history(watched, output=False)) >= depth
+             or self.host.status(watched)["runtimeStatus"] == "Completed", timeout=60,
+             what=f"{watched} to have {depth} history events")
+
+
 @pytest.mark.usefixtures("local_only")
 def test_kill_9_of_host_and_workers_during_a_mixed_workload_loses_and_repeats_nothing(devhost_factory):
     rng = random.Random(SEED)
     print(f"soak: {CYCLES} cycles x {PER_CYCLE} instances, fan-out {FAN}, DEVHOST_SOAK_SEED={SEED}")
     host = devhost_factory(SOAK_APP).start()
-    started: dict[str, int] = {}
-    tallies: Counter = Counter()
-
-    def start(k: int) -> str:
-        tally = TALLIES[k % len(TALLIES)]
-        body = {"k": k, "fan": FAN, "tally": tally, "timer": rng.choice((0, 0.2, 1))}
-        response = host.http.post(host.url(f"{WEBHOOK}/orchestrators/Mixed"), json=body, timeout=30)
-        assert response.status_code == 202, response.text
-        tallies[tally] += 1
-        return response.json()["id"]
+    work = Workload(host, rng)
 
     for cycle in range(CYCLES):
-        ks = [cycle * 1000 + i for i in range(PER_CYCLE)]
-        with ThreadPoolExecutor(4) as pool:
-            ids = list(pool.map(start, ks))
-        started.update(zip(ids, ks))
-        # Kill once the workload is under way: a random instance of this cycle has come a random way.
-        watched, depth = rng.choice(ids), rng.randint(2, 2 * FAN + 8)
-        poll(lambda: len(host.history(watched, output=False)) >= depth
-             or host.status(watched)["runtimeStatus"] == "Completed", timeout=60,
-             what=f"{watched} to have {depth} history events")
+        work.under_way(work.cycle(cycle))  # kill once the workload is under way
         if cycle % 2 == 0:
             host.kill()
             host.start()
         else:
             assert poll(host.kill_workers, timeout=10, what="a worker to kill")
 
-    for instance_id, k in started.items():
+    nothing_lost_or_repeated(host, work)
+
+
+@pytest.mark.usefixtures("local_only")
+def test_workers_stopped_again_and_again_while_starting_lose_nothing_acknowledged(devhost_factory, tmp_path):
+    """Each cycle: work under way, the worker killed, its replacement stopped (SIGSTOP) during its start-up, more
+    work started while no worker is up; the host kills the stopped one at its 2.5 s start deadline and starts
+    another."""
+    rng = random.Random(SEED)
+    print(f"stop soak: {STOP_CYCLES} cycles x {PER_CYCLE} instances, fan-out {FAN}, DEVHOST_SOAK_SEED={SEED}")
+    gate = tmp_path / "gate"  # while it is missing, a worker's start-up waits at import (WaitsAtImport)
+    gate.touch()
+    host = devhost_factory(SOAK_APP, env={"DEVHOST_TEST_IMPORT_GATE": str(gate),
+                                          "DEVHOST_WORKER_START_TIMEOUT": "2.5"}).start(timeout=30)
+    work = Workload(host, rng)
+    stopped: set[int] = set()
+
+    for cycle in range(STOP_CYCLES):
+        work.under_way(work.cycle(2 * cycle))
+        gate.unlink()
+        killed = poll(host.kill_workers, timeout=10, what="a worker to kill")
+        replacement = poll(lambda: host.worker_pids() - killed, timeout=15, interval=0.001,
+                           what="a replacement worker")
+        for pid in replacement:
+            os.kill(pid, signal.SIGSTOP)
+        stopped |= replacement
+        work.cycle(2 * cycle + 1)  # acknowledged while the only worker is stopped in its start-up
+        gate.touch()
+
+    nothing_lost_or_repeated(host, work)
+    assert poll(lambda: not stopped & host.worker_pids(), timeout=10, what="every stopped worker to be replaced")
+    assert host.log().count("did not finish starting within 2.5 s") >= STOP_CYCLES
+
+
+def nothing_lost_or_repeated(host, work: Workload) -> None:
+    """Every acknowledged instance completed with its output, each step recorded once, each signal counted once."""
+    for instance_id, k in work.started.items():
         final = host.wait(instance_id, timeout=120)
         assert final["runtimeStatus"] == "Completed", (SEED, final)
         assert final["output"] == expected_output(k), (SEED, instance_id)
@@ -97,4 +152,5 @@ def test_kill_9_of_host_and_workers_during_a_mixed_workload_loses_and_repeats_no
                 for key in TALLIES}
 
     # Signals are delivered after their orchestration completes; each one counts exactly once.
-    assert poll(lambda: counts() == dict(tallies), timeout=30, what=f"entity counts {dict(tallies)}; seed {SEED}")
+    assert poll(lambda: counts() == dict(work.tallies), timeout=30,
+                what=f"entity counts {dict(work.tallies)}; seed {SEED}")

@@ -37,7 +37,7 @@ def test_a_worker_killed_again_and_again_while_starting_is_still_replaced(devhos
 
     final = host.wait(poll(start_through_http, timeout=30, interval=0.1, what="a worker to be back"), timeout=30)
     assert final["runtimeStatus"] == "Completed" and final["output"] == "survived", final
-    assert "while starting" in host.log() and "starts in a row died" in host.log()
+    assert "while starting" in host.log() and "starts in a row failed" in host.log()
     assert host.process.poll() is None
 
 

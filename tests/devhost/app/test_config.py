@@ -14,6 +14,7 @@ from devhost.app.config import (
     load_config,
     threadpool_size,
     worker_process_count,
+    worker_start_timeout,
 )
 from devhost.errors import ConfigError
 
@@ -231,6 +232,15 @@ def test_worker_process_count_as_the_host_reads_it(monkeypatch, value, count):
     if value is not None:
         monkeypatch.setenv("FUNCTIONS_WORKER_PROCESS_COUNT", value)
     assert worker_process_count() == count
+
+
+@pytest.mark.parametrize("value, seconds", [(None, 60.0), ("2.5", 2.5), ("0", 60.0), ("-1", 60.0), ("x", 60.0),
+                                            ("inf", 60.0), ("nan", 60.0)])
+def test_worker_start_timeout_is_a_positive_number_of_seconds_else_a_minute(monkeypatch, value, seconds):
+    monkeypatch.delenv("DEVHOST_WORKER_START_TIMEOUT", raising=False)
+    if value is not None:
+        monkeypatch.setenv("DEVHOST_WORKER_START_TIMEOUT", value)
+    assert worker_start_timeout() == seconds
 
 
 @pytest.mark.parametrize("value, size", [(None, None), ("1", 1), ("64", 64), ("0", None), ("x", None)])

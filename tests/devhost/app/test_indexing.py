@@ -151,6 +151,15 @@ def test_a_script_without_functions_falls_back_to_the_folders(tmp_path):
     assert list(load_functions(tmp_path).functions) == ["Folder"]
 
 
+def test_the_script_is_named_before_it_is_imported(tmp_path):
+    write_app(tmp_path)
+    told = []
+
+    load_functions(tmp_path, lambda name, path: told.append((name, path)))
+
+    assert told == [(None, str(tmp_path.resolve() / "function_app.py"))]
+
+
 def test_the_script_setting_names_another_file(tmp_path, monkeypatch):
     write_app(tmp_path, script="main_app.py")
     monkeypatch.setenv(SCRIPT_SETTING, "main_app.py")

@@ -266,3 +266,15 @@ def test_the_repository_app_loads_completely():
     assert report.skipped == []
     assert {name: fn.spec.kind for name, fn in report.functions.items()} == {
         "DurableFunctionsHttpStart": "http", "Hello": "activity", "HelloOrchestrator": "orchestration"}
+
+
+
+def test_each_function_file_is_named_before_it_is_imported(loader_app):
+    """What a worker tells the host, so that an import that never returns can be named."""
+    told = []
+    load_functions(loader_app, lambda name, path: told.append((name, path, f"{APP_PACKAGE}.{name}" in sys.modules)))
+
+    specs, _ = scan_specs(loader_app)
+    assert [name for name, _, _ in told] == [s.name for s in specs]
+    assert not any(imported for *_, imported in told)
+    assert ("Greeter", str(loader_app / "Greeter" / "handler.py"), False) in told
