@@ -3,6 +3,7 @@ stored text shown without ever failing a read."""
 from __future__ import annotations
 
 import json
+import math
 import re
 from itertools import accumulate
 from typing import Any
@@ -22,11 +23,23 @@ def too_deep(text: str) -> bool:
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0) > MAX_DEPTH
 
 
+def _constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value (JSON numbers are finite).")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a JSON value: it is too large for a number.")
+    return value
+
+
 def parse(text: str) -> Any:
-    """A request body's JSON value; ValueError (with the reason) when it is not JSON or nests deeper than
-    MAX_DEPTH, as the extension's reader refuses it."""
+    """A request body's JSON value; ValueError (with the reason) when it is not JSON, nests deeper than MAX_DEPTH
+    (as the extension's reader refuses it), or holds NaN, Infinity or a number too large for a double: Python's
+    reader takes those, but they cannot be written back as JSON that anyone else (the dashboard, the SDK) reads."""
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_constant=_constant, parse_float=_finite)
     except RecursionError:
         raise ValueError(f"The reader's MaxDepth of {MAX_DEPTH} has been exceeded.") from None
     if too_deep(text):

@@ -192,6 +192,12 @@ class Operations:
 
     def rewind(self, instance_id: str, reason: str | None) -> None:
         """Retry a Failed instance's failed activities and sub-orchestrations; history keeps what succeeded."""
+        self._rewind(instance_id, reason, set())
+
+    def _rewind(self, instance_id: str, reason: str | None, visited: set[str]) -> None:
+        """rewind, remembering the instances it has rewound: a failed sub-orchestration may name its parent's own
+        id (its start failed because that id was taken) or an instance already rewound, and each is rewound once."""
+        visited.add(instance_id)
         instance = self._existing(instance_id)
         if instance.status in TERMINAL_STATUSES - {RuntimeStatus.Failed}:
             raise Gone(f"The instance '{instance_id}' is {instance.status.value}; only failed instances can be "
@@ -201,9 +207,9 @@ class Operations:
         history, retry, children = _rewound(self.store.get_history(instance_id))
         now = self.clock.now()
         for child in children:
-            child_instance = self.store.get_instance(child)
+            child_instance = None if child in visited else self.store.get_instance(child)
             if child_instance is not None and child_instance.status == RuntimeStatus.Failed:
-                self.rewind(child, reason)
+                self._rewind(child, reason, visited)
         wake = OutgoingMessage(instance_id, dict(ev.event(EventType.GenericEvent, now, Data=reason or ""),
                                                  ExecutionId=instance.execution_id))
         works, sent = self.store.rewind(instance, history, retry, [wake], now.timestamp())

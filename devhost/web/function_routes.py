@@ -15,6 +15,7 @@ from devhost.protocol.failures import FailureDetails
 from devhost.protocol.stories import Storyteller
 from devhost.tracebacks import exception_text
 from devhost.web.guard import Guard, Refusal
+from devhost.web.request_params import body
 
 log = logging.getLogger("devhost")
 
@@ -53,12 +54,12 @@ class FunctionRoutes:
                                              request.headers, request.query)
         if refusal is not None:
             return refused(refusal)
-        body = await request.read()
+        data = await body(request)
         inputs = client_inputs(invocation.fn.spec, self.client_payload())
         for b in invocation.fn.spec.bindings:
             if b.type == "httpTrigger":
                 inputs[b.name] = http_datum(request.method, str(request.url), dict(request.headers),
-                                            dict(request.query), params, body, request.content_type)
+                                            dict(request.query), params, data, request.content_type)
         try:
             outputs = await invocation.call(inputs)
         except WorkerUnavailable as exc:  # say why, rather than hang while no worker process can start

@@ -13,7 +13,7 @@ from devhost.model import ACTIVE_STATUSES, TERMINAL_STATUSES, WEBHOOK_PATH, Enti
 from devhost.protocol.status_payloads import management_urls
 from devhost.runtime.finish_waiters import Finished
 from devhost.runtime.operations import Operations, parse_time
-from devhost.web.request_params import continuation, flag, json_text, param, seconds, top
+from devhost.web.request_params import body, continuation, flag, json_text, param, seconds, top
 
 EMPTY_KEY = "$"  # the entity key that stands for the empty key in GET entities/{name}/$
 
@@ -169,8 +169,8 @@ class DurableApi:
             except BadRequest as exc:  # the extension answers this one with a message alone
                 raise BadRequest(f"Could not parse JSON content: {exc}", bare=True) from exc
         else:  # the extension passes any other content as a plain string
-            body = await request.read()
-            input_text = json.dumps(body.decode("utf-8", errors="replace")) if body else None
+            data = await body(request)
+            input_text = json.dumps(data.decode("utf-8", errors="replace")) if data else None
         self.ops.signal_entity(name, key, operation, input_text)
         return web.Response(status=202)
 

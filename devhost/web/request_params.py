@@ -3,12 +3,15 @@ without case, numbers checked, and a body that is not JSON refused with the exte
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from aiohttp import web
 
 from devhost import jsontext
 from devhost.errors import BadRequest
 
+# Where server.py's body middleware leaves the body it read (a typed key from aiohttp 3.14, a plain one before).
+BODY: Any = web.RequestKey("devhost.body", bytes) if hasattr(web, "RequestKey") else "devhost.body"
 JSON_READER_EXCEPTION = "Newtonsoft.Json.JsonReaderException"
 MAX_TOP = 2**31 - 1  # top is an Int32 in the extension
 
@@ -58,16 +61,22 @@ def top(request: web.Request) -> int | None:
     return value
 
 
+async def body(request: web.Request) -> bytes:
+    """The request's body: as the body middleware read it within its limits, else (no middleware) read here."""
+    read = request.get(BODY)
+    return read if read is not None else await request.read()
+
+
 async def json_text(request: web.Request, require_json_type: bool = False) -> str | None:
     """The body as JSON text; None when empty. BadRequest when it is not JSON. With require_json_type (raiseEvent)
     the body must be application/json and JSON even when empty, as the extension checks it."""
-    body = await request.read()
+    data = await body(request)
     if require_json_type and request.content_type.lower() != "application/json":
         raise BadRequest("Only application/json request content is supported", bare=True)
-    if not body.strip() and not require_json_type:
+    if not data.strip() and not require_json_type:
         return None
     try:
-        text = body.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
         jsontext.parse(text)
     except ValueError as exc:
         raise BadRequest(_reader_error(exc), "Invalid JSON content", JSON_READER_EXCEPTION) from exc

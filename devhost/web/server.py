@@ -10,15 +10,25 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from devhost.errors import BadRequest, Conflict, DevhostError, Gone, InvalidOperation, NotFound, StoreUnavailable
 from devhost.model import PROGRESSING_STATUSES, RPC_PATH, TERMINAL_STATUSES, WEBHOOK_PATH, RuntimeStatus
 from devhost.web.admin_api import AdminApi, TimeTravelApi, TimeTravelOff
-from devhost.web.bodies import DEFAULT_LIMIT, ByteBudget, release_body
+from devhost.web.bodies import (
+    DEFAULT_LIMIT,
+    BodyTooLarge,
+    BodyTooSlow,
+    ByteBudget,
+    ClientGone,
+    MinDataRate,
+    read_body,
+    release_body,
+)
 from devhost.web.function_routes import FunctionRoutes, refused
 from devhost.web.guard import Guard
 from devhost.web.management_api import DurableApi
-from devhost.web.request_params import param
+from devhost.web.request_params import BODY, param
 
 log = logging.getLogger("devhost")
 WEBHOOK, RPC = WEBHOOK_PATH, RPC_PATH
@@ -141,9 +151,12 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
         response.headers.update(SECURITY_HEADERS)
 
 
-def body_middleware(limit: int, budget: ByteBudget) -> Any:
-    """A body over the size limit is refused with the host's 413 from its Content-Length, before it is read (a
-    chunked one as soon as it grows past the limit); every body waits for room in the budget before it is read."""
+def body_middleware(limit: int, budget: ByteBudget, rate: MinDataRate = MinDataRate()) -> Any:
+    """The body is read here, before any handler, and the handler gets it whole (request_params.body). A body over
+    the size limit is refused with the host's 413 from its Content-Length before it is read (a chunked one as soon
+    as it grows past the limit); one that arrives slower than Kestrel's minimum data rate is answered 408; a client
+    that goes away mid-body is one line in the log. Each answer releases the body's budget, which is only held while
+    the body is read: never through the handler's run (a create-and-wait start may wait minutes)."""
     @web.middleware
     async def bounded(request: web.Request, handler: Handler) -> web.StreamResponse:
         size = request.content_length
@@ -152,20 +165,45 @@ def body_middleware(limit: int, budget: ByteBudget) -> Any:
         if not request.body_exists:
             return await handler(request)
         try:
-            async with budget.hold(limit if size is None else size):
-                return await handler(request)
+            request[BODY] = await read_body(request.content.readany, limit, budget, rate)
+        except BodyTooLarge:
+            return await _closing(request, 413)
+        except BodyTooSlow as exc:
+            log.info("devhost: %s %s answered 408: its body came slower than %g bytes a second (%s)",
+                     request.method, request.path, rate.bytes_per_second, exc)
+            return await _closing(request, 408)
+        except ClientGone as exc:
+            log.info("devhost: %s %s: the client went away before its body arrived (%s)", request.method,
+                     request.path, exc)
+            return web.Response(status=400)  # nobody reads it: the connection is closed already
+        except HttpProcessingError as exc:  # a chunked body whose framing is broken
+            return await _closing(request, 400, exc.message)
+        try:
+            return await handler(request)
         finally:
+            del request[BODY]
             release_body(size)
     return bounded
 
 
+async def _closing(request: web.Request, status: int, text: str | None = None) -> web.StreamResponse:
+    """An answer before the body was read to its end, and then the connection closed, as Kestrel closes it: aiohttp
+    would otherwise go on reading and discarding what the client sends for up to ten seconds."""
+    response = web.Response(status=status, text=text)
+    response.force_close()
+    await response.prepare(request)
+    await response.write_eof()
+    request.protocol.force_close()  # what was written is still sent: the transport closes once it is flushed
+    return response
+
+
 def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str, durable: Callable[[], Awaitable[None]],
              admin: AdminApi | None = None, time_travel: TimeTravelApi | None = None, body_limit: int = DEFAULT_LIMIT,
-             budget: ByteBudget | None = None) -> web.Application:
+             budget: ByteBudget | None = None, rate: MinDataRate = MinDataRate()) -> web.Application:
     """The aiohttp application: management API on both base paths, the admin API (and time travel when on), the
     dashboard, then the app's functions. The host adds the lifecycle of what serves them to its cleanup_ctx."""
-    app = web.Application(middlewares=[guard_middleware(functions.guard), body_middleware(body_limit,
-                                                                                          budget or ByteBudget()),
+    app = web.Application(middlewares=[guard_middleware(functions.guard),
+                                       body_middleware(body_limit, budget or ByteBudget(), rate),
                                        errors_middleware, durable_middleware(durable), task_hub_middleware(api.hub)],
                           client_max_size=body_limit)
     app.add_routes(api.routes(WEBHOOK) + api.routes(RPC))

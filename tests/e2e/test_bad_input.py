@@ -14,7 +14,7 @@ import requests
 from devhost.model import NewInstance
 from devhost.protocol import history_events as events
 from devhost.runtime.store.sqlite import SqliteStore
-from devhost.testing import WEBHOOK, Client, DevhostProcess, app_host, timestamp
+from devhost.testing import WEBHOOK, Client, DevhostProcess, app_host, poll, timestamp
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "tests" / "apps" / "waiter"
@@ -295,3 +295,142 @@ def test_a_limit_that_is_not_a_number_of_bytes_stops_the_host_with_a_clear_line(
     with pytest.raises(RuntimeError, match="devhost: FUNCTIONS_REQUEST_BODY_SIZE_LIMIT must be a number of bytes"):
         host.start()
     host.close()
+
+
+# -- hostile input (issue 19) ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("body", [b"NaN", b"Infinity", b"-Infinity", b"1e999", b'{"n": NaN}'])
+def test_numbers_json_cannot_hold_are_400_everywhere_and_change_nothing(host, waiting, body):
+    before = listing(host), snapshot(host, waiting)
+    json_type = {"Content-Type": "application/json"}
+    for path in (f"{WEBHOOK}/orchestrators/Quick", f"{WEBHOOK}/orchestrators/Quick/nan-start",
+                 f"{WEBHOOK}/instances/{waiting}/raiseEvent/go"):
+        assert_json_reader_error(host.http.post(host.url(path), data=body, headers=json_type, timeout=10),
+                                 "is not a JSON value")
+    entity = host.http.post(host.url(f"{WEBHOOK}/entities/Counter/nan"), params={"op": "add"}, data=body,
+                            headers=json_type, timeout=10)
+    assert entity.status_code == 400 and "is not a JSON value" in entity.json()["Message"]
+    assert (listing(host), snapshot(host, waiting)) == before
+    assert host.status_response("nan-start").status_code == 404
+
+
+@pytest.mark.parametrize("decoded", [b'[1.5, "\\ud800"]', b'[%d, "x"]' % 2**64, b"[" * 2000 + b"]" * 2000],
+                         ids=["lone-surrogate", "int-beyond-64-bits", "deep"])
+@pytest.mark.parametrize("path", [f"{WEBHOOK}/instances", f"{WEBHOOK}/entities"])
+def test_hostile_continuation_tokens_are_400(host, waiting, path, decoded):
+    before = snapshot(host, waiting)
+    token = base64.urlsafe_b64encode(decoded if "entities" not in path else decoded.replace(b"1.5, ", b"")).decode()
+    response = host.http.get(host.url(path), headers={"x-ms-continuation-token": token}, timeout=10)
+    assert_argument_error(response, "The continuation token is not one this host gave out.")
+    assert snapshot(host, waiting) == before
+
+
+def test_rewind_of_an_instance_whose_failed_child_has_its_own_id_answers_and_the_host_keeps_serving(tmp_path):
+    """The engine refuses a sub-orchestration whose id is taken; the parent's own id is, so the parent fails with a
+    failed child that is itself. Rewinding it rewinds it once (it then waits for that child, which never comes)."""
+    app = tmp_path / "app"
+    (app / "OwnChild").mkdir(parents=True)
+    (app / "host.json").write_text((APP / "host.json").read_text())
+    (app / "OwnChild" / "function.json").write_text((APP / "Quick" / "function.json").read_text())
+    (app / "OwnChild" / "__init__.py").write_text(
+        "import azure.durable_functions as df\n\n\n"
+        "def orchestrator_function(context):\n"
+        "    return (yield context.call_sub_orchestrator('OwnChild', None, context.instance_id))\n\n\n"
+        "main = df.Orchestrator.create(orchestrator_function)\n")
+    with DevhostProcess(app, store=tmp_path / "store.sqlite") as running:
+        started = running.http.post(running.url(f"{WEBHOOK}/orchestrators/OwnChild/loop"), timeout=10)
+        assert started.status_code == 202
+        assert "already exists" in running.wait("loop")["output"]
+        rewound = running.post_op("loop", "rewind", reason="again")
+        assert rewound.status_code == 202, rewound.text
+        poll(lambda: running.status("loop")["runtimeStatus"] == "Running", what="the rewound instance")
+        assert "RecursionError" not in running.log()
+        assert running.http.get(running.url("/admin/host/status"), timeout=10).status_code == 200
+
+
+# -- bodies that come slowly, stall or go away (issue 19) ----------------------------------------------------------
+def open_body(port: int, path: str, headers: str, first: bytes = b"") -> socket.socket:
+    """The attacking client: sends its request line and headers and the start of its body, and no more by itself."""
+    conn = socket.create_connection(("127.0.0.1", port), timeout=30)
+    conn.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n{headers}"
+                 f"\r\n".encode() + first)
+    return conn
+
+
+def status_line(conn: socket.socket) -> bytes:
+    """The status line of the answer, once the whole answer has come and the host closed the connection (recv
+    returns b"" then; a socket timeout fails the test)."""
+    answer = b""
+    while chunk := conn.recv(4096):
+        answer += chunk
+    return answer.split(b"\r\n", 1)[0]
+
+
+def answered_promptly(host: Client, waiting: str) -> None:
+    """Every kind of request with a body is answered within a few seconds while the attacker holds its body open."""
+    started = host.http.post(host.url(f"{WEBHOOK}/orchestrators/Quick"), json={"n": 2}, timeout=4)
+    assert started.status_code == 202
+    assert host.http.post(host.url(f"{WEBHOOK}/instances/{waiting}/raiseEvent/other"), json=1,
+                          timeout=4).status_code == 202
+    signal = host.http.post(host.url(f"{WEBHOOK}/entities/Counter/busy"), params={"op": "add"}, json=1, timeout=4)
+    assert "is not an entity function" in signal.json()["Message"]  # the app has none: its body was read first
+    assert host.http.post(host.url("/api/orchestrators/Quick"), json={"n": 3}, timeout=4).status_code == 202
+    assert host.wait(started.json()["id"])["output"] == {"n": 2}
+
+
+BUDGET = 16 * 1024 * 1024  # the host's body budget: a body that announces it used to hold all of it
+
+
+@pytest.mark.parametrize("headers, first", [
+    ("Transfer-Encoding: chunked\r\n", b"1\r\n{\r\n"),
+    (f"Content-Length: {BUDGET}\r\n", b"{"),
+], ids=["chunked", "announces-the-whole-budget"])
+def test_a_stalled_body_holds_up_nobody_and_is_answered_408(host, waiting, headers, first):
+    with open_body(host.port, f"{WEBHOOK}/orchestrators/Quick/stalled", headers, first) as attacker:
+        answered_promptly(host, waiting)
+        # after Kestrel's 5 s grace, and the connection closed (status_line reads to its end)
+        assert status_line(attacker) == b"HTTP/1.1 408 Request Timeout"
+    assert host.status_response("stalled").status_code == 404
+
+
+def test_a_body_that_trickles_below_the_minimum_rate_holds_up_nobody_and_is_answered_408(host, waiting):
+    with open_body(host.port, f"{WEBHOOK}/orchestrators/Quick/trickled", f"Content-Length: {BUDGET}\r\n",
+                   b"[") as attacker:
+        attacker.settimeout(0.5)
+        answer = b""
+        for _ in range(60):  # the attacker's own pace: a byte every half second, 2 bytes a second
+            try:
+                attacker.sendall(b" ")
+                answer = attacker.recv(200)
+            except socket.timeout:
+                answered_promptly(host, waiting)
+                continue
+            except OSError:  # the host closed the connection while a byte was on its way
+                break
+            break
+    assert answer.startswith(b"HTTP/1.1 408"), answer
+    assert host.status_response("trickled").status_code == 404
+
+
+def test_a_create_and_wait_start_whose_client_is_gone_holds_up_nobody(host, waiting):
+    """A start that waits up to a minute for an instance that never finishes, its client gone: other bodies of the
+    whole budget's size are still read."""
+    with open_body(host.port, f"{WEBHOOK}/orchestrators/Waiter/long-wait?timeout=60&pollingInterval=60",
+                   "Content-Length: 8\r\n", b'{"n": 1}'):
+        poll(lambda: host.status_response("long-wait").status_code == 202, what="the create-and-wait start")
+    big = json.dumps({"blob": "x" * (BUDGET - 16)})  # 4 bytes short of the budget: no room beside those 8
+    assert len(big) == BUDGET - 4
+    response = host.http.post(host.url(f"{WEBHOOK}/orchestrators/Quick"), data=big,
+                              headers={"Content-Type": "application/json"}, timeout=10)
+    assert response.status_code == 202
+    assert host.post_op("long-wait", "terminate", reason="done").status_code == 202
+
+
+def test_a_client_that_goes_away_mid_body_is_one_quiet_line(host):
+    logged = len(host.log())
+    with open_body(host.port, f"{WEBHOOK}/orchestrators/Quick/gone", "Content-Length: 100\r\n", b'{"a": '):
+        pass
+    line = poll(lambda: next((l for l in host.log()[logged:].splitlines() if "went away" in l), None),
+                what="the line about the client that went away")
+    assert "POST /runtime/webhooks/durabletask/orchestrators/Quick/gone" in line
+    assert "Traceback" not in host.log()[logged:]
+    assert host.status_response("gone").status_code == 404

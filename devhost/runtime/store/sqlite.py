@@ -124,18 +124,35 @@ def _token(position: list[Any]) -> str:
 
 
 def _position(token: str, *kinds: type) -> list[Any]:
-    """The sort key a continuation token continues after, checked against the kinds it must have (a float is also
-    taken as an int, never a bool or NaN); BadRequest for a token this store did not make."""
+    """The sort key a continuation token continues after, checked against the kinds it must have before any of it
+    reaches SQL: a str that is UTF-8 text, a finite float or an int within SQLite's 64 bits (never a bool);
+    BadRequest for a token this store did not make, however it is malformed (deep nesting included)."""
     try:
         position = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise BadRequest("The continuation token is not one this host gave out.") from exc
     if not isinstance(position, list) or len(position) != len(kinds) or not all(
-            isinstance(v, str) if k is str else
-            not isinstance(v, bool) and isinstance(v, (int, float)) and math.isfinite(v)
-            for v, k in zip(position, kinds)):
+            _text(v) if k is str else _number(v) for v, k in zip(position, kinds)):
         raise BadRequest("The continuation token is not one this host gave out.")
     return position
+
+
+def _text(value: Any) -> bool:
+    """A str SQLite can take: a lone surrogate cannot be encoded as UTF-8."""
+    if not isinstance(value, str):
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _number(value: Any) -> bool:
+    """A number SQLite can take: a finite float, or an int within 64 bits (a float position is taken as an int)."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool) and -2**63 <= value < 2**63
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))  # one for every event: json.dumps(..., separators=) makes one each

@@ -417,6 +417,45 @@ def test_rewind_after_exhausted_retries_runs_the_last_attempt_again(ops, handed)
     assert [(w.task_id, w.name) for w in works] == [(4, "Flaky")]
 
 
+def failed_with_child(ops, instance_id: str, child_id: str) -> None:
+    """`instance_id` Failed because its sub-orchestration `child_id` failed (as the engine refuses a child whose id
+    is taken: the parent's own id is)."""
+    if ops.store.get_instance(instance_id) is None:
+        ops.start("HelloOrchestrator", instance_id)
+    history = [ev.orchestrator_started(T0), inbox_events(ops, instance_id)[0],
+               ev.sub_orchestration_created(T0, 0, "HelloOrchestrator", child_id, None),
+               ev.orchestrator_completed(T0), ev.orchestrator_started(T0),
+               ev.sub_orchestration_failed(T0, 0, "An Orchestration instance with the status Running already "
+                                                  "exists.", None),
+               ev.execution_completed(T0, "Failed", '"boom"'), ev.orchestrator_completed(T0)]
+    set_status(ops, instance_id, RuntimeStatus.Failed, '"boom"', history=history)
+
+
+def test_rewind_of_an_instance_whose_failed_child_has_its_own_id_ends(ops, handed):
+    failed_with_child(ops, "i", "i")
+    handed.calls.clear()
+
+    ops.rewind("i", "again")
+
+    assert ops.store.get_instance("i").status == RuntimeStatus.Running
+    kinds = [EventType(e["EventType"]).name for e in ops.store.get_history("i")]
+    assert "SubOrchestrationInstanceFailed" not in kinds and kinds.count("SubOrchestrationInstanceCreated") == 1
+    assert len(handed.calls) == 1  # rewound once
+
+
+def test_rewind_of_instances_that_name_each_other_as_failed_children_rewinds_each_once(ops, handed):
+    ops.start("HelloOrchestrator", "a")
+    ops.start("HelloOrchestrator", "b")
+    failed_with_child(ops, "a", "b")
+    failed_with_child(ops, "b", "a")
+    handed.calls.clear()
+
+    ops.rewind("a", None)
+
+    assert [ops.store.get_instance(i).status for i in ("a", "b")] == [RuntimeStatus.Running] * 2
+    assert len(handed.calls) == 2
+
+
 def test_rewind_of_an_unknown_instance_is_not_found(ops):
     with pytest.raises(NotFound):
         ops.rewind("missing", None)

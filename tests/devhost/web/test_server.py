@@ -4,7 +4,10 @@ Instances are moved between states through the store, so each status code is rea
 from __future__ import annotations
 
 import json
+import logging
 import re
+import socket
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -23,6 +26,8 @@ from devhost.model import PROGRESSING_STATUSES, TERMINAL_STATUSES, Binding, Epis
 from devhost.protocol import history_events as ev
 from devhost.runtime.operations import Operations
 from devhost.runtime.store.sqlite import SqliteStore
+from devhost.testing import poll
+from devhost.web.bodies import ByteBudget, MinDataRate
 from devhost.web.server import DASHBOARD_FILES, RPC, SECURITY_HEADERS, WEBHOOK, DurableApi, FunctionRoutes, make_app
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
@@ -77,7 +82,7 @@ class ApiServer(LoopThread):
     """The aiohttp app over a real store in tmp_path, served on a loopback port from a background event loop.
     hand_on only records; `call` runs a function on the loop's thread (the store's only user)."""
 
-    def __init__(self, store_path: Path) -> None:
+    def __init__(self, store_path: Path, **app_options: Any) -> None:
         self.handed: list[tuple[list, list]] = []
         self.complete_on_start: str | None = None  # output to finish new instances with, as if they ran at once
         super().__init__()
@@ -85,7 +90,7 @@ class ApiServer(LoopThread):
         self.store: SqliteStore = self.call(lambda: SqliteStore(store_path))
         self.ops = Operations(self.store, lambda: ["HelloOrchestrator", "Other"], FixedClock(), self._hand_on)
         app = make_app(DurableApi(self.ops, "TestHubName"), FunctionRoutes(FUNCTIONS, lambda: CLIENT_PAYLOAD), "api",
-                       self.store.durable)
+                       self.store.durable, **app_options)
         self.server = TestServer(app, host="127.0.0.1")
         self._await(self.server.start_server())
         self.base = str(self.server.make_url("")).rstrip("/")
@@ -591,6 +596,20 @@ def test_raise_event_needs_json_content(api, base):
     assert len(api.inbox("e")) == 1  # only the start: nothing was delivered
 
 
+@pytest.mark.parametrize("body", [b"NaN", b"Infinity", b"-Infinity", b"1e999", b'{"x": [NaN]}'])
+def test_json_bodies_with_numbers_json_cannot_hold_are_400_everywhere(api, base, body):
+    api.start("e")
+    json_type = {"Content-Type": "application/json"}
+
+    assert_json_reader_error(api.request("POST", f"{base}/orchestrators/HelloOrchestrator/nan", data=body,
+                                         headers=json_type))
+    assert_json_reader_error(api.request("POST", f"{base}/instances/e/raiseEvent/Go", data=body, headers=json_type))
+    signal = api.request("POST", f"{base}/entities/Counter/k?op=add", data=body, headers=json_type)
+    assert signal.status_code == 400 and signal.json()["Message"].startswith("Could not parse JSON content: ")
+
+    assert api.instance("nan") is None and len(api.inbox("e")) == 1 and api.inbox("@counter@k") == []
+
+
 # -- entities ---------------------------------------------------------------------------------------
 def test_entity_state_is_404_until_there_is_some(api, base):
     assert_empty(api.request("GET", f"{base}/entities/Counter/k"), 404)
@@ -774,3 +793,79 @@ def test_no_dashboard_script_spells_out_a_runtime_status_list_or_the_api_path():
     paths = {name for name, text in scripts.items() if WEBHOOK in text}
 
     assert copies == set() and paths == set() and 'from "./constants.js"' in scripts["common.js"]
+
+
+# -- bodies that come slowly, stall or go away (issue 19) ----------------------------------------------------------
+SMALL_BUDGET = 100
+QUICK_RATE = MinDataRate(bytes_per_second=240, grace=0.5)
+
+
+@pytest.fixture
+def bounded(tmp_path):
+    """The API with a 100-byte body budget and a half-second grace before a body must come at 240 bytes a second."""
+    budget = ByteBudget(SMALL_BUDGET)
+    server = ApiServer(tmp_path / "store.sqlite", budget=budget, rate=QUICK_RATE)
+    server.budget = budget
+    yield server
+    server.close()
+
+
+def raw_request(server: ApiServer, path: str, headers: str, body: bytes = b"") -> socket.socket:
+    """A client that sends its headers and the start of its body, and then sends nothing more."""
+    conn = socket.create_connection((server.server.host, server.server.port), timeout=10)
+    conn.sendall(f"POST {path} HTTP/1.1\r\nHost: {server.server.host}\r\n{headers}\r\n".encode() + body)
+    return conn
+
+
+def answer(conn: socket.socket) -> bytes:
+    received = b""
+    while chunk := conn.recv(4096):
+        received += chunk
+    return received
+
+
+@pytest.mark.parametrize("headers, body", [
+    ("Content-Type: application/json\r\nContent-Length: 90\r\n", b'{"a": '),
+    ("Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n", b"6\r\n{\"a\": \r\n"),
+], ids=["content-length", "chunked"])
+def test_a_stalled_body_does_not_hold_up_other_bodies_and_is_answered_408(bounded, headers, body):
+    with raw_request(bounded, f"{RPC}/orchestrators/HelloOrchestrator/stalled", headers, body) as stalled:
+        poll(lambda: bounded.budget.used > 0, what="the stalled body to hold its first bytes")
+        other = bounded.request("POST", f"{RPC}/orchestrators/HelloOrchestrator/other", json={"n": "x" * 60})
+        assert other.status_code == 202  # 6 bytes held by the stalled one leave room for it
+
+        response = answer(stalled)  # the grace period passes without more bytes: 408, connection closed
+    assert response.startswith(b"HTTP/1.1 408"), response
+    assert bounded.budget.used == 0
+    assert bounded.instance("stalled") is None and bounded.instance("other") is not None
+
+
+def test_a_create_and_wait_start_does_not_hold_the_budget_while_it_waits(bounded):
+    answers: list[requests.Response] = []
+    waiting = threading.Thread(target=lambda: answers.append(bounded.request(
+        "POST", f"{RPC}/orchestrators/HelloOrchestrator/waits?timeout=20&pollingInterval=0.1",
+        json={"n": "x" * 60})), daemon=True)
+    waiting.start()
+    poll(lambda: bounded.instance("waits") is not None, what="the create-and-wait start to begin waiting")
+
+    assert bounded.budget.used == 0
+    other = bounded.request("POST", f"{RPC}/orchestrators/HelloOrchestrator/other", json={"n": "y" * 60})
+    assert other.status_code == 202
+    bounded.set_status("waits", RuntimeStatus.Completed, '"done"')
+    waiting.join(timeout=30)
+    assert [(a.status_code, a.json()) for a in answers] == [(200, "done")]
+
+
+def test_a_client_that_goes_away_mid_body_is_one_quiet_line(bounded, caplog):
+    caplog.set_level(logging.INFO, logger="devhost")
+    conn = raw_request(bounded, f"{RPC}/orchestrators/HelloOrchestrator/gone",
+                       "Content-Type: application/json\r\nContent-Length: 90\r\n", b'{"a": ')
+    poll(lambda: bounded.budget.used > 0, what="the body to begin")
+    conn.close()
+
+    poll(lambda: bounded.budget.used == 0, what="the budget to be released")
+    line = poll(lambda: next((r for r in caplog.records if "went away" in r.getMessage()), None),
+                what="the line about the client")
+    assert line.levelno == logging.INFO and line.exc_info is None
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert bounded.instance("gone") is None

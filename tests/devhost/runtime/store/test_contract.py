@@ -14,6 +14,7 @@ from store_helpers import NOW, T0, at, finish, new_instance, snapshot, start_epi
 from devhost.errors import BadRequest, Conflict
 from devhost.model import (
     ActivityWork,
+    EntityQuery,
     EpisodeOutcome,
     EventType,
     Instance,
@@ -442,6 +443,29 @@ def test_the_default_page_is_100(store):
 def test_a_bad_continuation_token_is_a_bad_request(many, token):
     with pytest.raises(BadRequest, match="The continuation token is not one this host gave out."):
         many.query(Query(continuation=token))
+
+
+HOSTILE_TOKENS = [_token(b'[1.5, "\\ud800"]'), _token(b'[1, "a\\udfffb"]'), _token(b'[%d, "x"]' % 2**64),
+                  _token(b'[-%d, "x"]' % (2**63 + 1)), _token(b"[" * 2000 + b"]" * 2000),
+                  _token(b'[[' * 1500 + b']]' * 1500)]
+
+
+@pytest.mark.parametrize("token", HOSTILE_TOKENS, ids=["lone-high", "lone-low", "int-2^64", "int-below-64-bits",
+                                                       "deep", "deeper"])
+def test_a_hostile_continuation_token_is_a_bad_request_before_any_sql(many, token):
+    with pytest.raises(BadRequest, match="The continuation token is not one this host gave out."):
+        many.query(Query(continuation=token))
+
+
+@pytest.mark.parametrize("token", [_token(b'["\\ud800"]'), _token(b"[" * 2000 + b"]" * 2000)],
+                         ids=["lone-surrogate", "deep"])
+def test_a_hostile_entity_continuation_token_is_a_bad_request(store, token):
+    with pytest.raises(BadRequest, match="The continuation token is not one this host gave out."):
+        store.query_entities(EntityQuery(continuation=token))
+
+
+def test_a_token_at_the_edge_of_64_bits_is_taken(many):
+    assert ids(many.query(Query(continuation=_token(b'[%d, "x"]' % (2**63 - 1))))) == []
 
 
 def test_matching_ids_uses_the_same_filters(many):
