@@ -4,6 +4,7 @@ transaction and hands new work to the dispatcher."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Callable
 
@@ -16,6 +17,7 @@ from devhost.model import (
     EntityQuery,
     EventType,
     Instance,
+    Listing,
     Message,
     NewInstance,
     OutgoingMessage,
@@ -126,6 +128,16 @@ class Operations:
         instances, token = self.store.query(query)
         return [status_payload(i, show_input) for i in instances], token
 
+    def list_instances(self, listing: Listing,
+                       show_input: bool = False) -> tuple[list[dict[str, Any]], int, dict[str, int]]:
+        """The dashboard's listing: one page of status payloads, how many instances match the filters, and how many
+        match them in each status, the status filter aside (so the counts tell what choosing a status would show)."""
+        counts = self.store.count_by_status(replace(listing.filters, statuses=frozenset()))
+        wanted = listing.filters.statuses or frozenset(RuntimeStatus)
+        total = sum(n for status, n in counts.items() if status in wanted)
+        page = [status_payload(i, show_input) for i in self.store.list_instances(listing)]
+        return page, total, {status.value: n for status, n in counts.items()}
+
     def accepts_events(self, instance_id: str) -> None:
         """NotFound or Gone unless the instance takes external events (Pending, Running, Suspended)."""
         self._running(instance_id)
@@ -224,6 +236,13 @@ class Operations:
         """One page of entities that have state (DurableEntityStatus payloads) and the next page's token."""
         entities, token = self.store.query_entities(query)
         return [entity_status(e, fetch_state) for e in entities], token
+
+    def entity(self, name: str, key: str) -> dict[str, Any]:
+        """One entity as the listing shows it (DurableEntityStatus with its state); NotFound when it has no state."""
+        instance = self.store.get_instance(entity_instance_id(name, key))
+        if instance is None or instance.output is None:
+            raise NotFound(f"Entity @{name}@{key} has no state.")
+        return entity_status(instance, fetch_state=True)
 
     def read_entity(self, name: str, key: str) -> str:
         """The entity's state as JSON text; NotFound when it has none."""

@@ -15,6 +15,7 @@ from devhost.errors import BadRequest, Conflict, DevhostError, Gone, InvalidOper
 from devhost.model import PROGRESSING_STATUSES, RPC_PATH, TERMINAL_STATUSES, WEBHOOK_PATH, RuntimeStatus
 from devhost.web.admin_api import AdminApi, TimeTravelApi
 from devhost.web.bodies import DEFAULT_LIMIT, ByteBudget, release_body
+from devhost.web.dashboard_api import DashboardApi
 from devhost.web.function_routes import FunctionRoutes, refused
 from devhost.web.guard import Guard
 from devhost.web.management_api import DurableApi
@@ -152,6 +153,7 @@ def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str, dura
     app.add_routes((admin or AdminApi()).routes())
     if time_travel is not None:
         app.add_routes(time_travel.routes())
+    app.add_routes(DashboardApi(api.ops).routes())
     app.router.add_get(DASHBOARD_PATH.rstrip("/"), _dashboard_redirect)
     app.router.add_get(DASHBOARD_PATH, _dashboard_page)
     app.router.add_get(DASHBOARD_PATH + "instances/{instanceId:.+}", _dashboard_page)  # a deep link as a path
