@@ -238,11 +238,13 @@ class Operations:
         return [entity_status(e, fetch_state) for e in entities], token
 
     def entity(self, name: str, key: str) -> dict[str, Any]:
-        """One entity as the listing shows it (DurableEntityStatus with its state); NotFound when it has no state."""
+        """One entity as the listing shows it (DurableEntityStatus with its state) and whether it has state: a
+        deleted one keeps the time of its last operation, one never used has none."""
         instance = self.store.get_instance(entity_instance_id(name, key))
-        if instance is None or instance.output is None:
-            raise NotFound(f"Entity @{name}@{key} has no state.")
-        return entity_status(instance, fetch_state=True)
+        if instance is None:
+            return {"entityId": {"name": name.lower(), "key": key}, "exists": False, "lastOperationTime": None,
+                    "state": None}
+        return {**entity_status(instance, fetch_state=True), "exists": instance.output is not None}
 
     def read_entity(self, name: str, key: str) -> str:
         """The entity's state as JSON text; NotFound when it has none."""

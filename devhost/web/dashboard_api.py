@@ -1,5 +1,6 @@
 """devhost's own read API for the dashboard, under /devhost/api/ (docs/dashboard.md): the instance list sorted,
-newest first by default, with its total and the count of each status, and one entity with its last operation time.
+newest first by default, with its total and the count of each status, and one entity with its last operation time
+(200 with "exists": false when it has no state, so a page that waits for a delete logs no failed request).
 The management API keeps the extension's answers (oldest first, continuation tokens); this one is devhost's only."""
 from __future__ import annotations
 

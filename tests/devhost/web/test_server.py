@@ -813,13 +813,16 @@ def test_the_dashboard_listing_refuses_bad_parameters_with_400(listed, query, me
 
 
 def test_the_dashboard_reads_one_entity_with_its_last_operation_time(api):
-    assert_empty(api.request("GET", "/devhost/api/entities/Counter/k"), 404)
+    assert api.request("GET", "/devhost/api/entities/Counter/k").json() == {
+        "entityId": {"name": "counter", "key": "k"}, "exists": False, "lastOperationTime": None, "state": None}
     api.call(lambda: api.store.commit_entity("@counter@k", "counter", True, '{"n": 2}', [], [], T0.timestamp() + 1.25))
     api.call(lambda: api.store.commit_entity("@counter@", "counter", True, "0", [], [], T0.timestamp()))
 
     body = api.request("GET", "/devhost/api/entities/Counter/k").json()
-    assert body == {"entityId": {"name": "counter", "key": "k"}, "lastOperationTime": "2024-05-01T12:00:01.2500000Z",
-                    "state": {"n": 2}}
+    assert body == {"entityId": {"name": "counter", "key": "k"}, "exists": True,
+                    "lastOperationTime": "2024-05-01T12:00:01.2500000Z", "state": {"n": 2}}
     assert api.request("GET", "/devhost/api/entities/counter/$").json()["state"] == 0  # "$": the empty key
     api.call(lambda: api.store.commit_entity("@counter@k", "counter", False, None, [], [], T0.timestamp() + 2))
-    assert_empty(api.request("GET", "/devhost/api/entities/Counter/k"), 404)  # deleted: no state
+    deleted = api.request("GET", "/devhost/api/entities/Counter/k").json()  # no state, and when it was deleted
+    assert (deleted["exists"], deleted["state"], deleted["lastOperationTime"]) == \
+        (False, None, "2024-05-01T12:00:02.0000000Z")
