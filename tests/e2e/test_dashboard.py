@@ -242,7 +242,7 @@ def test_each_status_has_its_own_colour(waiting, tabs):
     page.locator('#counts a[data-status="Suspended"]').click()
     expect(page.locator("#instances tbody tr[data-instance-id]")).to_have_count(1)
     assert rows(page) == [ids["suspended"]]
-    expect(page.locator("#total")).to_have_text("1 instance match")  # singular
+    expect(page.locator("#total")).to_have_text("1 instance matches")  # singular
     page = tab.open(f"#/instances?prefix={tag}")
     expect(page.locator("#total")).to_have_text("4 instances match")
     tab.shot("dashboard-instances.png")

@@ -164,7 +164,8 @@ export function zoneLabel(ms = Date.now()) {
   if (timeZone() === "utc") return "UTC";
   const offset = -new Date(Number.isFinite(ms) ? ms : Date.now()).getTimezoneOffset();
   const sign = offset < 0 ? "−" : "+";
-  return offset === 0 ? "UTC+00:00" : `UTC${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+  const hours = pad(Math.floor(Math.abs(offset) / 60));
+  return offset === 0 ? "UTC+00:00" : `UTC${sign}${hours}:${pad(Math.abs(offset) % 60)}`;
 }
 
 /** The date and time fields of a moment in the chosen zone. */

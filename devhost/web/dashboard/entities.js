@@ -131,7 +131,8 @@ export async function renderEntity(main, name, key) {
     const answer = await call("GET", `/devhost/api/entities/${encode(name)}/${encode(key)}`);
     if (answer.ok && answer.json && !answer.json.exists) {
       summary.replaceChildren(h("p", { role: "alert", class: "answer error", id: "no-entity" },
-        "This entity has no state: it was never set, or it was deleted. ", h("a", { href: "#/entities" }, "All entities")));
+        "This entity has no state: it was never set, or it was deleted. ",
+        h("a", { href: "#/entities" }, "All entities")));
       remove.disabled = true;
       return false;
     }
@@ -141,7 +142,8 @@ export async function renderEntity(main, name, key) {
     }
     const entity = answer.json;
     summary.replaceChildren(h("dl", { class: "summary" },
-      h("dt", {}, "Name"), h("dd", {}, h("a", { href: `#/entities?name=${encode(entity.entityId.name)}` }, entity.entityId.name)),
+      h("dt", {}, "Name"),
+      h("dd", {}, h("a", { href: `#/entities?name=${encode(entity.entityId.name)}` }, entity.entityId.name)),
       h("dt", {}, "Key"), h("dd", { class: "mono" }, entity.entityId.key === "" ? "(empty key)" : entity.entityId.key),
       h("dt", {}, "Last operation"), h("dd", {}, timeElement(entity.lastOperationTime, true)),
       h("dt", {}, "State"), h("dd", { class: "state" }, jsonBlock(entity.state, `State of ${name} ${realKey}`))));
@@ -150,7 +152,8 @@ export async function renderEntity(main, name, key) {
   }
 
   async function del() {
-    if (!await confirmAction(`Delete entity ${name}/${realKey} and its state? This cannot be undone.`, "Delete")) return;
+    const question = `Delete entity ${name}/${realKey} and its state? This cannot be undone.`;
+    if (!await confirmAction(question, "Delete")) return;
     const answer = await call("DELETE", `entities/${encode(name)}/${encode(realKey)}`);
     result.replaceChildren(answerBlock("Delete", answer));
     announce(`Delete: HTTP ${answer.status}`);

@@ -77,7 +77,10 @@ function eventName(e) {
 // Failure texts carry the extension's one-line JSON of a .NET exception (docs/protocol.md §4, §5.1): the Python
 // message and stack are inside it. A failure is shown readable first (the message and the user's own frames;
 // devhost's, the SDK's, the standard library's and installed packages' frames left out), the raw text behind a toggle.
-const HOST_FRAME = /[\\/](site-packages|dist-packages)[\\/]|[\\/]lib[\\/]python\d[^\\/]*[\\/]|^<frozen |[\\/]devhost[\\/](workers|protocol|runtime|app|web)[\\/]|[\\/]devhost[\\/][\w]+\.py$/;
+const HOST_FRAME = new RegExp([
+  String.raw`[\\/](site-packages|dist-packages)[\\/]`, String.raw`[\\/]lib[\\/]python\d[^\\/]*[\\/]`, "^<frozen ",
+  String.raw`[\\/]devhost[\\/](workers|protocol|runtime|app|web)[\\/]`, String.raw`[\\/]devhost[\\/]\w+\.py$`,
+].join("|"));
 
 /** The first JSON object in `text` from `at` (strings respected), parsed; null when there is none. */
 function jsonAt(text, at) {
@@ -116,7 +119,8 @@ function userFrames(stack) {
   }
   const path = (frame) => (/File "([^"]*)"/.exec(frame[0]) || [])[1] || "";
   const own = frames.filter((f) => /File "/.test(f[0]) && !HOST_FRAME.test(path(f)));
-  return { text: own.map((f) => f.join("\n")).join("\n"), hidden: frames.filter((f) => /File "/.test(f[0])).length - own.length };
+  const all = frames.filter((f) => /File "/.test(f[0])).length;
+  return { text: own.map((f) => f.join("\n")).join("\n"), hidden: all - own.length };
 }
 
 /** A failure text (an output, a Reason with its Details) as {message, frames, hidden}: the message without the
@@ -136,11 +140,12 @@ export function readableFailure(text, details) {
 function failureBlock(text, details) {
   const failure = readableFailure(text, details);
   const raw = details ? `${text ?? ""}\n${details}` : String(text ?? "");
-  const note = failure.hidden ? ` (${failure.hidden} ${failure.hidden === 1 ? "frame" : "frames"} of devhost, the SDK ` +
-                                "and the standard library left out)" : "";
+  const note = failure.hidden
+    ? ` (${plural(failure.hidden, "frame")} of devhost, the SDK and the standard library left out)` : "";
   return h("div", { class: "failure-block" },
     h("p", { class: "failure-message" }, failure.message),
-    failure.python && !failure.message.includes(failure.python) ? h("p", { class: "failure-python" }, failure.python) : null,
+    failure.python && !failure.message.includes(failure.python)
+      ? h("p", { class: "failure-python" }, failure.python) : null,
     failure.frames ? h("div", {}, h("small", { class: "muted" }, `Your code's frames${note}`),
                         h("pre", { class: "stack", tabindex: "0" }, failure.frames)) : null,
     h("details", { class: "raw-failure" }, h("summary", {}, "Raw failure, as the management API returns it"),

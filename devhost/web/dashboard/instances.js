@@ -142,7 +142,8 @@ export async function renderInstances(main, params) {
     }
     const statusCounts = STATUSES.filter((s) => listing.counts[s]).map((s) => h("li", {},
       h("a", { href: hashWith({ status: s, page: "1" }), "data-status": s }, statusBadge(s), ` ${listing.counts[s]}`)));
-    counts.replaceChildren(h("strong", { id: "total" }, `${plural(listing.total, "instance")} match`),
+    const matches = `${plural(listing.total, "instance")} match${listing.total === 1 ? "es" : ""}`;
+    counts.replaceChildren(h("strong", { id: "total" }, matches),
       statusCounts.length ? h("ul", { class: "inline status-counts", "aria-label": "How many in each state" }, statusCounts) : "");
     caption.textContent = `Instances, page ${page} of ${pages}: ${items.length} shown of ${listing.total}`;
     pageLabel.textContent = `Page ${page} of ${pages}`;

@@ -29,14 +29,16 @@ export function timelineBars(events, now = Date.now(), finished = true) {
     } else if (e.EventType === "TimerCreated") {
       // a timer says how long it is and when it fires, date and zone included (a 24-hour timer is not "until 12:00")
       const fires = parseTime(e.FireAt);
-      const bar = { kind: "timer", label: `${formatDuration(fires - at)} until ${formatTime(fires)}`, start: at,
+      // (the zone is in its description and the history's heading: the label stays short enough to read)
+      const bar = { kind: "timer", label: `${formatDuration(fires - at)} until ${formatTime(fires, false, false)}`,
+                    start: at,
                     end: Math.min(parseTime(e.FireAt), last), open: true, failed: false, fireAt: e.FireAt,
-                    detail: "not fired" };
+                    detail: `fires at ${formatTime(fires)}` };
       timers.push(bar);
       bars.push(bar);
     } else if (e.EventType === "TimerFired") {
       const bar = timers.find((t) => t.open && t.fireAt === e.FireAt);
-      if (bar) Object.assign(bar, { end: at, open: false, detail: "fired" });
+      if (bar) Object.assign(bar, { end: at, open: false, detail: `fired at ${formatTime(at, true)}` });
     } else if (e.EventType === "EventRaised") {
       bars.push({ kind: "event", label: `wait for ${e.Name}`, start: previous, end: at, open: false, failed: false,
                   detail: `event ${e.Name} raised` });
