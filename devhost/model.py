@@ -259,6 +259,28 @@ class Query:
     prefix: str | None = None
     top: int | None = None
     continuation: str | None = None
+    name: str | None = None  # part of the orchestrator's name, any case (the dashboard's listing only)
+
+
+class InstanceOrder(str, enum.Enum):
+    """What the dashboard's listing sorts instances by, named as the status payload names the field."""
+
+    createdTime = "createdTime"
+    lastUpdatedTime = "lastUpdatedTime"
+    name = "name"
+    runtimeStatus = "runtimeStatus"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of the dashboard's instance list (GET /devhost/api/instances): the filters, what it is sorted by
+    (ties by created time, then id, in the same direction), newest first unless asked otherwise, and which page."""
+
+    filters: Query = Query()
+    order: InstanceOrder = InstanceOrder.createdTime
+    descending: bool = True
+    offset: int = 0
+    top: int = 25
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Callable
 
@@ -17,6 +18,7 @@ from devhost.model import (
     EntityQuery,
     EventType,
     Instance,
+    Listing,
     Message,
     NewInstance,
     OutgoingMessage,
@@ -140,6 +142,16 @@ class Operations:
         instances, token = self.store.query(query)
         return [status_payload(i, show_input) for i in instances], token
 
+    def list_instances(self, listing: Listing,
+                       show_input: bool = False) -> tuple[list[dict[str, Any]], int, dict[str, int]]:
+        """The dashboard's listing: one page of status payloads, how many instances match the filters, and how many
+        match them in each status, the status filter aside (so the counts tell what choosing a status would show)."""
+        counts = self.store.count_by_status(replace(listing.filters, statuses=frozenset()))
+        wanted = listing.filters.statuses or frozenset(RuntimeStatus)
+        total = sum(n for status, n in counts.items() if status in wanted)
+        page = [status_payload(i, show_input) for i in self.store.list_instances(listing)]
+        return page, total, {status.value: n for status, n in counts.items()}
+
     def accepts_events(self, instance_id: str) -> None:
         """NotFound or Gone unless the instance takes external events (Pending, Running, Suspended)."""
         self._running(instance_id)
@@ -244,6 +256,15 @@ class Operations:
         """One page of entities that have state (DurableEntityStatus payloads) and the next page's token."""
         entities, token = self.store.query_entities(query)
         return [entity_status(e, fetch_state) for e in entities], token
+
+    def entity(self, name: str, key: str) -> dict[str, Any]:
+        """One entity as the listing shows it (DurableEntityStatus with its state) and whether it has state: a
+        deleted one keeps the time of its last operation, one never used has none."""
+        instance = self.store.get_instance(entity_instance_id(name, key))
+        if instance is None:
+            return {"entityId": {"name": name.lower(), "key": key}, "exists": False, "lastOperationTime": None,
+                    "state": None}
+        return {**entity_status(instance, fetch_state=True), "exists": instance.output is not None}
 
     def read_entity(self, name: str, key: str) -> str:
         """The entity's state as JSON text; NotFound when it has none."""

@@ -18,6 +18,26 @@ from devhost.web.request_params import body, continuation, flag, json_text, para
 EMPTY_KEY = "$"  # the entity key that stands for the empty key in GET entities/{name}/$
 
 
+def runtime_statuses(request: web.Request) -> frozenset[RuntimeStatus]:
+    """The `runtimeStatus` filter: status names, comma-separated, any case; BadRequest for one that is not."""
+    statuses = set()
+    for part in (param(request, "runtimeStatus") or "").split(","):
+        if part.strip():
+            match = next((s for s in RuntimeStatus if s.value.lower() == part.strip().lower()), None)
+            if match is None:
+                raise BadRequest(f"'{part.strip()}' is not a valid runtimeStatus.")
+            statuses.add(match)
+    return frozenset(statuses)
+
+
+def instance_query(request: web.Request) -> Query:
+    """The filters of GET/DELETE instances/ (OrchestrationStatusQueryCondition) and the continuation header."""
+    return Query(created_from=parse_time(param(request, "createdTimeFrom")),
+                 created_to=parse_time(param(request, "createdTimeTo")), statuses=runtime_statuses(request),
+                 prefix=param(request, "instanceIdPrefix"), top=top(request),
+                 continuation=request.headers.get("x-ms-continuation-token") or None)
+
+
 class DurableApi:
     """Handlers of the management API (docs/protocol.md §2, §3)."""
 
@@ -86,22 +106,9 @@ class DurableApi:
             else 200
         return web.json_response(body, status=code)
 
-    def _query(self, request: web.Request) -> Query:
-        statuses = set()
-        for part in (param(request, "runtimeStatus") or "").split(","):
-            if part.strip():
-                match = next((s for s in RuntimeStatus if s.value.lower() == part.strip().lower()), None)
-                if match is None:
-                    raise BadRequest(f"'{part.strip()}' is not a valid runtimeStatus.")
-                statuses.add(match)
-        return Query(created_from=parse_time(param(request, "createdTimeFrom")),
-                     created_to=parse_time(param(request, "createdTimeTo")), statuses=frozenset(statuses),
-                     prefix=param(request, "instanceIdPrefix"), top=top(request),
-                     continuation=request.headers.get("x-ms-continuation-token") or None)
-
     async def query(self, request: web.Request) -> web.StreamResponse:
         # OrchestrationStatusQueryCondition.ShowInput defaults to true (extension 2.1 and later)
-        items, token = self.ops.query(self._query(request), flag(request, "showInput", True))
+        items, token = self.ops.query(instance_query(request), flag(request, "showInput", True))
         return web.json_response(items, headers=continuation(token))
 
     async def purge(self, request: web.Request) -> web.StreamResponse:
@@ -111,7 +118,7 @@ class DurableApi:
     async def purge_by(self, request: web.Request) -> web.StreamResponse:
         if not param(request, "createdTimeFrom"):  # the extension answers this one with a JSON string
             return web.json_response("Please provide value for 'createdTimeFrom' parameter.", status=400)
-        deleted = self.ops.purge_by(self._query(request))
+        deleted = self.ops.purge_by(instance_query(request))
         if deleted == 0:
             return web.Response(status=404)
         return web.json_response({"instancesDeleted": deleted})

@@ -25,6 +25,7 @@ from devhost.web.bodies import (
     read_body,
     release_body,
 )
+from devhost.web.dashboard_api import DashboardApi
 from devhost.web.function_routes import FunctionRoutes, refused
 from devhost.web.guard import Guard
 from devhost.web.management_api import DurableApi
@@ -210,6 +211,7 @@ def make_app(api: DurableApi, functions: FunctionRoutes, route_prefix: str, dura
     app.router.add_get("/", _home)
     app.add_routes((admin or AdminApi()).routes())
     app.add_routes((time_travel or TimeTravelOff()).routes())
+    app.add_routes(DashboardApi(api.ops).routes())
     app.router.add_get(DASHBOARD_PATH.rstrip("/"), _dashboard_redirect)
     app.router.add_get(DASHBOARD_PATH, _dashboard_page)
     app.router.add_get(DASHBOARD_PATH + "instances/{instanceId:.+}", _dashboard_page)  # a deep link as a path

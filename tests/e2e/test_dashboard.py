@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect
 
 from devhost.testing import DevhostProcess, poll
 
@@ -25,19 +25,33 @@ APPS = ROOT / "tests" / "apps"
 WEBHOOK = "/runtime/webhooks/durabletask"
 SHOTS = os.environ.get("DEVHOST_SCREENSHOTS")
 TIMEOUT_MS = 15000
+STRICT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+              "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
 class Tab:
     """A browser page that records console errors and uncaught exceptions; a test ends with none."""
 
-    def __init__(self, browser: Browser, host: DevhostProcess, width: int = 1280, height: int = 900) -> None:
+    def __init__(self, browser: Browser, host: DevhostProcess, width: int = 1280, height: int = 900,
+                 timezone_id: str | None = None) -> None:
         self.host = host
-        self.context = browser.new_context(viewport={"width": width, "height": height})
+        self.context = browser.new_context(viewport={"width": width, "height": height}, timezone_id=timezone_id)
+        # The page is served with a strict Content-Security-Policy (no inline script, style or handler): whatever
+        # the dashboard does that the policy refuses is a console error, and the test fails.
+        self.context.route(re.compile(r".*/devhost/(\?.*)?(#.*)?$|.*/devhost/instances/.*"), self._with_policy)
         self.page: Page = self.context.new_page()
         self.page.set_default_timeout(TIMEOUT_MS)
         self.errors: list[str] = []
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda exc: self.errors.append(f"uncaught: {exc}"))
+
+    @staticmethod
+    def _with_policy(route: Route) -> None:
+        if route.request.resource_type != "document":
+            route.continue_()
+            return
+        response = route.fetch()
+        route.fulfill(response=response, headers={**response.headers, "content-security-policy": STRICT_CSP})
 
     def _console(self, message: ConsoleMessage) -> None:
         if message.type in ("error", "warning"):
@@ -96,6 +110,7 @@ waiting = host_for("human_interaction")
 counters = host_for("counter_entity")
 subs = host_for("sub_orchestrations")
 waiter = host_for("waiter")
+timers = host_for("timers")
 
 
 def start(host: DevhostProcess, name: str, body: Any = None, instance_id: str | None = None) -> str:
@@ -169,16 +184,16 @@ def test_the_created_time_range_and_paging(fan_out, tabs):
     expect(page.locator("#instances tbody tr[data-instance-id]")).to_have_count(2)
     seen += rows(page)
     page.get_by_role("button", name="Next page →").click()
-    expect(page.locator("#instances caption")).to_contain_text("page 2")
+    expect(page.locator("#instances caption")).to_contain_text("page 2 of 3")
     seen += rows(page)
     page.get_by_role("button", name="Next page →").click()
-    expect(page.locator("#instances caption")).to_contain_text("page 3")
+    expect(page.locator("#instances caption")).to_contain_text("page 3 of 3")
     seen += rows(page)
-    assert seen == ids
+    assert seen == ids[::-1]  # newest first
     expect(page.get_by_role("button", name="Next page →")).to_be_disabled()
     page.get_by_role("button", name="← Previous page").click()
     expect(page.locator("#instances caption")).to_contain_text("page 2")
-    assert rows(page) == ids[2:4]
+    assert rows(page) == ids[::-1][2:4]
 
 
 def test_the_list_refreshes_on_its_own_while_an_instance_runs(waiting, tabs):
@@ -213,6 +228,17 @@ def test_each_status_has_its_own_colour(waiting, tabs):
         expect(badge).to_have_text(kind.capitalize())
     colours = {kind: badge.evaluate("b => getComputedStyle(b).backgroundColor") for kind, badge in badges.items()}
     assert len(set(colours.values())) == 4, colours
+    # the total and the count of each status, each a link to the list of that status
+    expect(page.locator("#total")).to_have_text("4 instances match")
+    counts = page.locator("#counts a[data-status]")
+    expect(counts).to_have_count(4)
+    assert sorted(counts.all_inner_texts()) == ["Completed 1", "Running 1", "Suspended 1", "Terminated 1"]
+    page.locator('#counts a[data-status="Suspended"]').click()
+    expect(page.locator("#instances tbody tr[data-instance-id]")).to_have_count(1)
+    assert rows(page) == [ids["suspended"]]
+    expect(page.locator("#total")).to_have_text("1 instance matches")  # singular
+    page = tab.open(f"#/instances?prefix={tag}")
+    expect(page.locator("#total")).to_have_text("4 instances match")
     tab.shot("dashboard-instances.png")
     waiting.post_op(ids["running"], "terminate", reason="cleanup")
     waiting.post_op(ids["suspended"], "terminate", reason="cleanup")
@@ -235,6 +261,7 @@ def test_a_fan_out_shows_its_history_and_timeline(fan_out, tabs):
     assert output == {"count": 6, "sum": 55}
     # durations come from 7-digit history timestamps: the fraction is shown
     assert re.search(r"\d\d:\d\d:\d\d\.\d{3}", page.locator("#history tbody tr").nth(1).inner_text())
+    expect(page.locator(".timeline figcaption")).to_contain_text("Timeline: 6 bars over")
     tab.shot("dashboard-instance.png", height=1500)
 
 
@@ -247,11 +274,24 @@ def test_a_failed_instance_shows_failures_and_retries(retries, tabs, tmp_path):
     page = tab.open(f"#/instances/{instance_id}")
 
     expect(page.locator(".summary .badge")).to_have_text("Failed")
-    expect(page.locator(".failure-message")).to_contain_text("attempt 3 failed")
+    # readable first: the message without the .NET exception's JSON, and the user's own frames alone
+    message = page.locator(".instance-failure .failure-message")
+    expect(message).to_contain_text("attempt 3 failed")
+    assert "$type" not in message.inner_text() and "\\n" not in message.inner_text()
+    stack = page.locator(".instance-failure .stack")
+    expect(stack).to_contain_text('raise ValueError(f"attempt {attempt} failed")')
+    assert stack.inner_text().lstrip().startswith('File "') and "/apps/retries/" in stack.inner_text()
+    assert not re.search(r"devhost/(workers|protocol|runtime)|site-packages|azure/", stack.inner_text())
+    expect(page.locator(".instance-failure small")).to_contain_text("left out")
+    # the raw text, as the API returns it, behind a toggle
+    raw = page.locator(".instance-failure details.raw-failure")
+    expect(raw.locator("pre")).to_be_hidden()
+    raw.locator("summary").click()
+    expect(raw.locator("pre")).to_contain_text('{"$type":"System.Exception')
     expect(page.locator(".failed-event")).to_have_count(3)
-    # Details is the extension's JSON of a .NET exception; the page shows the Python message and stack it carries
-    expect(page.locator(".failed-event pre").first).to_contain_text("ValueError: attempt 1 failed\n  File ")
-    expect(page.locator(".failed-event pre").first).to_contain_text('raise ValueError(f"attempt {attempt} failed")')
+    # a TaskFailed's Details is the extension's JSON of a .NET exception; the page shows the Python stack it carries
+    expect(page.locator(".failed-event .failure-message").first).to_contain_text("ValueError: attempt 1 failed")
+    expect(page.locator(".failed-event .stack").first).to_contain_text('raise ValueError(f"attempt {attempt} failed")')
     failed_bars = page.locator('.timeline li.row[data-failed="true"]')
     expect(failed_bars).to_have_count(3)
     # the waits between attempts, and the shim's zero-length timer after the last failure (as the extension's)
@@ -399,10 +439,17 @@ def test_rewind_restart_and_purge(waiter, tabs, tmp_path):
 
     page = tab.open(f"#/instances/{new_id}")
     expect(page.locator(".summary .badge")).to_have_text("Completed")
+    expect(page.locator("#history tbody tr")).not_to_have_count(0)
     confirm(page, "Purge")
     expect(page.locator("#action-result")).to_contain_text("Purge: HTTP 200")
     expect(page.locator("#action-result")).to_contain_text('"instancesDeleted": 1')
     assert waiter.status_response(new_id).status_code == 404
+    # the page shows what is now true: no instance, none of its old data, nothing left to do
+    expect(page.locator("main [role=alert]")).to_contain_text("There is no instance with this ID")
+    expect(page.locator("#history")).to_have_count(0)
+    expect(page.locator(".timeline")).to_have_count(0)
+    expect(page.locator(".summary .badge")).to_have_count(0)
+    expect(page.get_by_role("button", name="Purge", exact=True)).to_be_disabled()
 
 
 def test_start_a_new_orchestration_from_the_page(fan_out, tabs):
@@ -433,7 +480,7 @@ def test_entities_show_their_state_and_take_signals(counters, tabs):
 
     row = page.locator(f'#entities tr[data-entity="counter/{key}"]')
     expect(row.locator("td.state pre")).to_have_text("5")
-    expect(row.locator("time")).to_have_text(re.compile(r"\d\d:\d\d:\d\d\.\d{3}$"))
+    expect(row.locator("time")).to_have_text(re.compile(r"\d\d:\d\d:\d\d\.\d{3} UTC"))
 
     row.get_by_role("button", name="Signal…").click()
     expect(page.get_by_label("Entity key")).to_have_value(key)
@@ -472,6 +519,7 @@ def test_with_keys_required_the_dashboard_passes_its_own_code_on(tabs):
         tab = tabs(host)
 
         assert requests.get(host.url("/devhost/"), timeout=10).status_code == 401  # the page needs a key
+        assert requests.get(host.url("/devhost/api/instances"), timeout=10).status_code == 401  # so does its API
         assert requests.get(host.url("/devhost/app.js"), timeout=10).status_code == 200  # its scripts do not
         page = tab.open(f"?code={host.keys.system_key}#/instances/{instance_id}")
         expect(page.locator(".summary .badge")).to_have_text("Completed")
@@ -559,3 +607,154 @@ def test_a_page_of_another_origin_cannot_frame_the_dashboard(fan_out, framing_si
         assert not child.url.startswith(fan_out.url("/devhost/")), child.url
     finally:
         context.close()
+
+
+# -- the list: newest first, sorting, bulk actions ---------------------------------------------------------------
+def test_an_instance_just_started_is_on_the_first_page_and_columns_sort(fan_out, tabs):
+    tag = uuid.uuid4().hex[:8]
+    ids = [start(fan_out, "FanOutFanIn", {"count": 1}, f"{tag}-{n:02d}") for n in range(12)]
+    for i in ids:
+        fan_out.wait(i)
+    tab = tabs(fan_out)
+    page = tab.open("#/instances?top=10")  # more instances than a page: the newest is on page 1, first
+    expect(page.locator("#instances tbody tr[data-instance-id]").first).to_have_attribute("data-instance-id", ids[-1])
+    expect(page.locator('#instances th[aria-sort="descending"]')).to_have_text(re.compile("^Created"))
+
+    page = tab.open(f"#/instances?prefix={tag}&top=10")
+    expect(page.locator("#total")).to_have_text("12 instances match")
+    assert rows(page) == ids[::-1][:10]
+    page.locator('#instances th a[data-sort="createdTime"]').click()  # the sorted column again: the other way
+    expect(page.locator('#instances th[aria-sort="ascending"]')).to_have_text(re.compile("^Created"))
+    expect(page.locator("#instances tbody tr[data-instance-id]").first).to_have_attribute("data-instance-id", ids[0])
+    assert rows(page) == ids[:10]
+    page.get_by_role("button", name="Next page →").click()
+    expect(page.locator("#page-label")).to_have_text("Page 2 of 2")
+    assert rows(page) == ids[10:]
+    for key in ("name", "runtimeStatus", "lastUpdatedTime"):
+        page.locator(f'#instances th a[data-sort="{key}"]').click()
+        expect(page.locator("#instances th[aria-sort]")).to_have_count(1)
+        expect(page.locator("#instances th[aria-sort] a")).to_have_attribute("data-sort", key)
+        expect(page.locator("#page-label")).to_have_text("Page 1 of 2")
+    assert f"sort=lastUpdatedTime" in page.url and "order=desc" not in page.url  # newest first is the default
+    assert set(rows(page)) <= set(ids)
+
+
+def test_terminate_and_purge_everything_the_filter_matches(waiting, tabs):
+    tag = uuid.uuid4().hex[:6]
+    ids = [start(waiting, "ApprovalWorkflow", {"item": n}, f"{tag}-bulk-{n}") for n in range(3)]
+    other = start(waiting, "ApprovalWorkflow", {"item": "other"})  # not matched: left alone
+    for instance_id in ids + [other]:
+        poll(lambda: "TaskCompleted" in waiting.event_kinds(instance_id), what="the approval request to go out")
+    tab = tabs(waiting)
+    page = tab.open(f"#/instances?prefix={tag}")
+    expect(page.locator("#total")).to_have_text("3 instances match")
+    expect(page.locator('[data-action="purge-matching"]')).to_be_disabled()  # nothing finished yet
+
+    page.locator('[data-action="terminate-matching"]').click()
+    expect(page.locator("#confirm-text")).to_have_text("Terminate 3 unfinished instances matching the filter?")
+    page.locator("dialog#confirm").get_by_role("button", name="Terminate all").click()
+    expect(page.locator("#bulk-result")).to_contain_text("Terminated 3 of 3 instances.")
+    for instance_id in ids:
+        assert waiting.wait(instance_id)["runtimeStatus"] == "Terminated"
+    assert waiting.status(other)["runtimeStatus"] == "Running"
+
+    purge = page.locator('[data-action="purge-matching"]')
+    expect(purge).to_have_text("Purge 3 finished instances")
+    purge.click()
+    expect(page.locator("#confirm-text")).to_contain_text("Purge 3 finished instances matching the filter")
+    page.locator("dialog#confirm").get_by_role("button", name="Purge all").click()
+    expect(page.locator("#bulk-result")).to_contain_text("Purged 3 of 3 instances.")
+    assert [waiting.status_response(i).status_code for i in ids] == [404, 404, 404]
+    expect(page.locator("#total")).to_have_text("0 instances match")
+    expect(page.locator("#instances td.empty")).to_be_visible()
+    assert waiting.status(other)["runtimeStatus"] == "Running"
+    waiting.post_op(other, "terminate", reason="cleanup")
+
+
+# -- an instance: timers, long histories, plurals ---------------------------------------------------------------
+def test_a_day_long_timer_shows_its_date_and_length_and_is_not_striped_once_cancelled(timers, tabs):
+    instance_id = start(timers, "ApprovalWithTimeout", {"timeout": 86400})
+    poll(lambda: "TimerCreated" in timers.event_kinds(instance_id), what="the day-long timer")
+    tab = tabs(timers)
+    page = tab.open(f"#/instances/{instance_id}")
+    bar = page.locator(".timeline li.row.kind-timer")
+    expect(bar).to_have_class(re.compile(r"\bopen\b"))  # waiting: striped, still running
+    fire_at = [e for e in timers.history(instance_id) if e["EventType"] == "TimerCreated"][0]["FireAt"]
+    day = fire_at[:10]
+    expect(bar.locator(".label")).to_contain_text(re.compile(rf"24 h 0 min until {day} \d\d:\d\d:\d\d"))
+
+    assert timers.raise_event(instance_id, "Approval", True).status_code == 202
+    assert timers.wait(instance_id)["runtimeStatus"] == "Completed"
+    expect(page.locator(".summary .badge")).to_have_text("Completed")
+    expect(bar).to_have_class(re.compile(r"\bcancelled\b"))
+    expect(bar).not_to_have_class(re.compile(r"\bopen\b"))
+    assert "cancelled" in bar.locator(".bar").get_attribute("aria-label")
+    expect(page.locator(".legend")).to_contain_text("Striped: still running")
+
+
+def test_a_long_history_is_paged_and_one_bar_is_one_bar(fan_out, tabs):
+    instance_id = start(fan_out, "FanOutFanIn", {"count": 20})
+    fan_out.wait(instance_id)
+    tab = tabs(fan_out)
+    page = tab.open(f"#/instances/{instance_id}")
+    expect(page.locator("#history tbody tr")).to_have_count(20)
+    expect(page.locator("#history caption")).to_have_text("History: 22 events, events 1–20 of 22")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 3000, f"the page of a 20-activity fan-out is {height}px high"
+    page.get_by_role("button", name="Later events →").click()
+    expect(page.locator("#history tbody tr")).to_have_count(2)
+    expect(page.locator("#history tbody tr").last).to_contain_text("ExecutionCompleted")
+    page.get_by_role("button", name="← Earlier events").click()
+    expect(page.locator("#history tbody tr")).to_have_count(20)
+
+    single = start(fan_out, "FanOutFanIn", {"count": 1})
+    fan_out.wait(single)
+    page = tab.open(f"#/instances/{single}")
+    expect(page.locator(".timeline figcaption")).to_contain_text("Timeline: 1 bar over")
+    expect(page.locator("#history caption")).to_have_text("History: 3 events")
+    expect(page.get_by_role("button", name="Later events →")).to_have_count(0)
+
+
+# -- times: UTC or local, labelled, remembered ----------------------------------------------------------------
+def test_times_are_labelled_with_their_zone_and_the_choice_is_remembered(fan_out, tabs):
+    instance_id = start(fan_out, "FanOutFanIn", {"count": 1})
+    created = fan_out.wait(instance_id)["createdTime"]  # "2024-05-01T12:00:00Z"
+    tab = tabs(fan_out, timezone_id="Asia/Tokyo")
+    page = tab.open(f"#/instances?prefix={instance_id}")
+    cell = page.locator(f'#instances tr[data-instance-id="{instance_id}"] td[data-label="Created"] time')
+    expect(cell).to_have_text(re.compile(r" UTC\+09:00$"))  # local time by default, with its offset
+
+    page.get_by_label("Times in").select_option("utc")
+    expect(cell).to_have_text(f"{created[:10]} {created[11:19]} UTC")
+    expect(page.get_by_label("Created from (UTC)")).to_be_visible()
+    page = tab.open(f"#/instances/{instance_id}")  # remembered in localStorage
+    expect(page.get_by_label("Times in")).to_have_value("utc")
+    expect(page.locator("#history thead")).to_contain_text("Time (UTC)")
+    expect(page.locator("#history tbody tr time").first).to_have_text(re.compile(r"\.\d{3} UTC$"))
+    page.get_by_label("Times in").select_option("local")
+    expect(page.locator("#history tbody tr time").first).to_have_text(re.compile(r"\.\d{3} UTC\+09:00$"))
+
+
+# -- an entity: detail and delete -------------------------------------------------------------------------------
+def test_an_entity_has_its_own_page_with_delete(counters, tabs):
+    key = uuid.uuid4().hex[:8]
+    url = counters.url(f"{WEBHOOK}/entities/Counter/{key}")
+    assert requests.post(url, params={"op": "add"}, json="7", timeout=10).status_code == 202
+    poll(lambda: requests.get(url, timeout=10).status_code == 200, what="the counter's state")
+    tab = tabs(counters)
+    page = tab.open("#/entities")
+    page.locator(f'#entities tr[data-entity="counter/{key}"] a', has_text=key).click()
+
+    expect(page.locator("main h1")).to_have_text(f"Entity counter/{key}")
+    detail = page.locator(".entity-detail")
+    expect(detail.locator("dd.state pre")).to_have_text("7")
+    expect(detail.locator("time")).to_have_text(re.compile(r"\d\d:\d\d:\d\d\.\d{3} UTC"))
+    tab.shot("dashboard-entity.png", element="main")
+    confirm(page, "Delete")
+    expect(page.locator("#confirm-text")).to_be_hidden()
+    expect(page.locator("#action-result")).to_contain_text("Delete: HTTP 202")
+    poll(lambda: requests.get(url, timeout=10).status_code == 404, what="the entity to be deleted")
+    expect(page.locator("#no-entity")).to_contain_text("This entity has no state")
+    expect(page.get_by_role("button", name="Delete", exact=True)).to_be_disabled()
+    page = tab.open("#/entities")
+    expect(page.locator(f'#entities tr[data-entity="counter/{key}"]')).to_have_count(0)

@@ -11,6 +11,7 @@ from devhost.model import (
     EntityQuery,
     EpisodeOutcome,
     Instance,
+    Listing,
     Message,
     NewInstance,
     OutgoingMessage,
@@ -71,6 +72,16 @@ class Store(Protocol):
 
     def matching_ids(self, q: Query) -> list[str]:
         """Every orchestration instance id matching q's filters (no paging)."""
+
+    def list_instances(self, listing: Listing) -> list[Instance]:
+        """One page of the orchestration instances (never entities) matching listing.filters (its top and
+        continuation aside): `listing.top` of them after the first `listing.offset`, sorted by listing.order, ties
+        by created time then id, all in one direction (descending: newest first); [] past the end. Cheap on a
+        store of 100,000 instances: every order is read from an index, not sorted."""
+
+    def count_by_status(self, q: Query) -> dict[RuntimeStatus, int]:
+        """How many orchestration instances (never entities) match q's filters, by runtime status; statuses with
+        none are left out, so {} when nothing matches. Counted on an index, cheap on 100,000 instances."""
 
     def pending_work(self) -> tuple[list[ActivityWork], list[tuple[str, float]]]:
         """After a restart: every scheduled activity not yet completed, and (instance id, earliest visible time) of

@@ -25,6 +25,8 @@ from devhost.model import (
     EpisodeOutcome,
     EventType,
     Instance,
+    InstanceOrder,
+    Listing,
     Message,
     NewInstance,
     OutgoingMessage,
@@ -54,8 +56,12 @@ CREATE TABLE IF NOT EXISTS instances (
     is_entity INTEGER NOT NULL DEFAULT 0,
     next_seq INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS instances_by_created ON instances (created_at, instance_id);
-CREATE INDEX IF NOT EXISTS instances_by_status ON instances (status, created_at, instance_id);
+DROP INDEX IF EXISTS instances_by_created;
+DROP INDEX IF EXISTS instances_by_status;
+CREATE INDEX IF NOT EXISTS instances_by_kind_created ON instances (is_entity, created_at, instance_id);
+CREATE INDEX IF NOT EXISTS instances_by_kind_status ON instances (is_entity, status, created_at, instance_id);
+CREATE INDEX IF NOT EXISTS instances_by_updated ON instances (is_entity, updated_at, instance_id);
+CREATE INDEX IF NOT EXISTS instances_by_name ON instances (is_entity, name, created_at, instance_id);
 CREATE TABLE IF NOT EXISTS history (
     instance_id TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -86,6 +92,9 @@ _STEERING = frozenset({EventType.ExecutionSuspended, EventType.ExecutionResumed}
 _STEERING_PATTERNS = tuple(f'%"EventType":{t},%' for t in sorted(_STEERING))
 _SCHEMA = frozenset(re.findall(r"CREATE (?:TABLE|INDEX) IF NOT EXISTS (\w+)", DDL))  # what a ready store has
 log = logging.getLogger("devhost")
+# The columns each order of the dashboard's listing sorts by, before the id; each list is an index's tail.
+_ORDER_COLUMNS = {InstanceOrder.createdTime: ("created_at",), InstanceOrder.lastUpdatedTime: ("updated_at",),
+                  InstanceOrder.name: ("name", "created_at"), InstanceOrder.runtimeStatus: ("status", "created_at")}
 _INSTANCE_COLUMNS = ("instance_id, name, version, execution_id, status, input, output, custom_status, "
                      "created_at, updated_at, parent_instance_id")
 
@@ -496,6 +505,25 @@ class SqliteStore:
         token = None if last is None else _token([last[-1], last[0]])
         return [_instance(r[:-1]) for r in rows], token
 
+    def list_instances(self, listing: Listing) -> list[Instance]:
+        """One page of orchestration instances matching the listing's filters, sorted as it asks. Every order is
+        read from an index (created; updated; name, created; status, created), ties by id."""
+        where, args = self._where(listing.filters)
+        way = "DESC" if listing.descending else "ASC"
+        keys = _ORDER_COLUMNS[listing.order] + ("instance_id",)
+        rows = self._db.execute(f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE {' AND '.join(where)} "
+                                f"ORDER BY {', '.join(f'{k} {way}' for k in keys)} LIMIT ? OFFSET ?",
+                                (*args, max(0, listing.top), max(0, listing.offset))).fetchall()
+        return [_instance(r) for r in rows]
+
+    def count_by_status(self, q: Query) -> dict[RuntimeStatus, int]:
+        """How many orchestration instances match q, by status; statuses with none are left out. Counted on the
+        (is_entity, status, created_at, instance_id) index, without reading the rows unless q filters by name."""
+        where, args = self._where(q)
+        rows = self._db.execute(f"SELECT status, COUNT(*) FROM instances WHERE {' AND '.join(where)} "
+                                "GROUP BY status", args)
+        return {RuntimeStatus(status): count for status, count in rows}
+
     def _page(self, sql: str, args: list[Any], top: int | None,
               whole: bool = False) -> tuple[list[tuple[Any, ...]], tuple[Any, ...] | None]:
         """One page of rows (`top`, default 100) and its last row when more follow (None at the end); with whole,
@@ -513,6 +541,9 @@ class SqliteStore:
         if q.prefix:
             where.append("substr(instance_id, 1, ?) = ?")
             args += [len(q.prefix), q.prefix]
+        if q.name:
+            where.append("instr(lower(name), ?) > 0")
+            args.append(q.name.lower())
         return where, args
 
     def pending_work(self) -> tuple[list[ActivityWork], list[tuple[str, float]]]:

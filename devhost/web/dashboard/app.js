@@ -1,6 +1,8 @@
-// The dashboard's router: the hash (#/instances, #/instances/<id>, #/entities, #/functions, #/start) picks a view;
-// /devhost/instances/<id> is turned into its hash form. Each view renders into <main> and returns a cleanup.
-import { renderEntities } from "./entities.js";
+// The dashboard's router: the hash (#/instances, #/instances/<id>, #/entities, #/entities/<name>/<key>, #/functions,
+// #/start) picks a view; /devhost/instances/<id> is turned into its hash form. Each view renders into <main> and
+// returns a cleanup. The header's zone toggle draws the view again.
+import { setTimeZone, timeZone } from "./common.js";
+import { renderEntities, renderEntity } from "./entities.js";
 import { renderFunctions } from "./functions.js";
 import { renderInstance } from "./instance.js";
 import { renderInstances, renderStart } from "./instances.js";
@@ -29,6 +31,8 @@ async function route() {
   lastPath = path;
   if (section === "instances" && parts.length > 1) {
     cleanup = await renderInstance(main, decodeURIComponent(parts.slice(1).join("/")));
+  } else if (section === "entities" && parts.length > 2) {
+    cleanup = await renderEntity(main, decodeURIComponent(parts[1]), decodeURIComponent(parts.slice(2).join("/")));
   } else if (section === "entities") {
     cleanup = await renderEntities(main, params);
   } else if (section === "functions") {
@@ -49,6 +53,13 @@ if (pathLink) {
 document.querySelector(".skip").addEventListener("click", (event) => {
   event.preventDefault();
   main.focus();
+});
+// Times in UTC or local time: remembered in localStorage; the view is drawn again in the new zone.
+const zone = document.getElementById("time-zone");
+zone.value = timeZone();
+zone.addEventListener("change", () => {
+  setTimeZone(zone.value);
+  route();
 });
 window.addEventListener("hashchange", route);
 route();

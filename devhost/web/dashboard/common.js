@@ -44,7 +44,7 @@ export function h(tag, attrs = {}, ...children) {
     if (value === undefined || value === null || value === false) continue;
     if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
     else if (key === "class") el.className = value;
-    else if (key === "style") el.style.cssText = value;  // through the CSSOM: the CSP blocks style attributes
+    else if (key === "style") setStyle(el, value);
     else if (value === true) el.setAttribute(key, "");
     else el.setAttribute(key, value);
   }
@@ -53,6 +53,19 @@ export function h(tag, attrs = {}, ...children) {
     el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return el;
+}
+
+/** "left:2%;width:5%" set through the CSSOM: a strict Content-Security-Policy refuses style attributes. */
+function setStyle(el, text) {
+  for (const declaration of text.split(";")) {
+    const at = declaration.indexOf(":");
+    if (at > 0) el.style.setProperty(declaration.slice(0, at).trim(), declaration.slice(at + 1).trim());
+  }
+}
+
+/** "1 bar", "2 bars": a count with its noun, singular or plural. */
+export function plural(n, noun, nouns = `${noun}s`) {
+  return `${n} ${n === 1 ? noun : nouns}`;
 }
 
 /** A labelled form field: <div class=field><label for=id>label</label><input id=id ...></div>. */
@@ -136,18 +149,47 @@ export function parseTime(text) {
 
 const pad = (n, w = 2) => String(n).padStart(w, "0");
 
-/** A moment in local time, to the millisecond when it has a fraction. */
-export function formatTime(ms, withMillis = false) {
-  if (!Number.isFinite(ms)) return "—";
+// Times are shown in UTC or in the browser's zone, as the header's toggle says; the choice is remembered.
+const ZONE_KEY = "devhost.timeZone";
+
+export function timeZone() {
+  try { return localStorage.getItem(ZONE_KEY) === "utc" ? "utc" : "local"; } catch { return "local"; }
+}
+
+export function setTimeZone(zone) {
+  try { localStorage.setItem(ZONE_KEY, zone === "local" ? "local" : "utc"); } catch { /* private mode */ }
+}
+
+/** The label of the zone times are shown in at `ms`: "UTC", or the browser's offset ("UTC+02:00"). */
+export function zoneLabel(ms = Date.now()) {
+  if (timeZone() === "utc") return "UTC";
+  const offset = -new Date(Number.isFinite(ms) ? ms : Date.now()).getTimezoneOffset();
+  const sign = offset < 0 ? "−" : "+";
+  const hours = pad(Math.floor(Math.abs(offset) / 60));
+  return offset === 0 ? "UTC+00:00" : `UTC${sign}${hours}:${pad(Math.abs(offset) % 60)}`;
+}
+
+/** The date and time fields of a moment in the chosen zone. */
+function parts(ms) {
   const d = new Date(ms);
-  const base = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:` +
-               `${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  return withMillis ? `${base}.${pad(d.getMilliseconds(), 3)}` : base;
+  return timeZone() === "utc"
+    ? [d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()]
+    : [d.getFullYear(), d.getMonth() + 1, d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()];
+}
+
+/** A moment in the chosen zone, to the millisecond when it has a fraction, with the zone's label unless
+ * withZone is false ("2024-05-01 12:00:01.250 UTC"). */
+export function formatTime(ms, withMillis = false, withZone = true) {
+  if (!Number.isFinite(ms)) return "—";
+  const [y, mo, day, hh, mi, ss] = parts(ms);
+  const base = `${y}-${pad(mo)}-${pad(day)} ${pad(hh)}:${pad(mi)}:${pad(ss)}`;
+  const millis = withMillis ? `.${pad(new Date(ms).getUTCMilliseconds(), 3)}` : "";
+  return `${base}${millis}${withZone ? ` ${zoneLabel(ms)}` : ""}`;
 }
 
 export function timeElement(text, withMillis = false) {
   const ms = parseTime(text);
-  return h("time", { datetime: text, title: `${text} (UTC)` }, formatTime(ms, withMillis));
+  return h("time", { datetime: text, title: `${text} (as stored, UTC)` }, formatTime(ms, withMillis));
 }
 
 /** A duration for people: 850 ms, 4.25 s, 3 min 12 s, 2 h 5 min, 3 d 4 h. */
@@ -184,11 +226,19 @@ export function formatInstanceDuration(status, events = []) {
   return d.ms < 60000 ? `${Math.round(d.ms / 1000)} s` : formatDuration(Math.round(d.ms / 1000) * 1000);
 }
 
-/** A datetime-local input's value as ISO UTC for the API ("" stays ""). */
+/** A datetime-local input's value, read in the chosen zone, as ISO UTC for the API ("" stays ""). */
 export function localInputToIso(value) {
   if (!value) return "";
-  const ms = new Date(value).getTime();
+  const ms = new Date(timeZone() === "utc" ? `${value}Z` : value).getTime();
   return Number.isFinite(ms) ? new Date(ms).toISOString() : "";
+}
+
+/** An ISO time as a datetime-local input's value in the chosen zone ("" when absent or not a time). */
+export function isoToLocalInput(iso) {
+  const ms = iso ? new Date(iso).getTime() : NaN;
+  if (!Number.isFinite(ms)) return "";
+  const shift = timeZone() === "utc" ? 0 : new Date(ms).getTimezoneOffset() * 60000;
+  return new Date(ms - shift).toISOString().slice(0, 19);
 }
 
 /** The body the Python SDK client sends for an orchestration or operation input: the JSON text as a JSON string,

@@ -1,8 +1,14 @@
 // Durable entities: the list with state and last operation time (GET entities[/{name}]?fetchState=true, paged by
-// the continuation token), and a form that signals an operation (POST entities/{name}/{key}?op=).
+// the continuation token), a form that signals an operation (POST entities/{name}/{key}?op=), and one entity's page
+// (devhost's GET /devhost/api/entities/{name}/{key}) with Delete (the management API's DELETE entities/{name}/{key},
+// which signals the "delete" operation, as the extension deletes an entity).
 import {
-  announce, answerBlock, call, confirmAction, encode, field, h, jsonBlock, readUserJson, sdkEncoded, timeElement,
+  announce, answerBlock, call, confirmAction, encode, field, h, jsonBlock, plural, readUserJson, sdkEncoded,
+  timeElement,
 } from "./common.js";
+
+const EMPTY_KEY = "$"; // the key in an entity's URL that stands for the empty key
+const entityHash = (name, key) => `#/entities/${encode(name)}/${encode(key === "" ? EMPTY_KEY : key)}`;
 
 export async function renderEntities(main, params) {
   const nameFilter = params.get("name") || "";
@@ -63,7 +69,8 @@ export async function renderEntities(main, params) {
   function draw() {
     tbody.replaceChildren(...items.map((e) => h("tr", { "data-entity": `${e.entityId.name}/${e.entityId.key}` },
       h("td", { "data-label": "Name" }, e.entityId.name),
-      h("td", { "data-label": "Key", class: "mono" }, e.entityId.key),
+      h("td", { "data-label": "Key", class: "mono" }, h("a", { href: entityHash(e.entityId.name, e.entityId.key) },
+        e.entityId.key === "" ? "(empty key)" : e.entityId.key)),
       h("td", { "data-label": "State", class: "state" }, jsonBlock(e.state, `State of ${e.entityId.name} ${e.entityId.key}`)),
       h("td", { "data-label": "Last operation" }, timeElement(e.lastOperationTime, true)),
       h("td", {}, h("button", { type: "button", class: "secondary small", onclick: () => {
@@ -72,7 +79,7 @@ export async function renderEntities(main, params) {
         sigOp.focus();
       } }, "Signal…")))));
     if (!items.length) tbody.append(h("tr", {}, h("td", { colspan: "5", class: "empty" }, "No entities with state.")));
-    caption.textContent = `Entities, page ${tokens.length}: ${items.length} shown`;
+    caption.textContent = `Entities, page ${tokens.length}: ${plural(items.length, "entity", "entities")} shown`;
     prev.disabled = tokens.length <= 1;
     next.disabled = !nextToken;
   }
@@ -86,7 +93,7 @@ export async function renderEntities(main, params) {
     if (step > 0 && nextToken) tokens.push(nextToken);
     if (step < 0 && tokens.length > 1) tokens.pop();
     await load();
-    announce(`Page ${tokens.length}, ${items.length} entities`);
+    announce(`Page ${tokens.length}, ${plural(items.length, "entity", "entities")}`);
   }
 
   async function signal(event) {
@@ -102,6 +109,59 @@ export async function renderEntities(main, params) {
     announce(`Signal: HTTP ${answer.status}`);
     // A signal is applied a moment later: look again a few times.
     for (const delay of [300, 1000, 2500]) setTimeout(() => { if (signalForm.isConnected) load(); }, delay);
+  }
+
+  await load();
+  return null;
+}
+
+/** One entity: its state and last operation time, and Delete. */
+export async function renderEntity(main, name, key) {
+  const realKey = key === EMPTY_KEY ? "" : key;
+  const summary = h("div", { class: "card entity-detail" });
+  const result = h("div", { class: "result", id: "action-result" });
+  const remove = h("button", { type: "button", class: "danger", "data-action": "delete-entity", onclick: del },
+                   "Delete");
+  main.append(h("p", {}, h("a", { href: "#/entities" }, "← Entities")),
+    h("h1", {}, "Entity ", h("span", { class: "mono" }, `${name}/${realKey}`)), summary,
+    h("div", { class: "buttons" }, remove), result);
+
+  /** Draws the entity; false when it has no state (never set, or deleted). */
+  async function load() {
+    const answer = await call("GET", `/devhost/api/entities/${encode(name)}/${encode(key)}`);
+    if (answer.ok && answer.json && !answer.json.exists) {
+      summary.replaceChildren(h("p", { role: "alert", class: "answer error", id: "no-entity" },
+        "This entity has no state: it was never set, or it was deleted. ",
+        h("a", { href: "#/entities" }, "All entities")));
+      remove.disabled = true;
+      return false;
+    }
+    if (!answer.ok || !answer.json) {
+      summary.replaceChildren(answerBlock("Reading the entity", answer));
+      return true;
+    }
+    const entity = answer.json;
+    summary.replaceChildren(h("dl", { class: "summary" },
+      h("dt", {}, "Name"),
+      h("dd", {}, h("a", { href: `#/entities?name=${encode(entity.entityId.name)}` }, entity.entityId.name)),
+      h("dt", {}, "Key"), h("dd", { class: "mono" }, entity.entityId.key === "" ? "(empty key)" : entity.entityId.key),
+      h("dt", {}, "Last operation"), h("dd", {}, timeElement(entity.lastOperationTime, true)),
+      h("dt", {}, "State"), h("dd", { class: "state" }, jsonBlock(entity.state, `State of ${name} ${realKey}`))));
+    remove.disabled = false;
+    return true;
+  }
+
+  async function del() {
+    const question = `Delete entity ${name}/${realKey} and its state? This cannot be undone.`;
+    if (!await confirmAction(question, "Delete")) return;
+    const answer = await call("DELETE", `entities/${encode(name)}/${encode(realKey)}`);
+    result.replaceChildren(answerBlock("Delete", answer));
+    announce(`Delete: HTTP ${answer.status}`);
+    // The delete is a signal, applied a moment later: look again until the state is gone.
+    for (const delay of [100, 300, 600, 1000, 2000, 4000]) {
+      if (!summary.isConnected || !await load()) break;
+      await new Promise((resolve) => { setTimeout(resolve, delay); });
+    }
   }
 
   await load();

@@ -1,6 +1,6 @@
 // The app's functions with their triggers and bindings, as the start-up banner lists them, from the host's
 // read-only admin API (GET /admin/functions), and the functions that were not loaded, with why (host status).
-import { call, h } from "./common.js";
+import { call, h, plural } from "./common.js";
 
 function trigger(fn) {
   const bindings = fn.config?.bindings || [];
@@ -25,7 +25,7 @@ export async function renderFunctions(main) {
   }
   main.append(
     h("div", { class: "table-wrap" }, h("table", { class: "list", id: "functions" },
-      h("caption", {}, `${list.length} functions loaded`),
+      h("caption", {}, `${plural(list.length, "function")} loaded`),
       h("thead", {}, h("tr", {}, ["Name", "Trigger", "Bindings"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, list.map((fn) => h("tr", {},
         h("td", { "data-label": "Name" }, h("span", {}, fn.name, fn.isDisabled ? " (disabled)" : "")),

@@ -1,8 +1,9 @@
 // One instance: status, input, output, custom status, failure details, its history as a table and a timeline,
 // links to its parent and sub-orchestrations, and the management actions, each through the management API.
 import {
-  FINISHED, RUNNING, announce, answerBlock, apiUrl, call, confirmAction, encode, field, formatDuration, formatInstanceDuration, h,
-  instanceLink, jsonBlock, parseTime, readUserJson, poller, statusBadge, timeElement,
+  FINISHED, RUNNING, announce, answerBlock, apiUrl, call, confirmAction, encode, field, formatDuration,
+  formatInstanceDuration, h, instanceLink, jsonBlock, parseTime, plural, readUserJson, poller, statusBadge, timeElement,
+  zoneLabel,
 } from "./common.js";
 import { renderTimeline } from "./timeline.js";
 
@@ -73,30 +74,108 @@ function eventName(e) {
   return e.FunctionName || e.Name || "";
 }
 
-// A TaskFailed's Details is the extension's one-line JSON of a .NET exception (docs/protocol.md §5.1): show the
-// Python message and stack it carries, or the exception's type and message; anything else as it is.
-function readableDetails(details) {
-  try {
-    const exception = JSON.parse(details);
-    const rpc = exception && exception.InnerException;
-    if (rpc && typeof rpc.RemoteStackTrace === "string") return `${rpc.RemoteMessage}\n${rpc.RemoteStackTrace}`;
-    if (exception && typeof exception.Message === "string") return `${exception.ClassName}: ${exception.Message.trim()}`;
-  } catch (_) { /* not JSON */ }
-  return details;
+// Failure texts carry the extension's one-line JSON of a .NET exception (docs/protocol.md §4, §5.1): the Python
+// message and stack are inside it. A failure is shown readable first (the message and the user's own frames;
+// devhost's, the SDK's, the standard library's and installed packages' frames left out), the raw text behind a toggle.
+const HOST_FRAME = new RegExp([
+  String.raw`[\\/](site-packages|dist-packages)[\\/]`, String.raw`[\\/]lib[\\/]python\d[^\\/]*[\\/]`, "^<frozen ",
+  String.raw`[\\/]devhost[\\/](workers|protocol|runtime|app|web)[\\/]`, String.raw`[\\/]devhost[\\/]\w+\.py$`,
+].join("|"));
+
+/** The first JSON object in `text` from `at` (strings respected), parsed; null when there is none. */
+function jsonAt(text, at) {
+  let depth = 0;
+  let inString = false;
+  for (let i = at; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "{") depth++;
+    else if (c === "}" && --depth === 0) {
+      try { return JSON.parse(text.slice(at, i + 1)); } catch { return null; }
+    }
+  }
+  return null;
+}
+
+/** The Python message and stack a serialized exception carries, looking into its inner exceptions. */
+function pythonFailure(exception) {
+  for (let e = exception; e && typeof e === "object"; e = e.InnerException) {
+    if (typeof e.RemoteStackTrace === "string") return { message: e.RemoteMessage || "", stack: e.RemoteStackTrace };
+  }
+  return exception && typeof exception.Message === "string"
+    ? { message: `${exception.ClassName || "Exception"}: ${exception.Message.trim()}`, stack: "" } : null;
+}
+
+/** A Python stack's frames ("  File "...", line N, in f" and the code line under it), split into the user's
+ * frames and the count of the others. */
+function userFrames(stack) {
+  const frames = [];
+  for (const line of stack.split("\n")) {
+    if (/^\s*File "/.test(line) || !frames.length) frames.push([line]);
+    else frames[frames.length - 1].push(line);
+  }
+  const path = (frame) => (/File "([^"]*)"/.exec(frame[0]) || [])[1] || "";
+  const own = frames.filter((f) => /File "/.test(f[0]) && !HOST_FRAME.test(path(f)));
+  const all = frames.filter((f) => /File "/.test(f[0])).length;
+  return { text: own.map((f) => f.join("\n")).join("\n"), hidden: all - own.length };
+}
+
+/** A failure text (an output, a Reason with its Details) as {message, frames, hidden}: the message without the
+ * JSON, and the user's frames. */
+export function readableFailure(text, details) {
+  const raw = String(text ?? "");
+  const at = raw.indexOf('{"$type"');
+  const exception = details ? (() => { try { return JSON.parse(details); } catch { return null; } })()
+    : at >= 0 ? jsonAt(raw, at) : null;
+  const message = (at >= 0 ? raw.slice(0, at) : raw).replace(/\s*(\\n|\n)\s*$/, "").trim();
+  const python = pythonFailure(exception);
+  const { text: frames, hidden } = userFrames(python?.stack || "");
+  return { message: message || python?.message || raw, python: python?.message || "", frames, hidden };
+}
+
+/** The readable failure, then the raw text behind a toggle. */
+function failureBlock(text, details) {
+  const failure = readableFailure(text, details);
+  const raw = details ? `${text ?? ""}\n${details}` : String(text ?? "");
+  const note = failure.hidden
+    ? ` (${plural(failure.hidden, "frame")} of devhost, the SDK and the standard library left out)` : "";
+  return h("div", { class: "failure-block" },
+    h("p", { class: "failure-message" }, failure.message),
+    failure.python && !failure.message.includes(failure.python)
+      ? h("p", { class: "failure-python" }, failure.python) : null,
+    failure.frames ? h("div", {}, h("small", { class: "muted" }, `Your code's frames${note}`),
+                        h("pre", { class: "stack", tabindex: "0" }, failure.frames)) : null,
+    h("details", { class: "raw-failure" }, h("summary", {}, "Raw failure, as the management API returns it"),
+      h("pre", { tabindex: "0" }, raw)));
+}
+
+/** A short JSON value (or JSON text of one) on one line, so a long history stays compact; null when it is long. */
+function compactJson(value) {
+  let shown = value;
+  for (let depth = 0; depth < 2 && typeof shown === "string"; depth++) {
+    try { shown = JSON.parse(shown); } catch { break; }
+  }
+  const text = typeof shown === "string" ? shown : JSON.stringify(shown);
+  return text !== undefined && text.length <= 60 && !text.includes("\n") ? text : null;
 }
 
 function eventDetails(e) {
   const parts = [];
   const add = (label, value, asJson = true) => {
     if (value === undefined || value === null || value === "") return;
+    const short = asJson && compactJson(value);
     parts.push(h("div", {}, h("span", { class: "muted" }, `${label}: `),
-      asJson ? jsonBlock(value, label, 300) : h("span", {}, String(value))));
+      short !== null && short !== false ? h("code", { class: "inline-json" }, short)
+        : asJson ? jsonBlock(value, label, 120) : h("span", {}, String(value))));
   };
   if (e.InstanceId) parts.push(h("div", {}, h("span", { class: "muted" }, "Instance: "), instanceLink(e.InstanceId)));
   if (e.LinkedInstanceId) parts.push(h("div", {}, h("span", { class: "muted" }, "Instance: "),
                                        instanceLink(e.LinkedInstanceId)));
-  add("Reason", e.Reason, false);
-  if (e.Details) parts.push(h("details", {}, h("summary", {}, "Details"), h("pre", { tabindex: "0" }, readableDetails(e.Details))));
+  if (e.Details) parts.push(failureBlock(e.Reason, e.Details));
+  else add("Reason", e.Reason, false);
   add("Status", e.OrchestrationStatus, false);
   add("Fires at", e.FireAt && timeElement(e.FireAt, true).textContent, false);
   add("Input", e.Input);
@@ -104,19 +183,33 @@ function eventDetails(e) {
   return parts;
 }
 
-function historyTable(events) {
+const HISTORY_PAGE = 20; // events per page of the history table: a long history is paged, not one long page
+
+/** The history table, one page of it (`page` from 0) with a pager when it is longer. */
+function historyTable(events, page, turn) {
   const start = events.length ? parseTime(events[0].Timestamp) : 0;
-  return h("div", { class: "table-wrap" }, h("table", { class: "list history", id: "history" },
-    h("caption", {}, `History: ${events.length} events`),
-    h("thead", {}, h("tr", {}, ["#", "Time", "Since start", "Event", "Name", "Details"].map(
+  const pages = Math.max(1, Math.ceil(events.length / HISTORY_PAGE));
+  const shown = Math.min(page, pages - 1);
+  const first = shown * HISTORY_PAGE;
+  const slice = events.slice(first, first + HISTORY_PAGE);
+  const range = events.length ? `events ${first + 1}–${first + slice.length} of ${events.length}` : "no events";
+  const pager = pages > 1 ? h("nav", { class: "pager", "aria-label": "History pages" },
+    h("button", { type: "button", class: "secondary", disabled: shown === 0, onclick: () => turn(shown - 1) },
+      "← Earlier events"),
+    h("span", { class: "muted", id: "history-range" }, `${range}, page ${shown + 1} of ${pages}`),
+    h("button", { type: "button", class: "secondary", disabled: shown >= pages - 1, onclick: () => turn(shown + 1) },
+      "Later events →")) : null;
+  return h("div", {}, h("div", { class: "table-wrap" }, h("table", { class: "list history", id: "history" },
+    h("caption", {}, `History: ${plural(events.length, "event")}${pages > 1 ? `, ${range}` : ""}`),
+    h("thead", {}, h("tr", {}, ["#", `Time (${zoneLabel(start)})`, "Since start", "Event", "Name", "Details"].map(
       (c) => h("th", { scope: "col" }, c)))),
-    h("tbody", {}, events.map((e, i) => h("tr", { class: /Failed/.test(e.EventType) || e.OrchestrationStatus === "Failed" ? "failed" : "" },
-      h("td", { "data-label": "#", class: "num" }, String(i + 1)),
+    h("tbody", {}, slice.map((e, i) => h("tr", { class: /Failed/.test(e.EventType) || e.OrchestrationStatus === "Failed" ? "failed" : "" },
+      h("td", { "data-label": "#", class: "num" }, String(first + i + 1)),
       h("td", { "data-label": "Time" }, timeElement(e.Timestamp, true)),
       h("td", { "data-label": "Since start", class: "num" }, `+${formatDuration(parseTime(e.Timestamp) - start)}`),
       h("td", { "data-label": "Event" }, e.EventType),
       h("td", { "data-label": "Name" }, eventName(e)),
-      h("td", { "data-label": "Details", class: "details" }, h("div", {}, eventDetails(e))))))));
+      h("td", { "data-label": "Details", class: "details" }, h("div", {}, eventDetails(e)))))))), pager);
 }
 
 function failureDetails(status, events) {
@@ -124,14 +217,12 @@ function failureDetails(status, events) {
   if (status.runtimeStatus !== "Failed" && !failed.length) return null;
   return h("section", { class: "card failure", "aria-labelledby": "failure-title" },
     h("h2", { id: "failure-title" }, "Failure details"),
-    status.runtimeStatus === "Failed" ? h("pre", { class: "failure-message", tabindex: "0" }, String(status.output ?? "")) : null,
+    status.runtimeStatus === "Failed" ? h("div", { class: "instance-failure" }, failureBlock(status.output)) : null,
     failed.map((e) => h("div", { class: "failed-event" },
-      h("h3", {}, `${e.EventType}: ${eventName(e)}`),
-      h("p", {}, e.Reason || ""),
-      e.Details ? h("details", {}, h("summary", {}, "Details"), h("pre", { tabindex: "0" }, readableDetails(e.Details))) : null)));
+      h("h3", {}, `${e.EventType}: ${eventName(e)}`), failureBlock(e.Reason, e.Details))));
 }
 
-function actionsPanel(id, refresh) {
+function actionsPanel(id, refresh, gone) {
   const reason = h("input", { name: "reason", autocomplete: "off" });
   const newId = h("input", { type: "checkbox", name: "newId", checked: true });
   const eventNameInput = h("input", { name: "eventName", autocomplete: "off", required: true });
@@ -145,8 +236,9 @@ function actionsPanel(id, refresh) {
     const answer = await call(method, path, options);
     result.replaceChildren(answerBlock(label, answer), options.after?.(answer) || "");
     announce(`${label}: HTTP ${answer.status}`);
-    if (!(options.gone && answer.ok)) await refresh();
-    else update(null);
+    // After a purge the page says the instance is gone, with nothing of it left; otherwise it reads it again.
+    if (options.gone && answer.ok) gone();
+    else await refresh();
   }
   const op = (name, label, verb) => h("button", {
     type: "button", "data-action": name,
@@ -210,22 +302,28 @@ export async function renderInstance(main, id) {
   let status = null;
   let events = [];
   let parentSearched = false;
+  let historyPage = 0;
   let childrenLinked = false;
-  const { panel, update } = actionsPanel(id, () => load());
+  const { panel, update } = actionsPanel(id, () => load(), () => showGone());
 
   main.append(h("p", {}, h("a", { href: "#/instances" }, "← Instances")), header,
               h("div", { class: "overview" }, summary, panel), body);
+
+  function showGone() {
+    status = null;
+    events = [];
+    header.replaceChildren(h("h1", {}, "Instance ", h("span", { class: "mono" }, id)));
+    summary.replaceChildren(h("p", { role: "alert", class: "answer error" },
+      "There is no instance with this ID (it may have been purged). ", h("a", { href: "#/instances" }, "All instances")));
+    body.replaceChildren();
+    update(null);
+  }
 
   async function load() {
     const answer = await call("GET", `instances/${encode(id)}`,
                               { params: { showHistory: "true", showHistoryOutput: "true", showInput: "true" } });
     if (answer.status === 404) {
-      status = null;
-      header.replaceChildren(h("h1", {}, "Instance ", h("span", { class: "mono" }, id)));
-      summary.replaceChildren(h("p", { role: "alert", class: "answer error" },
-        "There is no instance with this ID (it may have been purged). ", h("a", { href: "#/instances" }, "All instances")));
-      body.replaceChildren();
-      update(null);
+      showGone();
       return;
     }
     if (!answer.json) {
@@ -255,6 +353,7 @@ export async function renderInstance(main, id) {
   }
 
   function draw() {
+    if (!status) return; // gone (purged) while its children were being looked for
     header.replaceChildren(h("h1", {}, h("span", { class: "visually-hidden" }, "Instance "),
       h("span", { class: "mono id" }, status.instanceId)), statusBadge(status.runtimeStatus));
     const children = events.filter((e) => e.InstanceId || e.LinkedInstanceId)
@@ -282,7 +381,8 @@ export async function renderInstance(main, id) {
       h("section", { class: "card", "aria-labelledby": "timeline-title" },
         h("h2", { id: "timeline-title" }, "Timeline"), renderTimeline(events, { now: Date.now(), finished })),
       h("section", { class: "card", "aria-labelledby": "history-title" },
-        h("h2", { id: "history-title" }, "History"), historyTable(events),
+        h("h2", { id: "history-title" }, "History"),
+        historyTable(events, historyPage, (page) => { historyPage = page; draw(); }),
         h("p", { class: "muted" }, h("a", { href: apiUrl(`instances/${encode(id)}`, { showHistory: "true",
                                                                              showHistoryOutput: "true" }).href,
                                             target: "_blank", rel: "noopener" }, "The status as JSON"))));

@@ -1,7 +1,7 @@
 // The timeline of an instance, from its historyEvents as the management API shows them: activities,
 // sub-orchestrations, timers, waits for external events and suspensions as bars from scheduled to done; failures
 // marked; retries numbered. timelineBars() is a pure function of the history; renderTimeline() draws it.
-import { formatDuration, formatTime, h, instanceLink, parseTime } from "./common.js";
+import { formatDuration, formatTime, h, instanceLink, parseTime, plural } from "./common.js";
 
 const DONE = { TaskCompleted: "activity", TaskFailed: "activity", SubOrchestrationInstanceCompleted: "suborchestration",
                SubOrchestrationInstanceFailed: "suborchestration" };
@@ -27,14 +27,18 @@ export function timelineBars(events, now = Date.now(), finished = true) {
       bars.push({ kind: e.EventType === "TaskScheduled" ? "activity" : "suborchestration", label: e.Name, start: at,
                   end: last, open: true, failed: false, detail: "still running", instanceId: e.InstanceId || null });
     } else if (e.EventType === "TimerCreated") {
-      const bar = { kind: "timer", label: `until ${formatTime(parseTime(e.FireAt), true).slice(11)}`, start: at,
+      // a timer says how long it is and when it fires, date and zone included (a 24-hour timer is not "until 12:00")
+      const fires = parseTime(e.FireAt);
+      // (the zone is in its description and the history's heading: the label stays short enough to read)
+      const bar = { kind: "timer", label: `${formatDuration(fires - at)} until ${formatTime(fires, false, false)}`,
+                    start: at,
                     end: Math.min(parseTime(e.FireAt), last), open: true, failed: false, fireAt: e.FireAt,
-                    detail: "not fired" };
+                    detail: `fires at ${formatTime(fires)}` };
       timers.push(bar);
       bars.push(bar);
     } else if (e.EventType === "TimerFired") {
       const bar = timers.find((t) => t.open && t.fireAt === e.FireAt);
-      if (bar) Object.assign(bar, { end: at, open: false, detail: "fired" });
+      if (bar) Object.assign(bar, { end: at, open: false, detail: `fired at ${formatTime(at, true)}` });
     } else if (e.EventType === "EventRaised") {
       bars.push({ kind: "event", label: `wait for ${e.Name}`, start: previous, end: at, open: false, failed: false,
                   detail: `event ${e.Name} raised` });
@@ -48,7 +52,11 @@ export function timelineBars(events, now = Date.now(), finished = true) {
     }
     if (Number.isFinite(at)) previous = at;
   }
-  for (const t of timers) if (t.open && finished) t.detail = "cancelled: the instance ended first";
+  // An instance that ended left what it still waited for undone: not running (striped), but cancelled.
+  for (const bar of bars.filter((b) => b.open && finished)) {
+    Object.assign(bar, { open: false, cancelled: true, detail: bar.kind === "timer" ? "cancelled: the instance ended first"
+                                                                                   : "never finished: the instance ended first" });
+  }
   // Retries: a second call of the same function after a failure of it is attempt 2, and so on.
   const failures = {};
   for (const bar of bars.filter((b) => b.kind === "activity" || b.kind === "suborchestration")) {
@@ -71,12 +79,13 @@ export function renderTimeline(events, { now, finished }) {
     `+${formatDuration(span * f)}`));
   const rows = bars.map((bar, i) => {
     const duration = bar.end - bar.start;
-    const state = bar.failed ? "failed" : bar.open ? "running" : "done";
+    const state = bar.failed ? "failed" : bar.open ? "running" : bar.cancelled ? "cancelled" : "done";
     const text = `${KIND_NAMES[bar.kind]} ${bar.label}${bar.attempt ? ` (retry ${bar.attempt - 1})` : ""}: ` +
                  `${state}, ${formatDuration(duration)}, from +${formatDuration(bar.start - start)}` +
                  `${bar.detail ? `. ${bar.detail}` : ""}`;
     const child = bar.instanceId;
-    return h("li", { class: `row kind-${bar.kind}${bar.failed ? " failed" : ""}${bar.open ? " open" : ""}`,
+    return h("li", { class: `row kind-${bar.kind}${bar.failed ? " failed" : ""}${bar.open ? " open" : ""}` +
+                            `${bar.cancelled ? " cancelled" : ""}`,
                      "data-kind": bar.kind, "data-failed": bar.failed ? "true" : "false" },
       h("span", { class: "label" },
         h("span", { class: "kind" }, KIND_NAMES[bar.kind]), " ",
@@ -89,9 +98,10 @@ export function renderTimeline(events, { now, finished }) {
         h("span", { class: "dur" }, formatDuration(duration))));
   });
   return h("figure", { class: "timeline" },
-    h("figcaption", {}, `Timeline: ${bars.length} bars over ${formatDuration(span)}`,
+    h("figcaption", {}, `Timeline: ${plural(bars.length, "bar")} over ${formatDuration(span)}`,
       h("span", { class: "legend" }, Object.entries(KIND_NAMES).map(([k, n]) => h("span", { class: `key kind-${k}` }, n)),
-        h("span", { class: "key failed" }, "Failed"))),
+        h("span", { class: "key failed" }, "Failed"), h("span", { class: "key open" }, "Striped: still running"),
+        h("span", { class: "key cancelled" }, "Outlined: cancelled"))),
     h("div", { class: "axis", "aria-hidden": "true" }, ticks),
     bars.length ? h("ol", { class: "rows" }, rows) : h("p", { class: "muted" }, "Nothing scheduled yet."));
 }

@@ -94,6 +94,14 @@ def test_the_dashboards_scripts_and_styles_need_no_key_its_page_and_api_do():
     assert admit(guard, path="/runtime/webhooks/durabletask/instances/a.js").status == 401
 
 
+def test_the_dashboards_read_api_is_guarded_as_the_management_api():
+    guard = Guard(keys=KEYS)
+    for path in ("/devhost/api/instances", "/devhost/api/entities/counter/k.js"):
+        assert admit(guard, path=path).status == 401 and admit(guard, path=path, query={"code": "F"}).status == 401
+        assert admit(guard, path=path, query={"code": "S"}) is None and admit(guard, path=path, x_functions_key="M") is None
+    assert Guard().admit("GET", "http", "/devhost/api/instances", {"Host": "evil.example"}, {}, "127.0.0.1").status == 403
+
+
 def test_the_rpc_path_needs_no_key_from_this_machine_only():
     guard = Guard(bind="0.0.0.0", keys=KEYS)
     assert admit(guard, path="/durabletask/instances/", peer="127.0.0.1") is None

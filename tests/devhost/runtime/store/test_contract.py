@@ -18,6 +18,8 @@ from devhost.model import (
     EpisodeOutcome,
     EventType,
     Instance,
+    InstanceOrder,
+    Listing,
     NewInstance,
     OutgoingMessage,
     Query,
@@ -404,6 +406,58 @@ def test_query_pages_keep_their_filters(many):
 
 def test_a_full_last_page_has_no_token(many):
     assert many.query(Query(top=5))[1] is None
+
+
+# -- the dashboard's listing: sorted pages and counts --------------------------------------------------------
+def listed(store, order=InstanceOrder.createdTime, descending=True, offset=0, top=25, **filters):
+    return [i.instance_id for i in store.list_instances(Listing(Query(**filters), order, descending, offset, top))]
+
+
+def test_list_instances_is_newest_first_by_default_and_never_lists_entities(many):
+    assert listed(many) == ["b1", "b0", "a2", "a1", "a0"]
+    assert listed(many, descending=False) == ["a0", "a1", "a2", "b0", "b1"]
+
+
+def test_list_instances_pages_by_offset_and_is_empty_past_the_end(many):
+    assert listed(many, top=2) == ["b1", "b0"]
+    assert listed(many, top=2, offset=2) == ["a2", "a1"]
+    assert listed(many, top=2, offset=4) == ["a0"]
+    assert listed(many, top=2, offset=6) == []
+
+
+def test_list_instances_sorts_by_each_order_with_ties_by_created_time(many):
+    many.create_instance(new_instance("c0", name="Alpha", execution_id="y0"), at(10))
+    many.create_instance(new_instance("c1", name="Zulu", execution_id="y1"), at(5))
+
+    assert listed(many, InstanceOrder.name, descending=False) == ["c0", "a0", "a1", "a2", "b0", "b1", "c1"]
+    assert listed(many, InstanceOrder.name) == ["c1", "b1", "b0", "a2", "a1", "a0", "c0"]
+    # Completed < Pending < Running, ties newest first: status names sort as text
+    assert listed(many, InstanceOrder.runtimeStatus, descending=False)[:3] == ["a0", "a1", "a2"]
+    assert listed(many, InstanceOrder.runtimeStatus) == ["b0", "c0", "c1", "b1", "a2", "a1", "a0"]
+    # a0..a2 and b0 were last updated at NOW (their episodes), b1 at its creation, c0 and c1 later still
+    assert listed(many, InstanceOrder.lastUpdatedTime) == ["c0", "c1", "b1", "b0", "a2", "a1", "a0"]
+
+
+def test_list_instances_keeps_the_filters(many):
+    many.create_instance(new_instance("c0", name="SendEmails", execution_id="y0"), at(10))
+
+    assert listed(many, statuses=frozenset({RuntimeStatus.Running, RuntimeStatus.Pending})) == ["c0", "b1", "b0"]
+    assert listed(many, prefix="a", top=2) == ["a2", "a1"]
+    assert listed(many, name="email") == ["c0"]  # part of the name, any case
+    assert listed(many, created_from=T0 + timedelta(seconds=1), created_to=T0 + timedelta(seconds=3)) == \
+        ["b0", "a2", "a1"]
+
+
+def test_count_by_status_counts_what_matches_and_leaves_out_empty_statuses(many):
+    assert many.count_by_status(Query()) == {RuntimeStatus.Completed: 3, RuntimeStatus.Running: 1,
+                                             RuntimeStatus.Pending: 1}  # the entity is not counted
+    assert many.count_by_status(Query(prefix="b")) == {RuntimeStatus.Running: 1, RuntimeStatus.Pending: 1}
+    assert many.count_by_status(Query(statuses=frozenset({RuntimeStatus.Completed}))) == {RuntimeStatus.Completed: 3}
+    assert many.count_by_status(Query(name="nothing")) == {}
+
+
+def test_list_and_count_on_an_empty_store(store):
+    assert listed(store) == [] and store.count_by_status(Query()) == {}
 
 
 def test_instances_created_in_the_same_instant_page_by_id(store):

@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from store_helpers import NOW, T0, at, finish, new_instance, snapshot, start_episode
@@ -22,6 +23,8 @@ from devhost.errors import Conflict, StoreError, StoreUnavailable
 from devhost.model import (
     EpisodeOutcome,
     EventType,
+    InstanceOrder,
+    Listing,
     NewInstance,
     OutgoingMessage,
     Query,
@@ -644,3 +647,47 @@ def test_an_episode_reads_the_history_the_last_commit_left_without_a_query(store
 
     assert [e["EventType"] for e in history][-2:] == [EventType.OrchestratorStarted, EventType.TaskCompleted]
     assert len(history) == 5 and not [s for s in statements if "FROM history" in s]
+
+
+# -- the dashboard's listing reads indexes -------------------------------------------------------------------------
+def _plans(store: SqliteStore, read: Callable[[], object]) -> list[str]:
+    """The query plan of every statement `read` runs, as SQLite explains it."""
+    statements: list[str] = []
+    store._db.set_trace_callback(statements.append)
+    try:
+        read()
+    finally:
+        store._db.set_trace_callback(None)
+    return [" / ".join(row[-1] for row in store._db.execute(f"EXPLAIN QUERY PLAN {sql}")) for sql in statements]
+
+
+@pytest.mark.parametrize("order", list(InstanceOrder))
+@pytest.mark.parametrize("descending", [True, False])
+def test_every_order_of_the_listing_is_read_from_an_index_without_sorting(store, order, descending):
+    listing = Listing(Query(), order, descending, offset=50, top=25)
+    (plan,) = _plans(store, lambda: store.list_instances(listing))
+
+    assert "USING INDEX" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_counting_by_status_reads_one_covering_index(store):
+    (plan,) = _plans(store, lambda: store.count_by_status(Query(prefix="a", created_from=T0)))
+
+    assert "USING COVERING INDEX instances_by_kind_status" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_an_older_store_gets_the_listings_indexes_when_opened(tmp_path):
+    path = tmp_path / "store.sqlite"
+    SqliteStore(path).close()
+    db = sqlite3.connect(path)
+    db.executescript("DROP INDEX instances_by_kind_status; DROP INDEX instances_by_updated; DROP INDEX instances_by_name;"
+                     "CREATE INDEX instances_by_status ON instances (status, created_at, instance_id);")
+    db.close()
+
+    SqliteStore(path).close()
+
+    db = sqlite3.connect(path)
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    db.close()
+    assert {"instances_by_kind_status", "instances_by_updated", "instances_by_name"} <= names
+    assert "instances_by_status" not in names
