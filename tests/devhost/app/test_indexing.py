@@ -138,19 +138,6 @@ def test_blueprints_in_other_files_are_registered_functions(tmp_path):
     assert call(report.functions["square"], {"n": meta.Datum("7", "json")})["n"].value == "49"
 
 
-def test_a_script_with_functions_hides_the_function_json_folders(tmp_path):
-    write_folder_function(write_app(tmp_path))
-
-    assert "Folder" not in load_functions(tmp_path).functions
-
-
-def test_a_script_without_functions_falls_back_to_the_folders(tmp_path):
-    write_app(tmp_path, "import azure.functions as func\n\napp = func.FunctionApp()\n")
-    write_folder_function(tmp_path)
-
-    assert list(load_functions(tmp_path).functions) == ["Folder"]
-
-
 def test_the_script_is_named_before_it_is_imported(tmp_path):
     write_app(tmp_path)
     told = []

@@ -3,12 +3,10 @@ share (real asyncio streams, fed as a client would feed them)."""
 from __future__ import annotations
 
 import asyncio
-import platform
 
 import pytest
 
 from devhost.errors import ConfigError
-from devhost.malloc import map_big_blocks
 from devhost.web.bodies import (
     DEFAULT_LIMIT,
     LIMIT_SETTING,
@@ -218,8 +216,3 @@ def test_the_rate_is_kestrels_minimum_request_body_data_rate():
     rate = MinDataRate()
     assert (rate.bytes_per_second, rate.grace) == (240, 5)
     assert rate.deadline(0) == 5 and rate.deadline(2400) == 10
-
-
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
-def test_big_blocks_are_mapped_on_glibc():
-    assert map_big_blocks() is True
