@@ -424,3 +424,17 @@ def test_the_sdks_executor_gets_one_payload_class_instead_of_one_per_episode(mon
         [(p.is_success, p.task_id_key) for p in (fresh[0](*v) for v in payloads[1].values())]
     listed = module.namedtuple("Listed", ["a", "b"])  # unhashable fields: made as before, not memoized
     assert listed(1, 2).b == 2 and module.namedtuple("Listed", ["a", "b"]) is not listed
+
+
+def test_a_value_returned_without_a_return_binding_fails_with_the_workers_words():
+    """A timer function has no $return and its trigger takes no implicit output: the Python worker refuses the value
+    with its own RuntimeError (its arguments passed as a tuple, not formatted), as tests/oracle checks against it."""
+    timer = json.dumps({"Schedule": {}, "ScheduleStatus": None, "IsPastDue": False})
+    fn = loaded(lambda timer: "a value", ("timer", "timerTrigger", "in"), name="Tick")
+
+    with pytest.raises(RuntimeError) as raised:
+        Invocation(fn).call_sync({"timer": meta.Datum(type="json", value=timer)})
+
+    assert str(raised.value) == ("('function %s without a $return bindingreturned a non-None value', \"'Tick'\")")
+    assert Invocation(loaded(lambda timer: None, ("timer", "timerTrigger", "in"))).call_sync(
+        {"timer": meta.Datum(type="json", value=timer)}) == {}

@@ -1,0 +1,2 @@
+def main(payload):
+    return {"got": payload}
