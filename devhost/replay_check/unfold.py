@@ -9,6 +9,7 @@ run of incoming events, at the time of what they scheduled; a TimerFired answers
 execution id and the parent instance are not shown, so neither is known."""
 from __future__ import annotations
 
+import bisect
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -88,20 +89,45 @@ class Unfolded:
         folded into its completion counts as the completion's)."""
         ids = {self.items[n].anchor: event_id for event_id, n in enumerate(self.order)}
         fires = self._timer_ids(ids)
+        starts = self._episode_starts()
         out: list[dict[str, Any]] = []
         positions: list[int] = []
-        incoming = False
         for i, (e, kind) in enumerate(zip(self.folded, self.kinds)):
-            if kind == EventType.ExecutionStarted or (kind in _INCOMING and not incoming):
-                out.append(ev.orchestrator_started(self._episode_time(i)))
+            if i in starts:
+                out.append(ev.orchestrator_started(starts[i]))
                 positions.append(i + 1)
-            incoming = kind in _INCOMING or kind == EventType.ExecutionStarted
             if kind in _FOLDED_INTO:
                 out.append(self._scheduled(self.by_anchor[i], ids[i]))
                 positions.append(i + 1)
             out.append(self._exact(e, kind, ids.get(i), fires.get(i)))
             positions.append(i + 1)
         return out, positions
+
+    def _episode_starts(self) -> dict[int, datetime]:
+        """Where an episode starts (before ExecutionStarted, and before an incoming event that follows what the
+        code did, or that follows an incoming event with something scheduled between the two: that was scheduled
+        by an episode in between) and at what time: that of the first thing it scheduled (or its completion) at or
+        after the last incoming event of its run; that last time when nothing follows."""
+        times = [_time(e.get("Timestamp"), "historyEvents") for e in self.folded]
+        scheduled = sorted(item.at for item in self.items)
+        scheduled += sorted(times[i] for i, kind in enumerate(self.kinds) if kind == EventType.ExecutionCompleted)
+        scheduled.sort()
+        firsts = []
+        for i, kind in enumerate(self.kinds):
+            after_code = i == 0 or self.kinds[i - 1] not in _INCOMING | {EventType.ExecutionStarted}
+            if kind == EventType.ExecutionStarted or (kind in _INCOMING and (
+                    after_code or _any_in(scheduled, times[i - 1], times[i]))):
+                firsts.append(i)
+        starts = {}
+        for n, first in enumerate(firsts):
+            end = firsts[n + 1] if n + 1 < len(firsts) else len(self.kinds)
+            run = [first]
+            while run[-1] + 1 < end and self.kinds[run[-1] + 1] in _INCOMING:
+                run.append(run[-1] + 1)
+            latest = max(times[i] for i in run)
+            at = bisect.bisect_left(scheduled, latest)
+            starts[first] = scheduled[at] if at < len(scheduled) else latest
+        return starts
 
     def _timer_ids(self, ids: dict[int, int]) -> dict[int, int]:
         """The TimerId of each TimerFired: the earliest timer created with its FireAt that has not fired yet."""
@@ -117,18 +143,6 @@ class Unfolded:
                     open_timers.remove(match)
                     fires[i] = match[0]
         return fires
-
-    def _episode_time(self, index: int) -> datetime:
-        """When the episode that starts before folded event `index` ran: the time of the first thing scheduled (or
-        the completion) at or after the latest incoming event of its run; that latest time when nothing follows."""
-        run = [index]
-        while run[-1] + 1 < len(self.folded) and self.kinds[run[-1] + 1] in _INCOMING:
-            run.append(run[-1] + 1)
-        latest = max(_time(self.folded[i].get("Timestamp"), "historyEvents") for i in run)
-        later = [item.at for item in self.items if item.at >= latest and item.anchor > run[-1]]
-        later += [_time(e.get("Timestamp"), "historyEvents") for e, kind in zip(self.folded, self.kinds)
-                  if kind == EventType.ExecutionCompleted]
-        return min((t for t in later if t >= latest), default=latest)
 
     @staticmethod
     def _scheduled(item: _Item, event_id: int) -> dict[str, Any]:
@@ -187,6 +201,12 @@ class Unfolded:
         for pos, n in zip(batch, chosen):
             self.order[pos] = n
         return changed
+
+
+def _any_in(ordered: list[datetime], start: datetime, end: datetime) -> bool:
+    """Whether a sorted list has a time in [start, end)."""
+    at = bisect.bisect_left(ordered, start)
+    return at < len(ordered) and ordered[at] < end
 
 
 def _same_instant(text: Any) -> str:
