@@ -1,5 +1,6 @@
 """`python -m devhost` (or `devhost` once pip-installed): run a Python Durable Functions app, folder-per-function
-or v2 (function_app.py), locally, as `func start` would."""
+or v2 (function_app.py), locally, as `func start` would. `python -m devhost replay ...` checks the app's current
+orchestrator code against recorded histories instead (devhost/replay_check/)."""
 from __future__ import annotations
 
 import argparse
@@ -26,9 +27,15 @@ def _seconds(text: str) -> float:
     return seconds
 
 
+def _command() -> str:
+    return "devhost" if Path(sys.argv[0]).name == "devhost" else "python -m devhost"
+
+
 def parse_args(argv: list[str] | None = None) -> HostOptions:
-    command = "devhost" if Path(sys.argv[0]).name == "devhost" else "python -m devhost"
-    parser = argparse.ArgumentParser(prog=command, description=__doc__)
+    command = _command()
+    parser = argparse.ArgumentParser(prog=command, description=__doc__,
+                                     epilog="subcommands: replay (check the code against recorded histories: "
+                                            f"{command} replay --help)")
     parser.add_argument("--script-root", default=".", help="the app's folder (with host.json); default: .")
     parser.add_argument("--port", "-p", type=int, default=None,
                         help="HTTP port; default: Host.LocalHttpPort of local.settings.json, else 7071")
@@ -78,6 +85,16 @@ def parse_args(argv: list[str] | None = None) -> HostOptions:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["replay"]:
+        from devhost.replay_check import cli  # only the check imports the app in this process
+
+        return cli.main(args[1:], f"{_command()} replay")
+    return serve(args)
+
+
+def serve(argv: list[str]) -> int:
+    """Run the host until it is stopped."""
     options = parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if options.verbose else logging.INFO,
                         format="[%(asctime)s] %(message)s", stream=sys.stdout)

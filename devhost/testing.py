@@ -164,6 +164,22 @@ class Client:
         assert status is not None, f"no instance {instance_id}"
         return status["historyEvents"]
 
+    def export(self, instance_id: str) -> dict[str, Any]:
+        """The instance's status with its whole history, inputs and outputs: what the dashboard's "Download
+        history" saves and `python -m devhost replay` reads."""
+        status = self.status(instance_id, showHistory="true", showHistoryOutput="true", showInput="true")
+        assert status is not None, f"no instance {instance_id}"
+        return status
+
+    def record_history(self, instance_id: str, folder: str | os.PathLike[str]) -> Path:
+        """Save the instance's export into folder as <instance id>.json (the folder made when missing), for a
+        folder of recorded histories that replay_histories / assert_replays check every change against."""
+        target = Path(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / f"{safe_file_name(instance_id)}.json"
+        path.write_text(json.dumps(self.export(instance_id), indent=2) + "\n", encoding="utf-8")
+        return path
+
     def event_kinds(self, instance_id: str) -> list[str]:
         """The EventType of each historyEvent, in order."""
         return [e["EventType"] for e in self.history(instance_id, output=False)]
@@ -400,6 +416,41 @@ class SmallDisk:
         if self.mounted:
             subprocess.run(["umount", "-l", str(self.folder)], capture_output=True)
             self.mounted = False
+
+
+# -- the replay check ------------------------------------------------------------------------------
+def safe_file_name(text: str) -> str:
+    """An instance id as a file name: characters other than letters, digits, `-`, `_` and `.` become `_`."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text) or "_"
+
+
+def replay_histories(app_root: str | os.PathLike[str], *sources: str | os.PathLike[str],
+                     status: str | None = None, instance: str | None = None) -> list[dict[str, Any]]:
+    """Replay the app's current orchestrator code against the recorded histories of the sources (store files,
+    exported JSON files or folders of them, a management API URL), as `python -m devhost replay --json` does, in
+    a process of its own (the app's modules are imported fresh, none into the test's process). One dict per
+    instance: instanceId, name, events, source, ok, at, recorded, now. AssertionError for a usage error."""
+    command = [sys.executable, "-m", "devhost", "replay", "--json", "--script-root", str(app_root)]
+    command += [f"--status={status}"] if status else []
+    command += [f"--instance={instance}"] if instance else []
+    done = subprocess.run(command + ["--", *map(str, sources)], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=os.pathsep.join(
+                              filter(None, [str(Path(__file__).resolve().parents[1]),
+                                            os.environ.get("PYTHONPATH")]))))
+    if done.returncode not in (0, 1):
+        raise AssertionError(f"devhost replay could not check: {done.stderr.strip() or done.stdout.strip()}")
+    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+
+
+def assert_replays(app_root: str | os.PathLike[str], *sources: str | os.PathLike[str], **narrow: Any) -> None:
+    """Fail (AssertionError listing each divergence) unless every recorded history of the sources replays with
+    the app's current code: for a test that guards in-flight instances against an unsafe change."""
+    results = replay_histories(app_root, *sources, **narrow)
+    diverged = [r for r in results if not r["ok"]]
+    lines = [f"diverged {r['instanceId']} {r['name']} at event {r['at']}: the history has {r['recorded']}, the code "
+             f"now {r['now']}" for r in diverged]
+    if diverged:
+        raise AssertionError(f"{len(diverged)} of {len(results)} recorded histories diverge:\n" + "\n".join(lines))
 
 
 # -- factories: every one hands back a Client (a DevhostProcess is a Client that also owns its process) ---------

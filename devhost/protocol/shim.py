@@ -16,7 +16,14 @@ from devhost.protocol.failures import unknown_activity
 
 
 class NonDeterminism(Exception):
-    """The orchestrator's actions on replay disagree with its recorded history."""
+    """The orchestrator's actions on replay disagree with its recorded history: `event` is the recorded event that
+    disagrees, `scheduled` what the code scheduled at its event id (None: nothing), for a replay check to name both."""
+
+    def __init__(self, message: str, event: dict[str, Any] | None = None,
+                 scheduled: "Scheduled | None" = None) -> None:
+        super().__init__(message)
+        self.event = event
+        self.scheduled = scheduled
 
 
 class UnknownFunction(Exception):
@@ -258,14 +265,29 @@ class ActionReplay:
             raise NonDeterminism(
                 f"A previous execution of this orchestration scheduled {what} with sequence ID {event_id} and name "
                 f"'{recorded}', but the current replay execution hasn't (yet?) scheduled this task. Was a change "
-                f"made to the orchestrator code after this instance had already started running?")
+                f"made to the orchestrator code after this instance had already started running?", event)
         if item.kind != kind or (kind != EventType.TimerCreated and item.name != recorded
                                  and not (kind == EventType.EventSent and recorded == ENTITY_REQUEST)):
             raise NonDeterminism(
                 f"A previous execution of this orchestration scheduled {what} with sequence ID {event_id} and name "
                 f"'{recorded}', but the current replay execution scheduled {_KIND_WORDS[item.kind]} with name "
                 f"'{item.name}' at that sequence ID. Was a change made to the orchestrator code after this "
-                f"instance had already started running?")
+                f"instance had already started running?", event, item)
+        if kind == EventType.EventSent:
+            self._answer_as_recorded(item, event)
+
+    def _answer_as_recorded(self, item: Scheduled, event: dict[str, Any]) -> None:
+        """An entity call waits for the response named by the request id its recorded EventSent carries, as the SDK
+        keys it: devhost's own ids are the ones it computed, a history from elsewhere (an Azure task hub) has others."""
+        try:
+            mine, theirs = json.loads(item.input or "{}").get("id"), json.loads(event.get("Input") or "{}").get("id")
+        except (ValueError, AttributeError):
+            return
+        if not mine or not theirs or mine == theirs:
+            return
+        waiters = self.event_waiters.pop(mine, None)
+        if waiters:
+            self.event_waiters[theirs].extend(waiters)
 
     def _complete(self, event_id: int, failed: bool) -> None:
         self.open_ids.discard(event_id)

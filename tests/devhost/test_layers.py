@@ -20,6 +20,8 @@ MAY_IMPORT = {
     "devhost.workers": {"devhost.app"},
     "devhost.runtime": {"devhost.protocol", "devhost.app"},
     "devhost.web": {"devhost.protocol", "devhost.app", "devhost.runtime"},
+    # the replay check sits above the layers, as host.py does, but serves nothing and runs no worker
+    "devhost.replay_check": {"devhost.protocol", "devhost.app", "devhost.runtime"},
 }
 TOP = {"devhost", "devhost.__main__", "devhost.host", "devhost.testing"}  # they wire the layers: anything goes
 # Who may import what from outside: SQL in the store alone, the web server in the web layer and the wiring.

@@ -18,7 +18,7 @@ import pytest
 import requests
 from playwright.sync_api import Browser, ConsoleMessage, Page, Route, expect
 
-from devhost.testing import DevhostProcess, poll
+from devhost.testing import DevhostProcess, poll, replay_histories
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ROOT / "tests" / "apps"
@@ -263,6 +263,23 @@ def test_a_fan_out_shows_its_history_and_timeline(fan_out, tabs):
     assert re.search(r"\d\d:\d\d:\d\d\.\d{3}", page.locator("#history tbody tr").nth(1).inner_text())
     expect(page.locator(".timeline figcaption")).to_contain_text("Timeline: 6 bars over")
     tab.shot("dashboard-instance.png", height=1500)
+
+
+def test_download_history_saves_the_json_the_replay_check_reads(waiting, tabs, tmp_path):
+    instance_id = start(waiting, "ApprovalWorkflow", {"item": "desk"})
+    poll(lambda: "TaskCompleted" in waiting.event_kinds(instance_id), what="the approval request sent")
+    page = tabs(waiting).open(f"#/instances/{instance_id}")
+    expect(page.locator("#history tbody tr")).to_have_count(2)  # started, TaskCompleted
+
+    with page.expect_download() as downloading:
+        page.locator("#download-history").click()
+    saved = tmp_path / downloading.value.suggested_filename
+    downloading.value.save_as(saved)
+
+    assert saved.name == f"{instance_id}.json"
+    assert json.loads(saved.read_text()) == waiting.export(instance_id)  # exactly the status answer, history and all
+    [result] = replay_histories(APPS / "human_interaction", saved)
+    assert (result["instanceId"], result["ok"], result["events"]) == (instance_id, True, 2)
 
 
 def test_a_failed_instance_shows_failures_and_retries(retries, tabs, tmp_path):

@@ -828,3 +828,36 @@ def read_history(path: str | os.PathLike[str], instance_id: str) -> list[dict[st
     finally:
         db.close()
     return [json.loads(r[0]) for r in rows]
+
+
+def read_orchestrations(path: str | os.PathLike[str], statuses: frozenset[RuntimeStatus] = frozenset(),
+                        instance_id: str | None = None) -> list[tuple[Instance, list[dict[str, Any]]]]:
+    """Every orchestration instance of a store file (not entities), oldest first, each with its stored history, as
+    one consistent snapshot, read without disturbing a devhost that uses the file: opened read-only, so it neither
+    writes, checkpoints nor takes the store's lock. Narrowed to `statuses` (empty: all) and to one `instance_id`.
+    StoreError when the file is not a devhost store or cannot be read."""
+    resolved = Path(path).resolve()
+    try:
+        db = sqlite3.connect(f"file:{resolved}?mode=ro", uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open {path} as a devhost store: {exc}") from exc
+    try:
+        if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            raise StoreError(f"{path} is not a devhost store")
+        db.execute("BEGIN")  # one read snapshot for the list and every history
+        where, args = SqliteStore._where(Query(statuses=statuses))
+        if instance_id is not None:
+            where.append("instance_id=?")
+            args.append(instance_id)
+        rows = db.execute(f"SELECT {_INSTANCE_COLUMNS} FROM instances WHERE {' AND '.join(where)} "
+                          "ORDER BY created_at, instance_id", args).fetchall()
+        found = []
+        for row in rows:
+            texts = db.execute("SELECT event FROM history WHERE instance_id=? ORDER BY seq", (row[0],)).fetchall()
+            found.append((_instance(row), [json.loads(t[0]) for t in texts]))
+        db.execute("COMMIT")
+        return found
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read {path} as a devhost store: {exc}") from exc
+    finally:
+        db.close()

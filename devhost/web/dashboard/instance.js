@@ -271,8 +271,16 @@ function actionsPanel(id, refresh, gone) {
     h("div", { class: "row2" }, field("Event name", eventNameInput),
       field("Event data (JSON)", eventData, "empty sends null")),
     h("div", { class: "buttons" }, h("button", { type: "submit", "data-action": "raise" }, "Raise event"))));
+  // The status with its whole history, inputs and outputs, saved as the server answers it: the file
+  // `python -m devhost replay` checks a change of the code against (docs/versioning.md).
+  const download = h("a", { id: "download-history", class: "button", "data-action": "download",
+                            download: `${id.replace(/[^A-Za-z0-9._-]/g, "_")}.json`,
+                            href: apiUrl(base, { showHistory: "true", showHistoryOutput: "true",
+                                                 showInput: "true" }).href }, "Download history");
   const panel = h("section", { class: "card actions", "aria-labelledby": "actions-title" },
     h("h2", { id: "actions-title" }, "Actions"),
+    h("div", { class: "buttons" }, download,
+      h("span", { class: "muted" }, "the history as JSON, for python -m devhost replay")),
     h("fieldset", {}, h("legend", {}, "Change the instance"),
       field("Reason (terminate, suspend, resume, rewind)", reason),
       h("div", { class: "buttons" }, buttons.suspend, buttons.resume, buttons.rewind, buttons.terminate),

@@ -413,3 +413,26 @@ def test_an_older_store_gets_the_listings_indexes_when_opened(tmp_path):
     db.close()
     assert {"instances_by_kind_status", "instances_by_updated", "instances_by_name"} <= names
     assert "instances_by_status" not in names
+
+
+def test_read_orchestrations_reads_a_snapshot_read_only_narrowed_by_status_and_id(tmp_path):
+    from devhost.errors import StoreError
+    from devhost.runtime.store.sqlite import read_orchestrations
+
+    path = tmp_path / "s.sqlite"
+    store = SqliteStore(path)
+    try:
+        for iid, name in (("a", "One"), ("b", "Two")):
+            store.create_instance(NewInstance(iid, name, "e-" + iid, None, None,
+                                              ev.execution_started(T0, iid, "e-" + iid, name, None)), 1.0)
+        found = read_orchestrations(path)
+        pending = read_orchestrations(path, frozenset({RuntimeStatus.Pending}), "b")
+        running = read_orchestrations(path, frozenset({RuntimeStatus.Running}))
+    finally:
+        store.close()
+    (tmp_path / "other.sqlite").write_bytes(b"")
+
+    assert [(i.instance_id, i.name) for i, _ in found] == [("a", "One"), ("b", "Two")]
+    assert [i.instance_id for i, _ in pending] == ["b"] and running == []
+    with pytest.raises(StoreError, match="not a devhost store"):
+        read_orchestrations(tmp_path / "other.sqlite")
