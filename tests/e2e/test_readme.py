@@ -21,11 +21,12 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="make and a POSI
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-COMMAND = re.compile(r"^(?:make|curl|\.venv/bin/python|func|az|azurite|source|ss)\b|^(?:STATUS|DEVHOST_E2E_BASE_URL)=")
+COMMAND = re.compile(r"^(?:make|curl|\.venv/bin/python|python|func|az|azurite|source|ss)\b|^(?:STATUS|DEVHOST_E2E_BASE_URL)=")
 
 # Commands that cannot run on this machine, and why; every other command in the README is run by a test below.
 NOT_HERE = {
     "func azure functionapp publish <APP>": "publishes to Azure: needs a subscription and Core Tools",
+    "func azure functionapp publish": "the same, named in a sentence",
     "az functionapp create": "creates an Azure resource",
     "azurite --silent": "the Core Tools route's storage emulator (npm package), not used by devhost",
     "source .venv/bin/activate && func start": "Core Tools",
@@ -41,7 +42,8 @@ RUN_HERE = {
     "make run ARGS=\"--port 7072\"", "make run ARGS=\"--port 7072 --store .devhost/second.sqlite\"",
     "make PYTHON=python3.12 test", ".venv/bin/python -m devhost --help", "ss -ltnp 'sport = :7071'",
     "curl -i -X POST http://localhost:7071/api/orchestrators/HelloOrchestrator", "STATUS=$(curl",
-    "make bench", "make bench-peers", "make run ARGS=--no-reload", "make chromium",
+    "make bench", "make bench-peers", "make run ARGS=--no-reload", "make chromium", "python -m devhost replay",
+    "python -m devhost --in-process",
 }
 
 
@@ -172,10 +174,10 @@ def test_devhost_help_lists_the_flags_the_readme_passes():
 
 
 class MakeRun:
-    """`make run ARGS="..."` in its own process group, stopped with Ctrl-C as a user stops it."""
+    """`make run ARGS="..."` (or another command) in its own process group, stopped with Ctrl-C as a user stops it."""
 
-    def __init__(self, args: str) -> None:
-        self.process = subprocess.Popen(["make", "run", f"ARGS={args}"], cwd=ROOT, stdout=subprocess.PIPE,
+    def __init__(self, args: str, command: list[str] | None = None) -> None:
+        self.process = subprocess.Popen(command or ["make", "run", f"ARGS={args}"], cwd=ROOT, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True, start_new_session=True)
 
     def serving(self, port: int) -> bool:
@@ -221,6 +223,11 @@ def test_make_run_with_args_serves_the_readme_curl_flow_on_that_port(tmp_path):
     finally:
         out = run.stop()
     assert f":{port}" in out and "Traceback" not in out
+    # Before a deploy: the README's replay check of the code against what that store holds.
+    check = subprocess.run([".venv/bin/python", "-m", "devhost", "replay", str(tmp_path / "store.sqlite")], cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert re.search(r"^ok \S+ HelloOrchestrator \(\d+ events\)$", check.stdout, flags=re.M), check.stdout
 
 
 def test_a_second_devhost_on_the_same_folder_runs_beside_the_first_with_its_own_store(tmp_path):
@@ -246,3 +253,21 @@ def test_a_second_devhost_on_the_same_folder_runs_beside_the_first_with_its_own_
         if second is not None:
             second.stop()
         first.stop()
+
+
+def test_what_f5_runs_serves_the_app_from_one_process(tmp_path):
+    """"Run with devhost (no Core Tools)": python -m devhost --in-process, the app's code in the host process."""
+    port = free_port()
+    run = MakeRun("", [".venv/bin/python", "-m", "devhost", "--in-process", "--port", str(port), "--store",
+                       str(tmp_path / "store.sqlite")])
+    try:
+        poll(lambda: run.serving(port), timeout=60, what="devhost --in-process to serve")
+        started = requests.post(f"http://127.0.0.1:{port}/api/orchestrators/HelloOrchestrator", timeout=30)
+        url = started.json()["statusQueryGetUri"]
+        done = poll(lambda: (r := requests.get(url, timeout=10)).status_code == 200 and r.json(), timeout=30,
+                    what="the instance to complete")
+        assert done["output"] == ["Hello Tokyo!", "Hello Seattle!", "Hello London!"]
+    finally:
+        out = run.stop()
+    assert "Workers:" not in out and "Reload on change: off with --in-process" in out
+
