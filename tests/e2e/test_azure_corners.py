@@ -1,0 +1,68 @@
+"""Corners where real apps rely on what the Functions host and the Durable extension do (issue 21), in real devhost
+processes: the durableClient binding on any trigger, function names that differ in case, the environment
+`func start` gives, the Python worker's load-time check of parameters against bindings."""
+from __future__ import annotations
+
+import json
+import textwrap
+
+from devhost.testing import poll
+
+
+def write(root, files):
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "host.json").write_text('{"version": "2.0"}')
+    for path, content in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(content) if isinstance(content, dict) else textwrap.dedent(content)
+        (root / path).write_text(text)
+    return root
+
+
+def start(host, name: str, body=None) -> str:
+    """Start an instance through the extension's own webhook (these apps have no HTTP starter)."""
+    response = host.http.post(host.url(f"/runtime/webhooks/durabletask/orchestrators/{name}"), json=body, timeout=10)
+    assert response.status_code == 202, response.text
+    return response.json()["id"]
+
+
+def orchestrator(calls: str) -> dict[str, str]:
+    """An orchestrator `Main` that calls the activity `calls` with its input."""
+    return {
+        "Main/function.json": {"bindings": [{"name": "context", "type": "orchestrationTrigger", "direction": "in"}]},
+        "Main/__init__.py": f'''
+            import azure.durable_functions as df
+
+
+            def orchestrator(context: df.DurableOrchestrationContext):
+                return (yield context.call_activity("{calls}", "Tokyo"))
+
+
+            main = df.Orchestrator.create(orchestrator)
+        ''',
+    }
+
+CLIENT_IN_ACTIVITY = {
+    **orchestrator("activity1"),
+    "activity1/function.json": {"bindings": [{"name": "name", "type": "activityTrigger", "direction": "in"},
+                                             {"name": "client", "type": "durableClient", "direction": "in"}]},
+    "activity1/__init__.py": '''
+        import azure.durable_functions as df
+
+
+        async def main(name: str, client: str) -> str:
+            running = await df.DurableOrchestrationClient(client).get_status_all()
+            return f"{name} sees {[status.name for status in running]}"
+    ''',
+}
+
+
+def test_an_activity_gets_its_durable_client_binding(devhost_factory, tmp_path):
+    # the extension's durableClient is an ordinary input binding (DurableTaskExtension: AddBindingRule
+    # <DurableClientAttribute>), filled whatever the trigger
+    host = devhost_factory(write(tmp_path / "app", CLIENT_IN_ACTIVITY)).start()
+
+    instance_id = start(host, "Main")
+    status = host.wait(instance_id)
+
+    assert (status["runtimeStatus"], status["output"]) == ("Completed", "Tokyo sees ['Main']"), status["output"]
