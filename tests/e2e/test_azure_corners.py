@@ -66,3 +66,14 @@ def test_an_activity_gets_its_durable_client_binding(devhost_factory, tmp_path):
     status = host.wait(instance_id)
 
     assert (status["runtimeStatus"], status["output"]) == ("Completed", "Tokyo sees ['Main']"), status["output"]
+
+
+def test_names_in_another_case_call_the_same_functions_and_keep_the_callers_spelling(devhost_factory, tmp_path):
+    # the extension's FunctionName ignores case; StartNewAsync keeps the name it was given
+    host = devhost_factory(write(tmp_path / "app", {**CLIENT_IN_ACTIVITY, **orchestrator("Activity1")})).start()
+
+    instance_id = start(host, "main")
+    status = host.wait(instance_id)
+
+    assert (status["name"], status["runtimeStatus"]) == ("main", "Completed"), status["output"]
+    assert [e["FunctionName"] for e in host.history(instance_id) if e["EventType"] == "TaskCompleted"] == ["Activity1"]

@@ -528,6 +528,19 @@ def test_an_unknown_activity_fails_the_orchestration_with_the_hosts_message():
     assert "TaskScheduled" not in d.kinds()
 
 
+def test_an_activity_named_in_another_case_is_the_same_activity():
+    # the extension's FunctionName compares names with StringComparison.OrdinalIgnoreCase
+    def calls_in_capitals(context):
+        return (yield context.call_activity("HELLO", 1))
+
+    d = Driver(calls_in_capitals, activities=frozenset({"Hello"}))
+
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.Running
+    assert decision.activities == [ScheduledActivity(0, "HELLO", "1")]
+
+
 def test_a_state_without_actions_is_a_failure():
     d = Driver(hello_chain)
     episode = engine.prepare("inst-1", "exec-1", "O", RuntimeStatus.Pending, [], d.inbox, T0)

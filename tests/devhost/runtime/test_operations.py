@@ -116,10 +116,11 @@ def test_start_with_an_instance_id_and_a_version(ops):
     assert (instance.version, instance.input) == ("2.0", None)
 
 
-def test_function_names_match_case_insensitively_and_keep_their_spelling(ops):
+def test_function_names_match_case_insensitively_and_keep_the_callers_spelling(ops):
+    # DurableClient.StartNewAsync checks the name ignoring case, then creates the instance with the name it was given
     ops.start("helloorchestrator", "x")
 
-    assert ops.store.get_instance("x").name == "HelloOrchestrator"
+    assert ops.store.get_instance("x").name == "helloorchestrator"
 
 
 def test_an_unknown_orchestrator_is_a_bad_request_listing_the_known_ones(ops, handed):
