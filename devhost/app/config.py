@@ -11,6 +11,9 @@ from typing import Any
 
 from devhost.errors import ConfigError
 
+log = logging.getLogger("devhost")
+FUNCTIONS_ENVIRONMENT = "AZURE_FUNCTIONS_ENVIRONMENT"
+
 DEFAULT_HUB = "TestHubName"
 # The host's default functionTimeout outside the Consumption plan, which is what Core Tools runs locally
 # (ScriptJobHostOptionsSetup.DefaultFunctionTimeout); 5 minutes applies only on the Consumption plan.
@@ -135,9 +138,24 @@ def python_log_level(level: str) -> int:
     return _LEVELS.get(level.strip().lower(), logging.INFO)
 
 
-def apply_values(config: HostConfig) -> None:
-    """Put local.settings.json Values into the environment, without overriding what is already set."""
-    for key, value in config.values.items():
+def func_start_settings(config: HostConfig, port: int) -> dict[str, str]:
+    """local.settings.json Values with what Core Tools adds to them (StartHostAction.GetConfigurationSettings):
+    WEBSITE_HOSTNAME (`localhost:<port>`), AzureWebJobsScriptRoot, and AZURE_FUNCTIONS_ENVIRONMENT=Development,
+    which overrides a value the file gives, with Core Tools' warning (apps branch on it to skip cloud services)."""
+    values = dict(config.values)
+    values["WEBSITE_HOSTNAME"] = f"localhost:{port}"
+    values["AzureWebJobsScriptRoot"] = str(config.script_root)
+    old = values.get(FUNCTIONS_ENVIRONMENT)
+    if old is not None:
+        log.warning("%s already exists with value '%s', overriding to 'Development'.", FUNCTIONS_ENVIRONMENT, old)
+    values[FUNCTIONS_ENVIRONMENT] = "Development"
+    return values
+
+
+def apply_values(config: HostConfig, port: int) -> None:
+    """Put the app settings `func start` gives into the environment (the worker processes inherit it), without
+    overriding what is already set, as Core Tools' UpdateEnvironmentVariables skips those."""
+    for key, value in func_start_settings(config, port).items():
         os.environ.setdefault(key, value)
 
 

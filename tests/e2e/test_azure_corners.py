@@ -77,3 +77,35 @@ def test_names_in_another_case_call_the_same_functions_and_keep_the_callers_spel
 
     assert (status["name"], status["runtimeStatus"]) == ("main", "Completed"), status["output"]
     assert [e["FunctionName"] for e in host.history(instance_id) if e["EventType"] == "TaskCompleted"] == ["Activity1"]
+
+
+ENVIRONMENT_APP = {
+    "Env/function.json": {"bindings": [
+        {"name": "req", "type": "httpTrigger", "direction": "in", "authLevel": "anonymous", "route": "env"},
+        {"name": "$return", "type": "http", "direction": "out"}]},
+    "Env/__init__.py": '''
+        import json
+        import os
+
+        import azure.functions as func
+
+        NAMES = ("AZURE_FUNCTIONS_ENVIRONMENT", "WEBSITE_HOSTNAME", "AzureWebJobsScriptRoot")
+
+
+        def main(req: func.HttpRequest) -> func.HttpResponse:
+            return func.HttpResponse(json.dumps({name: os.environ.get(name) for name in NAMES}))
+    ''',
+}
+
+
+def test_the_app_sees_the_environment_func_start_gives(devhost_factory, tmp_path):
+    # Core Tools' StartHostAction.GetConfigurationSettings: WEBSITE_HOSTNAME is the base URI's authority
+    root = write(tmp_path / "app", ENVIRONMENT_APP)
+    for in_process in (False, True):
+        host = devhost_factory(root, extra_args=("--in-process",) if in_process else ()).start()
+
+        seen = host.http.get(host.url("/api/env"), timeout=10).json()
+
+        assert seen == {"AZURE_FUNCTIONS_ENVIRONMENT": "Development", "WEBSITE_HOSTNAME": f"localhost:{host.port}",
+                        "AzureWebJobsScriptRoot": str(root.resolve())}, in_process
+        host.stop()

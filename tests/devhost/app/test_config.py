@@ -11,6 +11,7 @@ from devhost.app.config import (
     DEFAULT_HUB,
     apply_values,
     format_timespan,
+    func_start_settings,
     load_config,
     threadpool_size,
     worker_process_count,
@@ -176,10 +177,32 @@ def test_values_go_into_the_environment_without_overriding(tmp_path, monkeypatch
     app = write_app(tmp_path, settings={"Values": {"DEVHOST_TEST_SET": "from settings",
                                                    "DEVHOST_TEST_NEW": "from settings"}})
 
-    apply_values(load_config(app))
+    apply_values(load_config(app), 7071)
 
     assert os.environ["DEVHOST_TEST_SET"] == "from the shell"
     assert os.environ["DEVHOST_TEST_NEW"] == "from settings"
+
+
+def test_the_settings_func_start_adds_go_into_the_environment(tmp_path, monkeypatch):
+    # Core Tools' StartHostAction.GetConfigurationSettings adds them to the Values; the environment still wins
+    for name in ("WEBSITE_HOSTNAME", "AzureWebJobsScriptRoot", "AZURE_FUNCTIONS_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+
+    apply_values(load_config(write_app(tmp_path)), 7072)
+
+    assert os.environ["WEBSITE_HOSTNAME"] == "localhost:7072"
+    assert os.environ["AzureWebJobsScriptRoot"] == str(tmp_path.resolve())
+    assert os.environ["AZURE_FUNCTIONS_ENVIRONMENT"] == "Development"
+
+
+def test_the_functions_environment_of_local_settings_is_overridden_with_core_tools_warning(tmp_path, caplog):
+    app = write_app(tmp_path, settings={"Values": {"AZURE_FUNCTIONS_ENVIRONMENT": "Production"}})
+
+    settings = func_start_settings(load_config(app), 7071)
+
+    assert settings["AZURE_FUNCTIONS_ENVIRONMENT"] == "Development"
+    assert "AZURE_FUNCTIONS_ENVIRONMENT already exists with value 'Production', overriding to 'Development'." \
+        in caplog.text
 
 
 def test_loading_the_config_does_not_touch_the_environment(tmp_path):
