@@ -93,12 +93,15 @@ def load_config(script_root: str | os.PathLike[str]) -> HostConfig:
     port = _ci_get(host_section, "LocalHttpPort")
     if port not in (None, "") and not str(port).isdigit():
         raise ConfigError(f"{root / 'local.settings.json'}: Host.LocalHttpPort must be a port number, not {port!r}")
-    hub = _ci_get(durable, "hubName") or (
-        os.environ.get("WEBSITE_SITE_NAME") or values.get("WEBSITE_SITE_NAME") or DEFAULT_HUB)
+    explicit_hub = _ci_get(durable, "hubName")
+    hub = _expand(str(explicit_hub or (
+        os.environ.get("WEBSITE_SITE_NAME") or values.get("WEBSITE_SITE_NAME") or DEFAULT_HUB)), values)
+    if explicit_hub:
+        validate_hub_name(hub)
     return HostConfig(
         script_root=root,
         route_prefix=str(prefix).strip("/"),
-        hub_name=_expand(str(hub), values),
+        hub_name=hub,
         log_level=str(_ci_get(levels, "default", "Information")),
         values=values,
         local_http_port=int(port) if port not in (None, "") else None,
@@ -136,6 +139,18 @@ _LEVELS = {"trace": logging.DEBUG, "debug": logging.DEBUG, "information": loggin
 def python_log_level(level: str) -> int:
     """host.json logging.logLevel.default ("Information", "Warning"...) as a Python logging level."""
     return _LEVELS.get(level.strip().lower(), logging.INFO)
+
+
+_HUB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{2,49}")
+
+
+def validate_hub_name(hub: str) -> None:
+    """Stop at start-up on a hub name Azure Storage cannot hold, as the extension does (AzureStorageOptions.
+    ValidateHubName: Azure Storage's table, blob, container and queue name rules, and at most 50 characters, whatever
+    its message says)."""
+    if not _HUB_NAME.fullmatch(hub):
+        raise ConfigError(f"Task hub name '{hub}' should contain only alphanumeric characters, start with a letter, "
+                          "and have length between 3 and 45.")
 
 
 def func_start_settings(config: HostConfig, port: int) -> dict[str, str]:

@@ -92,12 +92,29 @@ def test_log_level_comes_from_logging_log_level_default(tmp_path):
 
 
 def test_host_json_keys_are_case_insensitive(tmp_path):
-    host = {"Extensions": {"HTTP": {"RoutePrefix": "x"}, "DurableTask": {"HubName": "H"}},
+    host = {"Extensions": {"HTTP": {"RoutePrefix": "x"}, "DurableTask": {"HubName": "Hub"}},
             "Logging": {"LogLevel": {"Default": "Warning"}}}
 
     config = load_config(write_app(tmp_path, host))
 
-    assert (config.route_prefix, config.hub_name, config.log_level) == ("x", "H", "Warning")
+    assert (config.route_prefix, config.hub_name, config.log_level) == ("x", "Hub", "Warning")
+
+
+@pytest.mark.parametrize("hub", ["My-Hub", "1Hub", "Hb", "H" * 51, "%Bad%"])
+def test_a_hub_name_azure_storage_cannot_hold_stops_the_start_with_the_extensions_words(tmp_path, hub):
+    # AzureStorageOptions.ValidateHubName: Azure Storage's name rules and at most 50 characters
+    app = write_app(tmp_path, {"extensions": {"durableTask": {"hubName": hub}}}, settings={"Values": {"Bad": "a_b"}})
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(app)
+
+    shown = "a_b" if hub == "%Bad%" else hub
+    assert str(caught.value) == (f"Task hub name '{shown}' should contain only alphanumeric characters, start with a "
+                                 "letter, and have length between 3 and 45.")
+
+
+def test_a_hub_name_of_up_to_50_characters_is_accepted_as_the_extension_checks_it(tmp_path):
+    assert load_config(write_app(tmp_path, {"extensions": {"durableTask": {"hubName": "H" * 50}}})).hub_name == "H" * 50
 
 
 def test_missing_host_json_is_a_config_error(tmp_path):
