@@ -184,12 +184,15 @@ class Operations:
         return self.store.purge([instance_id])
 
     def purge_by(self, query: Query) -> int:
-        """Delete the finished instances that match; returns how many."""
+        """Delete the instances that match; returns how many. As DurableTask.AzureStorage's PurgeInstanceHistoryAsync,
+        only the finished statuses of the filter count, and a filter left with none matches every status: running
+        instances are deleted too, which devhost says in a warning."""
         if query.created_from is None:
             raise BadRequest("A 'createdTimeFrom' query parameter is required to purge instances.")
-        statuses = query.statuses & TERMINAL_STATUSES if query.statuses else TERMINAL_STATUSES
-        if not statuses:  # only unfinished statuses asked for: an empty filter would match every instance
-            return 0
+        statuses = query.statuses & TERMINAL_STATUSES if query.statuses else frozenset()
+        if not statuses:
+            log.warning("devhost: purging by filter without a finished runtimeStatus (Completed, Failed, Terminated) "
+                        "deletes instances of every status, running ones included, as the extension does")
         ids = self.store.matching_ids(Query(query.created_from, query.created_to, frozenset(statuses)))
         return self.store.purge(ids)
 
