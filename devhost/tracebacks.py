@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 import sysconfig
 import traceback
 from dataclasses import dataclass
@@ -74,12 +73,3 @@ def user_frame(text: str, roots: tuple[str, ...] = LIBRARY_ROOTS) -> Frame | Non
 def exception_text(exc: BaseException) -> str:
     """The whole traceback of `exc` as Python prints it, causes and contexts included."""
     return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-
-
-def worker_stack_trace(exc: BaseException) -> str:
-    """The stack trace the Python worker reports to the host for a failed invocation (RpcException.stack_trace):
-    from Python 3.13 the worker is azure-functions-runtime, which sends the whole traceback, causes included
-    (exception_text); before it, azure-functions-worker sent the frames of the exception alone."""
-    if sys.version_info >= (3, 13):
-        return exception_text(exc)
-    return "".join(traceback.format_tb(exc.__traceback__))

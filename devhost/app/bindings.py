@@ -125,16 +125,6 @@ def converter(binding_type: str) -> Any:
     return _REGISTRY.get(binding_type) or GenericConverter
 
 
-def has_implicit_output(binding_type: str) -> bool:
-    """Whether the worker takes a function's return value through a binding of this type: a registered converter
-    says so itself (the Durable triggers do); the worker's generic binding says yes for every other type but
-    durableClient."""
-    registered = _REGISTRY.get(binding_type)
-    if registered is None:
-        return binding_type != "durableClient"
-    return bool(getattr(registered, "has_implicit_output", lambda: False)())
-
-
 class Out:
     """The value holder the worker passes for a named output binding (func.Out)."""
 
@@ -211,8 +201,6 @@ class Invocation:
         self.executor = executor
         self.params = inspect.signature(fn.main).parameters
         self.is_async = inspect.iscoroutinefunction(fn.main)
-        # Where a return value can go: a $return binding, or a binding whose type takes it implicitly.
-        self.has_return = any(b.name == "$return" or has_implicit_output(b.type) for b in fn.spec.bindings)
 
     def _arguments(self, inputs: dict[str, meta.Datum]) -> tuple[dict[str, Any], dict[str, Out]]:
         args: dict[str, Any] = {}
@@ -231,10 +219,6 @@ class Invocation:
         return args, outs
 
     def _encode(self, result: Any, outs: dict[str, Out]) -> dict[str, meta.Datum]:
-        if result is not None and not self.has_return:
-            # The Python worker's own error, word for word (its arguments are passed as a tuple, not formatted).
-            raise RuntimeError("function %s without a $return binding" "returned a non-None value",
-                               repr(self.fn.spec.name))
         encoded: dict[str, meta.Datum] = {}
         for b in self.fn.spec.bindings:
             if b.name == "$return":

@@ -5,11 +5,12 @@ no failure of the code: WorkerCrashed goes on up, and the work runs again."""
 from __future__ import annotations
 
 import json
+import traceback
 from dataclasses import dataclass
 from typing import Any, Awaitable, TypeVar
 
 from devhost.errors import FunctionTimeoutException, WorkerCrashed
-from devhost.tracebacks import Frame, exception_text, user_frame, worker_stack_trace
+from devhost.tracebacks import Frame, exception_text, user_frame
 
 T = TypeVar("T")
 
@@ -23,9 +24,9 @@ _COR_E_EXCEPTION = -2146233088  # HResult of System.Exception and of the excepti
 @dataclass(frozen=True)
 class FailureDetails:
     """Why a function failed: `error_type` and `message` of the exception (the user's own, for an exception from
-    the worker process), its `stack_trace` (as the Python worker reports it: tracebacks.worker_stack_trace),
-    `cause`, the failure as the host words it, `host_error`: the host's own exception (a timeout), not the
-    worker's, and `where`: the innermost frame of the user's own code, for the console alone (devhost.tracebacks)."""
+    the worker process), its `stack_trace` (the frames, as the Python worker reports them), `cause`, the failure
+    as the host words it, `host_error`: the host's own exception (a timeout), not the worker's, and `where`: the
+    innermost frame of the user's own code, for the console alone (devhost.tracebacks)."""
 
     error_type: str
     message: str
@@ -37,7 +38,7 @@ class FailureDetails:
     @classmethod
     def of(cls, exc: BaseException) -> "FailureDetails":
         error_type = getattr(exc, "type_name", type(exc).__name__)  # FunctionError keeps the user's type name
-        stack = getattr(exc, "traceback_text", "") or worker_stack_trace(exc)
+        stack = getattr(exc, "traceback_text", "") or "".join(traceback.format_tb(exc.__traceback__))
         # The host's own timeout reaches the orchestration in its words alone, as the extension reports it.
         host_error = isinstance(exc, FunctionTimeoutException)
         cause = str(exc) if host_error else f"{error_type}: {exc}"

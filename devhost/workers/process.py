@@ -13,6 +13,7 @@ import socket
 import struct
 import sys
 import threading
+import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -23,7 +24,7 @@ from devhost.app.loader import LoadedFunction
 from devhost.errors import FunctionTimeoutException, WorkerCrashed
 from devhost.malloc import map_big_blocks
 from devhost.model import FunctionSpec
-from devhost.tracebacks import exception_text, worker_stack_trace
+from devhost.tracebacks import exception_text
 
 log = logging.getLogger("devhost")
 _HEADER = struct.Struct("!I")
@@ -358,7 +359,8 @@ class _Replies:
                     self.send(("ran", call_id))
                 self._send(data)
                 return
-        self.send(("error", call_id, type(exc).__name__, str(exc), worker_stack_trace(exc), exception_text(exc)))
+        stack = "".join(traceback.format_tb(exc.__traceback__))  # the frames alone, as the Python worker reports
+        self.send(("error", call_id, type(exc).__name__, str(exc), stack, exception_text(exc)))
 
 
 def _pool_size() -> int:
