@@ -93,10 +93,10 @@ class Host:
         self.poller = selector.selector(options.poll_us)
         self.clock = clock or Clock()
         self.config = load_config(options.script_root)
-        apply_values(self.config)
+        self.port = options.port or self.config.local_http_port or DEFAULT_PORT
+        apply_values(self.config, self.port)
         if not options.verbose:
             logging.getLogger().setLevel(python_log_level(self.config.log_level))
-        self.port = options.port or self.config.local_http_port or DEFAULT_PORT
         root = self.config.script_root
         self.store_path = Path(options.store) if options.store else root / ".devhost" / "store.sqlite"
         self.invocations: dict[str, Invoker] = {}
@@ -214,7 +214,7 @@ class Host:
         self.dispatcher = Dispatcher(self.store, self.invocations, self.clock,
                                      activity_workers=self.config.max_concurrent_activities,
                                      orchestration_workers=self.config.max_concurrent_orchestrators,
-                                     stories=stories)
+                                     stories=stories, client_payload=self.client_payload)
         self.travel = TimeTravel(self.clock, [self.dispatcher, self.timers], self._keep_clock)
         orchestrators = sorted(i.fn.spec.durable_name for i in self.invocations.values()
                                if i.fn.spec.kind == "orchestration")

@@ -11,6 +11,9 @@ from typing import Any
 
 from devhost.errors import ConfigError
 
+log = logging.getLogger("devhost")
+FUNCTIONS_ENVIRONMENT = "AZURE_FUNCTIONS_ENVIRONMENT"
+
 DEFAULT_HUB = "TestHubName"
 # The host's default functionTimeout outside the Consumption plan, which is what Core Tools runs locally
 # (ScriptJobHostOptionsSetup.DefaultFunctionTimeout); 5 minutes applies only on the Consumption plan.
@@ -90,12 +93,15 @@ def load_config(script_root: str | os.PathLike[str]) -> HostConfig:
     port = _ci_get(host_section, "LocalHttpPort")
     if port not in (None, "") and not str(port).isdigit():
         raise ConfigError(f"{root / 'local.settings.json'}: Host.LocalHttpPort must be a port number, not {port!r}")
-    hub = _ci_get(durable, "hubName") or (
-        os.environ.get("WEBSITE_SITE_NAME") or values.get("WEBSITE_SITE_NAME") or DEFAULT_HUB)
+    explicit_hub = _ci_get(durable, "hubName")
+    hub = _expand(str(explicit_hub or (
+        os.environ.get("WEBSITE_SITE_NAME") or values.get("WEBSITE_SITE_NAME") or DEFAULT_HUB)), values)
+    if explicit_hub:
+        validate_hub_name(hub)
     return HostConfig(
         script_root=root,
         route_prefix=str(prefix).strip("/"),
-        hub_name=_expand(str(hub), values),
+        hub_name=hub,
         log_level=str(_ci_get(levels, "default", "Information")),
         values=values,
         local_http_port=int(port) if port not in (None, "") else None,
@@ -135,9 +141,36 @@ def python_log_level(level: str) -> int:
     return _LEVELS.get(level.strip().lower(), logging.INFO)
 
 
-def apply_values(config: HostConfig) -> None:
-    """Put local.settings.json Values into the environment, without overriding what is already set."""
-    for key, value in config.values.items():
+_HUB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]{2,49}")
+
+
+def validate_hub_name(hub: str) -> None:
+    """Stop at start-up on a hub name Azure Storage cannot hold, as the extension does (AzureStorageOptions.
+    ValidateHubName: Azure Storage's table, blob, container and queue name rules, and at most 50 characters, whatever
+    its message says)."""
+    if not _HUB_NAME.fullmatch(hub):
+        raise ConfigError(f"Task hub name '{hub}' should contain only alphanumeric characters, start with a letter, "
+                          "and have length between 3 and 45.")
+
+
+def func_start_settings(config: HostConfig, port: int) -> dict[str, str]:
+    """local.settings.json Values with what Core Tools adds to them (StartHostAction.GetConfigurationSettings):
+    WEBSITE_HOSTNAME (`localhost:<port>`), AzureWebJobsScriptRoot, and AZURE_FUNCTIONS_ENVIRONMENT=Development,
+    which overrides a value the file gives, with Core Tools' warning (apps branch on it to skip cloud services)."""
+    values = dict(config.values)
+    values["WEBSITE_HOSTNAME"] = f"localhost:{port}"
+    values["AzureWebJobsScriptRoot"] = str(config.script_root)
+    old = values.get(FUNCTIONS_ENVIRONMENT)
+    if old is not None:
+        log.warning("%s already exists with value '%s', overriding to 'Development'.", FUNCTIONS_ENVIRONMENT, old)
+    values[FUNCTIONS_ENVIRONMENT] = "Development"
+    return values
+
+
+def apply_values(config: HostConfig, port: int) -> None:
+    """Put the app settings `func start` gives into the environment (the worker processes inherit it), without
+    overriding what is already set, as Core Tools' UpdateEnvironmentVariables skips those."""
+    for key, value in func_start_settings(config, port).items():
         os.environ.setdefault(key, value)
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from devhost.app.loader import ImportHook, LoadedFunction, LoadReport, ignore_imports, load_failure, read_bindings
+from devhost.app.signatures import check_signature
 from devhost.model import FunctionSpec
 
 SCRIPT_SETTING = "PYTHON_SCRIPT_FILE_NAME"
@@ -70,6 +71,12 @@ def index_app(script_root: str | Path, on_import: ImportHook = ignore_imports) -
         return LoadReport(functions={}, skipped=[(script, load_failure(exc, root, "index"))])
     if not functions:
         return None
+    try:  # the worker checks every function as it indexes them: one mismatch fails the whole app's indexing
+        for function in functions:
+            check_signature(function.get_function_name(), function.get_user_function(),
+                            read_bindings([json.loads(raw) for raw in function.get_raw_bindings()], "function"))
+    except Exception as exc:
+        return LoadReport(functions={}, skipped=[(script, load_failure(exc, root, "index"))])
     loaded: dict[str, LoadedFunction] = {}
     skipped: list[tuple[str, str]] = []
     for function in functions:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from devhost.app.signatures import check_spec
 from devhost.errors import ConfigError
 from devhost.model import Binding, FunctionSpec
 from devhost.tracebacks import exception_text, user_frame
@@ -131,6 +132,7 @@ def load_folders(script_root: str | Path, on_import: ImportHook = ignore_imports
         try:
             on_import(spec.name, str(Path(spec.directory) / spec.script_file))
             main = import_entry_point(root, spec)
+            check_spec(spec, main)  # the worker's load-time check: this function alone fails to load
         except Exception as exc:  # user code failing at import is reported, the others run
             skipped.append((spec.name, load_failure(exc, root)))
             continue

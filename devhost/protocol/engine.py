@@ -189,6 +189,22 @@ def _next_execution(episode: Episode, new_input: str | None, parent: dict[str, A
     return NewInstance(episode.instance_id, episode.name, execution_id, new_input, parent_id, started)
 
 
+MAX_CUSTOM_STATUS_KB = 16
+
+
+def custom_status_too_big(value: Any) -> str | None:
+    """The extension's refusal of a custom status over 16 KB, measured as its compact JSON in UTF-16 (the
+    MessagePayloadDataConverter.Serialize that DurableOrchestrationContext.SetCustomStatus calls); None when it fits."""
+    if value is None:
+        return None
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    size_kb = len(text.encode("utf-16-le")) // 1024
+    if size_kb <= MAX_CUSTOM_STATUS_KB:
+        return None
+    return (f"The UTF-16 size of the JSON-serialized payload must not exceed {MAX_CUSTOM_STATUS_KB:,} KB. "
+            f"The current payload size is {size_kb:,} KB.")
+
+
 def _custom(outcome: EpisodeOutcome, state: dict[str, Any]) -> EpisodeOutcome:
     """The OrchestratorState's customStatus, when it has one, set as JSON text; else the stored one stays."""
     if "customStatus" in state:
@@ -217,6 +233,9 @@ def _decide(episode: Episode, result: dict[str, Any] | None, error: str | None, 
         error = "The orchestrator returned no OrchestratorState: is it created with df.Orchestrator.create?"
     if error is not None:
         return _custom(_fail(episode, history, error, parent, now), state)
+    too_big = custom_status_too_big(state.get("customStatus"))
+    if too_big is not None:  # the shim sets the custom status before it replays the actions
+        return _fail(episode, history, too_big, parent, now)
 
     actions = [a for group in state.get("actions") or [] for a in group]
     replay = ActionReplay(episode.execution_id, actions, now, activities)

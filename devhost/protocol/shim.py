@@ -85,6 +85,8 @@ class ActionReplay:
                  activities: frozenset[str] | None = None) -> None:
         self.execution_id = execution_id
         self.known_activities = activities
+        # the extension's FunctionName compares names ignoring case: "Activity1" calls the function activity1
+        self.known_lower = None if activities is None else frozenset(n.lower() for n in activities)
         self.actions = actions
         self.cursor = 0
         self.now = now
@@ -133,8 +135,8 @@ class ActionReplay:
         if action["actionType"] == ActionType.CallHttp:
             return self._schedule(Scheduled(kind, HTTP_ACTIVITY_NAME, json.dumps(action.get("httpRequest"))))[1]
         name = action["functionName"]
-        if self.known_activities is not None and name not in self.known_activities:
-            raise UnknownFunction(unknown_activity(name, self.known_activities))
+        if self.known_lower is not None and name.lower() not in self.known_lower:
+            raise UnknownFunction(unknown_activity(name, self.known_activities or frozenset()))
         return self._schedule(Scheduled(kind, name, action.get("input")))[1]
 
     def _with_retry(self, action: dict[str, Any], kind: EventType) -> _Node:

@@ -10,7 +10,7 @@ import time
 from typing import Any, Callable
 
 from devhost import jsontext
-from devhost.app.bindings import Invoker, returned, string_datum
+from devhost.app.bindings import Invoker, client_inputs, returned, string_datum
 from devhost.clock import Clock, new_id
 from devhost.errors import StoreUnavailable, WorkerCrashed
 from devhost.model import (
@@ -41,8 +41,10 @@ class Dispatcher:
 
     def __init__(self, store: Store, invocations: dict[str, Invoker], clock: Clock,
                  activity_workers: int = 32, orchestration_workers: int = 4,
-                 ids: Callable[[], str] = new_id, stories: Storyteller | None = None) -> None:
+                 ids: Callable[[], str] = new_id, stories: Storyteller | None = None,
+                 client_payload: Callable[[], str] | None = None) -> None:
         self.store = store
+        self.client_payload = client_payload  # the durableClient binding's data: an input of any trigger
         self.stories = stories or Storyteller()  # how failures are told on the console
         self.clock = clock
         self.ids = ids
@@ -378,11 +380,14 @@ class Dispatcher:
         text = datum.value if datum is not None else None
         return (json.loads(text) if isinstance(text, str) else text), None, None
 
-    @staticmethod
-    async def _call(invocation: Invoker, trigger_input: str | None) -> Any:
-        """Call a function with its trigger's string datum; the datum it returns (implicit output or $return).
+    async def _call(self, invocation: Invoker, trigger_input: str | None) -> Any:
+        """Call a function with its trigger's string datum (and the durableClient binding's data, an ordinary
+        input binding in the extension, whatever the trigger); the datum it returns (implicit output or $return).
         A dead worker raises WorkerCrashed: nothing is recorded, and the work runs again on the new worker."""
-        outputs = await invocation.call({invocation.fn.spec.trigger.name: string_datum(trigger_input)})
+        spec = invocation.fn.spec
+        inputs = client_inputs(spec, self.client_payload()) if self.client_payload else {}
+        inputs[spec.trigger.name] = string_datum(trigger_input)
+        outputs = await invocation.call(inputs)
         return returned(invocation.fn, outputs)
 
     async def _run_entity(self, entity_id: str) -> frozenset[int]:

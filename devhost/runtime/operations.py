@@ -102,8 +102,7 @@ class Operations:
         """Start (or replace a finished) instance; returns its id. BadRequest for an unknown orchestrator
         or a bad id, Conflict when an unfinished instance has that id."""
         known = self.orchestrators()
-        match = next((n for n in known if n.lower() == name.lower()), None)
-        if match is None:
+        if all(n.lower() != name.lower() for n in known):  # the extension's FunctionName ignores case
             listing = ", ".join(f"'{n}'" for n in known)
             raise self._unknown(BadRequest(f"The function '{name}' doesn't exist, is disabled, or is not an "
                                            f"orchestrator function. Additional info: The following are the known "
@@ -114,9 +113,10 @@ class Operations:
             validate_instance_id(instance_id)
         now = self.clock.now()
         execution_id = self.ids()
-        started = ev.execution_started(now, instance_id, execution_id, match, input_text, version=version)
+        # the instance keeps the name the caller gave, as DurableClient.StartNewAsync passes it on
+        started = ev.execution_started(now, instance_id, execution_id, name, input_text, version=version)
         message = self.store.create_instance(
-            NewInstance(instance_id, match, execution_id, input_text, None, started), now.timestamp(), version)
+            NewInstance(instance_id, name, execution_id, input_text, None, started), now.timestamp(), version)
         self.hand_on([], [message])
         return instance_id
 
@@ -184,12 +184,15 @@ class Operations:
         return self.store.purge([instance_id])
 
     def purge_by(self, query: Query) -> int:
-        """Delete the finished instances that match; returns how many."""
+        """Delete the instances that match; returns how many. As DurableTask.AzureStorage's PurgeInstanceHistoryAsync,
+        only the finished statuses of the filter count, and a filter left with none matches every status: running
+        instances are deleted too, which devhost says in a warning."""
         if query.created_from is None:
             raise BadRequest("A 'createdTimeFrom' query parameter is required to purge instances.")
-        statuses = query.statuses & TERMINAL_STATUSES if query.statuses else TERMINAL_STATUSES
-        if not statuses:  # only unfinished statuses asked for: an empty filter would match every instance
-            return 0
+        statuses = query.statuses & TERMINAL_STATUSES if query.statuses else frozenset()
+        if not statuses:
+            log.warning("devhost: purging by filter without a finished runtimeStatus (Completed, Failed, Terminated) "
+                        "deletes instances of every status, running ones included, as the extension does")
         ids = self.store.matching_ids(Query(query.created_from, query.created_to, frozenset(statuses)))
         return self.store.purge(ids)
 

@@ -11,6 +11,7 @@ from devhost.app.config import (
     DEFAULT_HUB,
     apply_values,
     format_timespan,
+    func_start_settings,
     load_config,
     threadpool_size,
     worker_process_count,
@@ -91,12 +92,29 @@ def test_log_level_comes_from_logging_log_level_default(tmp_path):
 
 
 def test_host_json_keys_are_case_insensitive(tmp_path):
-    host = {"Extensions": {"HTTP": {"RoutePrefix": "x"}, "DurableTask": {"HubName": "H"}},
+    host = {"Extensions": {"HTTP": {"RoutePrefix": "x"}, "DurableTask": {"HubName": "Hub"}},
             "Logging": {"LogLevel": {"Default": "Warning"}}}
 
     config = load_config(write_app(tmp_path, host))
 
-    assert (config.route_prefix, config.hub_name, config.log_level) == ("x", "H", "Warning")
+    assert (config.route_prefix, config.hub_name, config.log_level) == ("x", "Hub", "Warning")
+
+
+@pytest.mark.parametrize("hub", ["My-Hub", "1Hub", "Hb", "H" * 51, "%Bad%"])
+def test_a_hub_name_azure_storage_cannot_hold_stops_the_start_with_the_extensions_words(tmp_path, hub):
+    # AzureStorageOptions.ValidateHubName: Azure Storage's name rules and at most 50 characters
+    app = write_app(tmp_path, {"extensions": {"durableTask": {"hubName": hub}}}, settings={"Values": {"Bad": "a_b"}})
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(app)
+
+    shown = "a_b" if hub == "%Bad%" else hub
+    assert str(caught.value) == (f"Task hub name '{shown}' should contain only alphanumeric characters, start with a "
+                                 "letter, and have length between 3 and 45.")
+
+
+def test_a_hub_name_of_up_to_50_characters_is_accepted_as_the_extension_checks_it(tmp_path):
+    assert load_config(write_app(tmp_path, {"extensions": {"durableTask": {"hubName": "H" * 50}}})).hub_name == "H" * 50
 
 
 def test_missing_host_json_is_a_config_error(tmp_path):
@@ -176,10 +194,32 @@ def test_values_go_into_the_environment_without_overriding(tmp_path, monkeypatch
     app = write_app(tmp_path, settings={"Values": {"DEVHOST_TEST_SET": "from settings",
                                                    "DEVHOST_TEST_NEW": "from settings"}})
 
-    apply_values(load_config(app))
+    apply_values(load_config(app), 7071)
 
     assert os.environ["DEVHOST_TEST_SET"] == "from the shell"
     assert os.environ["DEVHOST_TEST_NEW"] == "from settings"
+
+
+def test_the_settings_func_start_adds_go_into_the_environment(tmp_path, monkeypatch):
+    # Core Tools' StartHostAction.GetConfigurationSettings adds them to the Values; the environment still wins
+    for name in ("WEBSITE_HOSTNAME", "AzureWebJobsScriptRoot", "AZURE_FUNCTIONS_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+
+    apply_values(load_config(write_app(tmp_path)), 7072)
+
+    assert os.environ["WEBSITE_HOSTNAME"] == "localhost:7072"
+    assert os.environ["AzureWebJobsScriptRoot"] == str(tmp_path.resolve())
+    assert os.environ["AZURE_FUNCTIONS_ENVIRONMENT"] == "Development"
+
+
+def test_the_functions_environment_of_local_settings_is_overridden_with_core_tools_warning(tmp_path, caplog):
+    app = write_app(tmp_path, settings={"Values": {"AZURE_FUNCTIONS_ENVIRONMENT": "Production"}})
+
+    settings = func_start_settings(load_config(app), 7071)
+
+    assert settings["AZURE_FUNCTIONS_ENVIRONMENT"] == "Development"
+    assert "AZURE_FUNCTIONS_ENVIRONMENT already exists with value 'Production', overriding to 'Development'." \
+        in caplog.text
 
 
 def test_loading_the_config_does_not_touch_the_environment(tmp_path):

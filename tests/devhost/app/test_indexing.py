@@ -261,3 +261,29 @@ def test_a_triggers_own_name_property_names_the_orchestrator_activity_or_entity(
 
     assert {name: spec.durable_name for name, spec in specs.items()} == {
         "plan": "Planner", "work": "Worker", "tally": "Tally", "plain": "plain"}
+
+
+def test_one_function_whose_parameters_do_not_fit_fails_the_whole_apps_indexing(tmp_path):
+    # the worker's process_indexed_function checks each function as it indexes: the metadata request fails
+    write_app(tmp_path, '''
+        import azure.functions as func
+
+        app = func.FunctionApp()
+
+
+        @app.activity_trigger(input_name="name")
+        def good(name: str) -> str:
+            return name
+
+
+        @app.activity_trigger(input_name="name")
+        def bad(city: str) -> str:
+            return city
+    ''')
+
+    report = load_functions(tmp_path)
+
+    assert report.functions == {}
+    assert report.skipped == [("function_app.py", "failed to index: FunctionLoadError: cannot load the bad function: "
+                                                  "the following parameters are declared in Python but not in "
+                                                  "function.json: {'city'}")]

@@ -278,3 +278,17 @@ def test_each_function_file_is_named_before_it_is_imported(loader_app):
     assert [name for name, _, _ in told] == [s.name for s in specs]
     assert not any(imported for *_, imported in told)
     assert ("Greeter", str(loader_app / "Greeter" / "handler.py"), False) in told
+
+
+def test_a_function_whose_parameters_do_not_fit_its_bindings_alone_fails_to_load(tmp_path):
+    # the worker answers that function's FunctionLoadRequest with its FunctionLoadError; the others load
+    (tmp_path / "host.json").write_text("{}")
+    write_function(tmp_path, "Good", {"bindings": [{"name": "x", "type": "activityTrigger", "direction": "in"}]})
+    write_function(tmp_path, "Bad", {"bindings": [{"name": "name", "type": "activityTrigger", "direction": "in"}]},
+                   code="def main(city):\n    return city\n")
+
+    report = load_functions(tmp_path)
+
+    assert list(report.functions) == ["Good"]
+    assert report.skipped == [("Bad", "failed to load: FunctionLoadError: cannot load the Bad function: the following "
+                                      "parameters are declared in Python but not in function.json: {'city'}")]

@@ -528,6 +528,19 @@ def test_an_unknown_activity_fails_the_orchestration_with_the_hosts_message():
     assert "TaskScheduled" not in d.kinds()
 
 
+def test_an_activity_named_in_another_case_is_the_same_activity():
+    # the extension's FunctionName compares names with StringComparison.OrdinalIgnoreCase
+    def calls_in_capitals(context):
+        return (yield context.call_activity("HELLO", 1))
+
+    d = Driver(calls_in_capitals, activities=frozenset({"Hello"}))
+
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.Running
+    assert decision.activities == [ScheduledActivity(0, "HELLO", "1")]
+
+
 def test_a_state_without_actions_is_a_failure():
     d = Driver(hello_chain)
     episode = engine.prepare("inst-1", "exec-1", "O", RuntimeStatus.Pending, [], d.inbox, T0)
@@ -563,6 +576,23 @@ def test_custom_status_is_unchanged_when_the_orchestrator_sets_none():
 
     outcome = d.episode()
     assert not outcome.set_custom_status and outcome.custom_status is None
+
+
+def test_a_custom_status_over_16_kb_in_utf16_fails_the_orchestration_with_the_extensions_words():
+    # MessagePayloadDataConverter.Serialize(value, 16): whole KB of the compact JSON's UTF-16 bytes, over 16 fails
+    def chatty(context):
+        context.set_custom_status(context.get_input())
+        return (yield context.call_activity("Hello", "x"))
+
+    fits = "é" * (17 * 512 - 3)  # with its quotes, 17 * 1024 - 2 UTF-16 bytes: 16 KB once truncated
+    assert Driver(chatty, input_=fits).episode().status == RuntimeStatus.Running
+
+    d = Driver(chatty, input_=fits + "é")
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.Failed and decision.activities == []
+    assert json.loads(decision.output) == ("Orchestrator function 'O' failed: The UTF-16 size of the JSON-serialized "
+                                           "payload must not exceed 16 KB. The current payload size is 17 KB.")
 
 
 @pytest.mark.parametrize(("stored", "context_input"), [

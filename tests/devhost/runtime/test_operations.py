@@ -116,10 +116,11 @@ def test_start_with_an_instance_id_and_a_version(ops):
     assert (instance.version, instance.input) == ("2.0", None)
 
 
-def test_function_names_match_case_insensitively_and_keep_their_spelling(ops):
+def test_function_names_match_case_insensitively_and_keep_the_callers_spelling(ops):
+    # DurableClient.StartNewAsync checks the name ignoring case, then creates the instance with the name it was given
     ops.start("helloorchestrator", "x")
 
-    assert ops.store.get_instance("x").name == "HelloOrchestrator"
+    assert ops.store.get_instance("x").name == "helloorchestrator"
 
 
 def test_an_unknown_orchestrator_is_a_bad_request_listing_the_known_ones(ops, handed):
@@ -320,7 +321,9 @@ def test_purge_by_filter_needs_created_time_from(ops):
         ops.purge_by(Query())
 
 
-def test_purge_by_filter_deletes_only_finished_matching_instances(ops, clock):
+def test_purge_by_filter_deletes_finished_matching_instances_or_every_status_without_one(ops, clock, caplog):
+    # DurableTask.AzureStorage's PurgeInstanceHistoryAsync keeps only the finished statuses of the filter; with
+    # none left it filters on no status at all
     for name, status in [("c", RuntimeStatus.Completed), ("f", RuntimeStatus.Failed), ("r", RuntimeStatus.Running)]:
         ops.start("HelloOrchestrator", name)
         set_status(ops, name, status)
@@ -330,9 +333,11 @@ def test_purge_by_filter_deletes_only_finished_matching_instances(ops, clock):
 
     assert ops.purge_by(Query(created_from=T0, created_to=T0 + timedelta(seconds=10),
                               statuses=frozenset({RuntimeStatus.Failed, RuntimeStatus.Running}))) == 1
-    assert ops.purge_by(Query(created_from=T0, created_to=T0 + timedelta(seconds=10))) == 1
+    assert "running ones included" not in caplog.text
+    assert ops.purge_by(Query(created_from=T0, created_to=T0 + timedelta(seconds=10))) == 2
 
-    assert [i.instance_id for i in ops.store.query(Query())[0]] == ["r", "late"]
+    assert [i.instance_id for i in ops.store.query(Query())[0]] == ["late"]
+    assert "deletes instances of every status, running ones included" in caplog.text
 
 
 # -- restart and rewind -----------------------------------------------------------------------------
@@ -518,11 +523,12 @@ def test_parse_time_refuses_other_text():
 
 
 @pytest.mark.parametrize("statuses", [{RuntimeStatus.Running}, {RuntimeStatus.Pending, RuntimeStatus.Suspended}])
-def test_purge_by_filter_for_unfinished_statuses_only_deletes_nothing(ops, statuses):
+def test_purge_by_filter_for_unfinished_statuses_only_deletes_every_status(ops, statuses):
+    # the filter left without a finished status filters on none (DurableTask.AzureStorage), as in Azure
     for name, status in [("c", RuntimeStatus.Completed), ("r", RuntimeStatus.Running)]:
         ops.start("HelloOrchestrator", name)
         set_status(ops, name, status)
 
-    assert ops.purge_by(Query(created_from=T0, statuses=frozenset(statuses))) == 0
+    assert ops.purge_by(Query(created_from=T0, statuses=frozenset(statuses))) == 2
 
-    assert [i.instance_id for i in ops.store.query(Query())[0]] == ["c", "r"]
+    assert ops.store.query(Query())[0] == []
