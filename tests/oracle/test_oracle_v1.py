@@ -54,8 +54,6 @@ def test_both_load_the_functions_whose_signatures_match(both):
     assert set(loaded_by_library) <= set(devhost.worker.hello.loaded)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 21 item 4: devhost does not yet check a function's parameters "
-                                       "against its bindings at load time (being done on another branch)")
 @pytest.mark.parametrize("function", REFUSED)
 def test_both_refuse_a_function_whose_signature_does_not_match(both, function):
     loads, _, devhost = both
