@@ -26,6 +26,7 @@ from devhost.app.bindings import (
     memoize_sdk_payload_type,
     memoize_sdk_timespan_parsing,
     memoize_sdk_timestamp_parsing,
+    quicken_sdk_strict_mode_lookup,
     returned,
     string_datum,
 )
@@ -424,3 +425,20 @@ def test_the_sdks_executor_gets_one_payload_class_instead_of_one_per_episode(mon
         [(p.is_success, p.task_id_key) for p in (fresh[0](*v) for v in payloads[1].values())]
     listed = module.namedtuple("Listed", ["a", "b"])  # unhashable fields: made as before, not memoized
     assert listed(1, 2).b == 2 and module.namedtuple("Listed", ["a", "b"]) is not listed
+
+
+# -- the SDK codec's strict-mode lookup ---------------------------------------------------------------
+def test_the_codecs_strict_mode_lookup_is_quickened_and_follows_the_environment(monkeypatch):
+    module = sys.modules["azure.functions._durable_functions"]
+    monkeypatch.setattr(module, "_is_strict_mode", module._is_strict_mode)  # undone after the test
+    monkeypatch.delenv(module._STRICT_ENV_VAR, raising=False)
+    quicken_sdk_strict_mode_lookup()
+    assert getattr(module._is_strict_mode, "quickened", False)
+
+    seen = [module._is_strict_mode()]
+    for value in (" True ", "yes", "0", ""):
+        monkeypatch.setenv(module._STRICT_ENV_VAR, value)
+        seen.append(module._is_strict_mode())
+    monkeypatch.delenv(module._STRICT_ENV_VAR)
+
+    assert seen + [module._is_strict_mode()] == [False, True, True, False, False, False]
