@@ -188,17 +188,19 @@ def versus_sdk(store: Path, tmp: str, hello_instances: int) -> dict:
     return {"sequential": {"steps": steps, "episodes": len(contexts), "end_to_end_s": round(end_to_end, 3),
                            "host_and_worker_cpu_s": round(cpu, 3), "sdk_alone_s": round(sdk["wall_s"], 3),
                            "sdk_alone_cpu_s": round(sdk["cpu_s"], 3),
-                           "end_to_end_vs_sdk": round(end_to_end / sdk["wall_s"], 3)},
+                           "end_to_end_vs_sdk": round(end_to_end / sdk["wall_s"], 3),
+                           "host_and_worker_cpu_vs_sdk_cpu": round(cpu / sdk["cpu_s"], 3)},
             "hello_chain": {"sdk_alone_ms_per_chain": round(hello_sdk["wall_s"] / hello_instances * 1000, 3),
                             "sdk_alone_cpu_ms_per_chain": round(hello_sdk["cpu_s"] / hello_instances * 1000, 3),
                             "devhost_cpu_ms_per_chain": round(hello_cpu * 1000, 3),
                             "devhost_cpu_vs_sdk": round(hello_cpu / (hello_sdk["cpu_s"] / hello_instances), 3),
+                            "devhost_cpu_vs_sdk_wall": round(hello_cpu / (hello_sdk["wall_s"] / hello_instances), 3),
                             "devhost_how": f"host and worker CPU over {chains} Hello chains started through the "
                                            f"management API, 64 at a time, until none is Pending or Running"},
             "how": "the unpatched SDK in a process of its own: HelloOrchestrator's or Sequential's main(context_json) "
                    "on each episode's context JSON as devhost builds it from the stored history (the Hello chain's "
-                   "four episodes, best of 3 passes over %d chains; every episode of the sequential one), no "
-                   "devhost code and no I/O" % hello_instances}
+                   f"four episodes, best of 3 passes over {hello_instances} chains; every episode of the sequential "
+                   "one), no devhost code and no I/O"}
 
 
 def _hello_cpu(tmp: str, n: int, concurrency: int = 64) -> float:
