@@ -5,6 +5,7 @@ import asyncio
 import functools
 import importlib
 import inspect
+import os
 import re
 import uuid
 from concurrent.futures import Executor
@@ -27,6 +28,30 @@ def memoize_sdk() -> None:
     memoize_sdk_timestamp_parsing()
     memoize_sdk_payload_type()
     memoize_sdk_timespan_parsing()
+    quicken_sdk_strict_mode_lookup()
+
+
+def quicken_sdk_strict_mode_lookup() -> None:
+    """azure.functions' Durable JSON codec reads AZURE_FUNCTIONS_DURABLE_STRICT_TYPING through os.environ on every
+    df_loads and df_dumps, twice per activity result a replay reads: about a tenth of a long replay. The worker reads
+    the same variable from os.environ's own mapping with the key encoded once: the same answer whenever the
+    variable is set or changed, without os.environ's per-call key encoding and Mapping.get."""
+    module = importlib.import_module("azure.functions._durable_functions")
+    slow = getattr(module, "_is_strict_mode", None)
+    data = getattr(os.environ, "_data", None)
+    name = getattr(module, "_STRICT_ENV_VAR", None)
+    truthy = getattr(module, "_TRUTHY", None)
+    if slow is None or getattr(slow, "quickened", False) or not isinstance(data, dict) or not isinstance(name, str) \
+            or not isinstance(truthy, frozenset):
+        return
+    key, decode = os.environ.encodekey(name), os.environ.decodevalue  # type: ignore[attr-defined]
+
+    def _is_strict_mode() -> bool:
+        raw = data.get(key)
+        return raw is not None and decode(raw).strip().lower() in truthy
+
+    _is_strict_mode.quickened = True  # type: ignore[attr-defined]
+    module._is_strict_mode = _is_strict_mode
 
 
 def memoize_sdk_payload_type() -> None:

@@ -56,16 +56,34 @@ class Episode:
     status_after_messages: RuntimeStatus   # after Suspended/Resumed/Terminated messages
     now: datetime                          # the episode's OrchestratorStarted time: the engine reads no clock
     terminated_reason: str | None = None
+    history_texts: list[str] | None = None  # each history event's stored JSON text, when the store gave them
 
     def context_json(self, stored_input: str | None, parent_instance_id: str | None) -> str:
-        """The orchestration trigger's context JSON (docs/protocol.md §4.1), with the instance's input as stored."""
-        input_ = orchestrator_input(stored_input)
-        old = [dict(e, IsPlayed=True) if ev.RETRY_OF not in e else dict(ev.without_devhost_fields(e), IsPlayed=True)
-               for e in self.history]
-        new = [dict(e, IsPlayed=False) for e in self.new_events]  # a TimerFired, never a TimerCreated
-        return json.dumps({"history": old + new, "input": input_, "instanceId": self.instance_id,
-                           "isReplaying": bool(old), "parentInstanceId": parent_instance_id,
+        """The orchestration trigger's context JSON (docs/protocol.md §4.1), with the instance's input as stored.
+        Old events are played (IsPlayed true), new ones not. Joined from the old events' stored texts when they are
+        what the context needs as they are (so an episode does not encode its whole history again: a sequential
+        orchestration would cost the square of its length); else each old event is encoded here."""
+        rest = json.dumps({"input": orchestrator_input(stored_input), "instanceId": self.instance_id,
+                           "isReplaying": bool(self.history), "parentInstanceId": parent_instance_id,
                            **CONTEXT_CONSTANTS})
+        new = ",".join(json.dumps(dict(e, IsPlayed=False)) for e in self.new_events)  # a TimerFired, never a
+        return f'{{"history":[{self._played_text()}{"," if self.history else ""}{new}],{rest[1:]}'  # TimerCreated
+
+    def _played_text(self) -> str:
+        """The old events as the context gives them, comma-separated."""
+        texts = self.history_texts
+        if texts is not None and len(texts) == len(self.history):
+            joined = ",".join(texts)
+            # Stored texts are played and carry no devhost field but a retry timer's. A key's quotes are escaped
+            # inside a JSON string, so searching the text finds each event's own keys (and at worst a string equal
+            # to a key's name: then each event is encoded, as before).
+            if joined.count(_PLAYED) == len(texts) and _RETRY_KEY not in joined:
+                return joined
+        return ",".join(json.dumps(dict(e, IsPlayed=True) if ev.RETRY_OF not in e
+                                   else dict(ev.without_devhost_fields(e), IsPlayed=True)) for e in self.history)
+
+
+_PLAYED, _RETRY_KEY = '"IsPlayed":true', f'"{ev.RETRY_OF}"'
 
 
 _CODE_EVENTS = {EventType.ExecutionStarted, EventType.TaskCompleted, EventType.TaskFailed,
@@ -83,8 +101,10 @@ def _suspended_in(history: list[dict[str, Any]]) -> bool:
 
 
 def prepare(instance_id: str, execution_id: str, name: str, status: RuntimeStatus,
-            history: list[dict[str, Any]], messages: list[tuple[int, dict[str, Any]]], now: datetime) -> Episode:
-    """Sort an inbox into what this episode consumes: suspension holds back everything but resume and terminate."""
+            history: list[dict[str, Any]], messages: list[tuple[int, dict[str, Any]]], now: datetime,
+            history_texts: list[str] | None = None) -> Episode:
+    """Sort an inbox into what this episode consumes: suspension holds back everything but resume and terminate.
+    `history_texts`: each history event's stored JSON text, which the context is joined from."""
     suspended = _suspended_in(history)
     new_events: list[dict[str, Any]] = [ev.orchestrator_started(now)]
     consumed: list[int] = []
@@ -135,7 +155,7 @@ def prepare(instance_id: str, execution_id: str, name: str, status: RuntimeStatu
         current = RuntimeStatus.Running if started else RuntimeStatus.Pending
     return Episode(instance_id, execution_id, name, status, history, new_events, consumed,
                    run_code=run_code and started and terminated is None, status_after_messages=current, now=now,
-                   terminated_reason=terminated)
+                   terminated_reason=terminated, history_texts=history_texts)
 
 
 def failure_details(result_text: str) -> tuple[str, dict[str, Any] | None]:

@@ -318,9 +318,9 @@ class Dispatcher:
             return frozenset(dropped)
         # a carried result goes after the inbox under its work item's id, negated so it never meets a message's id
         current = [(-work.id, event) for work, event in carried if work.execution_id == instance.execution_id]
-        history = self.store.get_history(instance_id)
+        history, texts = self.store.episode_history(instance_id)
         episode = engine.prepare(instance_id, instance.execution_id, instance.name, instance.status, history,
-                                 messages + current, now)
+                                 messages + current, now, texts)
         taken = {-i for i in episode.consumed if i < 0}
         finished = [work.id for work, _ in carried if work.id in taken or work.execution_id != instance.execution_id]
         held = [(work, event) for work, event in carried if work.id not in finished]  # suspended: to the inbox

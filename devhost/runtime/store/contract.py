@@ -58,6 +58,11 @@ class Store(Protocol):
         """The current execution's history events in order; [] when there are none. The caller does not change
         the events."""
 
+    def episode_history(self, instance_id: str) -> tuple[list[dict[str, Any]], list[str]]:
+        """The current execution's history events in order with each one's stored JSON text (IsPlayed true), one for
+        one: an episode joins its orchestration context from the texts instead of encoding every event again. The
+        caller does not change the events."""
+
     def statuses(self, instance_ids: list[str]) -> dict[str, RuntimeStatus]:
         """The runtime status of those of the instances that exist (missing ids are left out)."""
 

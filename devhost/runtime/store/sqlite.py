@@ -463,14 +463,20 @@ class SqliteStore:
 
     def get_history(self, instance_id: str) -> list[dict[str, Any]]:
         """The instance's history events in order (a new list; the events themselves are not to be changed)."""
-        cached = self._histories.get(instance_id)
+        return self.episode_history(instance_id)[0]
+
+    def episode_history(self, instance_id: str) -> tuple[list[dict[str, Any]], list[str]]:
+        """The instance's history events in order and each one's stored JSON text (new lists; the events are not to
+        be changed). The texts are what an episode's orchestration context is joined from, so that no event is
+        encoded again for every later episode."""
+        cached = self._histories.get_with_texts(instance_id)
         if cached is not None:
             return cached
         texts = [r[0] for r in self._db.execute("SELECT event FROM history WHERE instance_id=? ORDER BY seq",
                                                 (instance_id,))]
         history = [json.loads(text) for text in texts]
-        self._histories.put(instance_id, history, sum(map(len, texts)))
-        return list(history)
+        self._histories.put(instance_id, history, texts)
+        return list(history), list(texts)
 
     def inbox(self, instance_id: str, current_execution: str | None,
               now: float) -> tuple[list[tuple[int, dict[str, Any]]], list[int]]:
@@ -652,7 +658,7 @@ class SqliteStore:
                 sent += self._insert_messages(db, [OutgoingMessage(iid, dict(nxt.started,
                                                                             ExecutionId=nxt.execution_id))])
         if outcome.continue_as_new is None:  # the events as the file will read them
-            self._histories.extend(iid, seq, [json.loads(text) for text in texts], sum(map(len, texts)))
+            self._histories.extend(iid, seq, [json.loads(text) for text in texts], texts)
         else:
             self._histories.forget(iid)
         return works, sent

@@ -26,6 +26,7 @@ from devhost.app.bindings import (
     memoize_sdk_payload_type,
     memoize_sdk_timespan_parsing,
     memoize_sdk_timestamp_parsing,
+    quicken_sdk_strict_mode_lookup,
     returned,
     string_datum,
 )
@@ -438,3 +439,20 @@ def test_a_value_returned_without_a_return_binding_fails_with_the_workers_words(
     assert str(raised.value) == ("('function %s without a $return bindingreturned a non-None value', \"'Tick'\")")
     assert Invocation(loaded(lambda timer: None, ("timer", "timerTrigger", "in"))).call_sync(
         {"timer": meta.Datum(type="json", value=timer)}) == {}
+
+
+# -- the SDK codec's strict-mode lookup ---------------------------------------------------------------
+def test_the_codecs_strict_mode_lookup_is_quickened_and_follows_the_environment(monkeypatch):
+    module = sys.modules["azure.functions._durable_functions"]
+    monkeypatch.setattr(module, "_is_strict_mode", module._is_strict_mode)  # undone after the test
+    monkeypatch.delenv(module._STRICT_ENV_VAR, raising=False)
+    quicken_sdk_strict_mode_lookup()
+    assert getattr(module._is_strict_mode, "quickened", False)
+
+    seen = [module._is_strict_mode()]
+    for value in (" True ", "yes", "0", ""):
+        monkeypatch.setenv(module._STRICT_ENV_VAR, value)
+        seen.append(module._is_strict_mode())
+    monkeypatch.delenv(module._STRICT_ENV_VAR)
+
+    assert seen + [module._is_strict_mode()] == [False, True, True, False, False, False]

@@ -36,6 +36,47 @@ def test_context_json_has_the_keys_and_played_flags_of_protocol_4_1():
     assert context["history"][4]["Timestamp"] == "2024-05-01T12:00:01.0000000Z"
 
 
+def _stored(events: list[dict]) -> list[str]:
+    """Each event's text as the store keeps it: played, compact separators."""
+    return [json.dumps(dict(e, IsPlayed=True), separators=(",", ":")) for e in events]
+
+
+def test_the_context_is_joined_from_the_stored_texts_of_old_events_without_encoding_them_again():
+    old = [ev.orchestrator_started(T0), ev.execution_started(T0, "i", "e", "O", '"x"'),
+           ev.task_scheduled(T0, 0, "Hello", '"x"'), ev.orchestrator_completed(T0)]
+    texts = _stored(old)
+    texts[2] = texts[2].replace('"Hello"', '"Hello" ')  # a mark only the stored text has: it is what goes out
+    messages = [(7, ev.task_completed(T0, 0, '"r"'))]
+    joined = engine.prepare("i", "e", "O", RuntimeStatus.Running, old, messages, T0, texts)
+    encoded = engine.prepare("i", "e", "O", RuntimeStatus.Running, old, messages, T0)
+
+    assert '"Hello" ' in joined.context_json('{"a": 1}', "p")
+    assert json.loads(joined.context_json('{"a": 1}', "p")) == json.loads(encoded.context_json('{"a": 1}', "p"))
+
+
+@pytest.mark.parametrize("case", ["not played", "retry timer", "played missing", "one text short"])
+def test_stored_texts_that_are_not_what_the_context_needs_are_encoded_again(case):
+    old = [ev.orchestrator_started(T0), ev.execution_started(T0, "i", "e", "O", None),
+           ev.timer_created(T0, 0, history_timestamp(T0), retry_of=3, retry_last=True), ev.orchestrator_completed(T0)]
+    texts = [json.dumps(e, separators=(",", ":")) for e in old]  # IsPlayed false, as a rewind may have stored them
+    if case != "not played":
+        texts = _stored(old)
+    if case != "retry timer":
+        old[2] = ev.timer_created(T0, 0, history_timestamp(T0))
+        texts[2] = _stored([old[2]])[0]
+    if case == "played missing":
+        texts[0] = json.dumps({k: v for k, v in old[0].items() if k != "IsPlayed"})
+    if case == "one text short":
+        texts = texts[:-1]
+    episode = engine.prepare("i", "e", "O", RuntimeStatus.Running, old, [(1, ev.event_raised(T0, "go", "1"))], T0,
+                             texts)
+
+    history = json.loads(episode.context_json(None, None))["history"]
+
+    assert [e["IsPlayed"] for e in history] == [True, True, True, True, False, False]
+    assert all(ev.RETRY_OF not in e and ev.RETRY_LAST not in e for e in history)
+
+
 def test_the_sdk_reads_seven_digit_fractions_of_history_timestamps():
     """History timestamps carry 7 fractional digits, as the extension's do; the SDK (dateutil) reads them to the
     microsecond, so current_utc_datetime and a timer's fireAt keep their fraction through replay."""

@@ -4,6 +4,7 @@ what only the SQLite file promises (its lock, WAL, foreign files, group commit) 
 from __future__ import annotations
 
 import base64
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Callable, Iterator
@@ -69,6 +70,23 @@ def test_create_instance_is_pending_with_its_execution_started_in_the_inbox(stor
     live, stale = store.inbox("i1", "e1", NOW)
     assert live == [(message.id, message.event)] and stale == []
     assert store.get_history("i1") == []
+
+
+def test_an_episodes_history_comes_with_each_events_stored_text_played_before_and_after_a_restart(reopen):
+    store = reopen()
+    store.create_instance(new_instance(), NOW)
+    start_episode(store)
+    instance = store.get_instance("i1")
+    store.commit_episode(instance, EpisodeOutcome([ev.orchestrator_started(T0), ev.event_raised(T0, "e", '"\\"x"'),
+                                                   ev.orchestrator_completed(T0)], RuntimeStatus.Running), NOW)
+
+    in_memory = store.episode_history("i1")
+    store.close()
+    store = reopen()
+    for events, texts in (in_memory, store.episode_history("i1")):
+        assert events == store.get_history("i1") and len(events) == 6
+        assert [json.loads(t) for t in texts] == [dict(e, IsPlayed=True) for e in events]
+    assert store.episode_history("nope") == ([], [])
 
 
 def test_nothing_there_reads_as_none_or_empty(store):
