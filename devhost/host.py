@@ -18,6 +18,7 @@ from aiohttp import web
 from devhost.app import file_watch
 from devhost.app.bindings import Invocation, Invoker, memoize_sdk
 from devhost.app.config import (
+    DEFAULT_PORT,
     apply_values,
     load_config,
     python_log_level,
@@ -54,7 +55,6 @@ from devhost.workers.process import RemoteInvocation
 log = logging.getLogger("devhost")
 WATCH_INTERVAL = 0.5  # seconds between looks at the app's files
 SETTLE_INTERVAL = 0.25  # a change counts once the files stood still this long
-DEFAULT_PORT = 7071
 CLOCK_OFFSET = "time_travel_offset_seconds"
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from devhost.errors import ConfigError
 
+DEFAULT_PORT = 7071  # Core Tools' port when Host.LocalHttpPort does not name one
+
 log = logging.getLogger("devhost")
 FUNCTIONS_ENVIRONMENT = "AZURE_FUNCTIONS_ENVIRONMENT"
 

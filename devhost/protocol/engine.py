@@ -66,8 +66,9 @@ class Episode:
         rest = json.dumps({"input": orchestrator_input(stored_input), "instanceId": self.instance_id,
                            "isReplaying": bool(self.history), "parentInstanceId": parent_instance_id,
                            **CONTEXT_CONSTANTS})
-        new = ",".join(json.dumps(dict(e, IsPlayed=False)) for e in self.new_events)  # a TimerFired, never a
-        return f'{{"history":[{self._played_text()}{"," if self.history else ""}{new}],{rest[1:]}'  # TimerCreated
+        new = [json.dumps(dict(e, IsPlayed=False)) for e in self.new_events]  # a TimerFired, never a TimerCreated
+        events = ",".join(([self._played_text()] if self.history else []) + new)
+        return f'{{"history":[{events}],{rest[1:]}'
 
     def _played_text(self) -> str:
         """The old events as the context gives them, comma-separated."""

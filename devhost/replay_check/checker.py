@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from devhost.app.bindings import Invocation, memoize_sdk, returned, string_datum
-from devhost.app.config import apply_values, load_config
+from devhost.app.config import DEFAULT_PORT, apply_values, load_config
 from devhost.app.discovery import load_functions
 from devhost.errors import DevhostError
 from devhost.model import ActionType, EventType, RuntimeStatus, parse_timestamp
@@ -59,7 +59,8 @@ class App:
     activity names."""
 
     def __init__(self, script_root: str | Path) -> None:
-        apply_values(load_config(script_root))  # the app may read its settings at import, as under the host
+        config = load_config(script_root)  # the app may read its settings at import, as under the host
+        apply_values(config, config.local_http_port or DEFAULT_PORT)
         memoize_sdk()
         report = load_functions(script_root)
         functions = report.functions.values()

@@ -72,6 +72,10 @@ def test_no_server_errors_beyond_the_extensions_own(host, seeded):
         @settings(max_examples=CASES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
                   database=None)
         def fuzz(case: Any) -> None:
+            if case.method.upper() == "DELETE" and case.path.rstrip("/").endswith("/instances"):
+                # Purge by filter with no finished status purges running instances too, as the Azure Storage
+                # provider does: only instances created before 2000 (none) for it here, every other value fuzzed.
+                case.query = {**(case.query or {}), "createdTimeTo": "2000-01-01T00:00:00Z"}
             assert_no_server_error(case.call(timeout=10))
 
         fuzz()

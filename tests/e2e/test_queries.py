@@ -247,14 +247,15 @@ def test_purge_by_filter(devhost_factory):
     nothing = own.http.delete(purge, params={"createdTimeFrom": "2000-01-01T00:00:00Z",
                                              "createdTimeTo": iso(between)}, timeout=10)
     assert nothing.status_code == 404 and nothing.content == b""
-    # the SDK: runtime_status filters; a running instance is never purged
+    # the SDK: runtime_status filters, and only its finished statuses count (the Azure Storage provider's
+    # PurgeInstanceHistoryAsync); with none given every status is purged, a running instance too (issue 21 item 6)
     deleted = own.sdk(lambda c: c.purge_instance_history_by(
         created_time_from=between, runtime_status=[OrchestrationRuntimeStatus.Completed,
                                                    OrchestrationRuntimeStatus.Running]))
     assert deleted.instances_deleted == 2
     assert own.status(waiting)["runtimeStatus"] == "Running"
     again = own.sdk(lambda c: c.purge_instance_history_by(created_time_from=between))
-    assert again.instances_deleted == 0
+    assert again.instances_deleted == 1 and own.status(waiting) is None
 
 
 # -- create and wait -----------------------------------------------------------------------------------------------

@@ -645,3 +645,14 @@ def test_a_custom_status_over_16_kb_in_utf16_fails_the_orchestration_with_the_ex
 ])
 def test_orchestrator_input_is_what_the_context_carries(stored, context_input):
     assert orchestrator_input(stored) == context_input
+
+
+def test_the_context_of_an_episode_with_no_new_event_is_json_too():
+    """The replay check (devhost.replay_check) asks for the context at the end of a recorded history: old events
+    only."""
+    old = [ev.orchestrator_started(T0), ev.execution_started(T0, "i", "e", "O", '"x"'), ev.orchestrator_completed(T0)]
+    episode = engine.Episode("i", "e", "O", RuntimeStatus.Running, old, [], [], True, RuntimeStatus.Running, T0)
+
+    context = json.loads(episode.context_json(None, None))
+
+    assert [e["IsPlayed"] for e in context["history"]] == [True, True, True]
