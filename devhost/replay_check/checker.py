@@ -59,7 +59,8 @@ class App:
     activity names."""
 
     def __init__(self, script_root: str | Path) -> None:
-        apply_values(load_config(script_root))  # the app may read its settings at import, as under the host
+        config = load_config(script_root)  # the app may read its settings at import, as under the host, whose
+        apply_values(config, config.local_http_port or 7071)  # port func start would take (no server runs here)
         memoize_sdk()
         report = load_functions(script_root)
         functions = report.functions.values()
