@@ -540,7 +540,8 @@ class SqliteStore:
 
     @staticmethod
     def _where(q: Query, with_statuses: bool = True) -> tuple[list[str], list[Any]]:
-        where, args = ["is_entity<=?"], [1 if q.entities else 0]
+        # a literal, not a parameter: the planner then reads each order from its index (entities: both kinds)
+        where, args = ["is_entity IN (0, 1)" if q.entities else "is_entity=0"], []
         _time_range(where, args, "created_at", q.created_from, q.created_to)
         if q.statuses and with_statuses:
             where.append(f"status IN ({','.join('?' * len(q.statuses))})")
