@@ -30,8 +30,9 @@ from devhost.app.discovery import load_functions
 from devhost.app.indexing import nothing_loaded, script_file_name
 from devhost.app.keys import HostKeys, load_keys, secrets_folder
 from devhost.app.loader import binding_notes, scan_specs
-from devhost.app.route_templates import compile_route
+from devhost.app.route_templates import RouteTemplateError, compile_route
 from devhost.clock import Clock
+from devhost.errors import ConfigError
 from devhost.malloc import map_big_blocks
 from devhost.protocol.status_payloads import code_parameter, management_urls
 from devhost.protocol.stories import Storyteller
@@ -169,7 +170,11 @@ class Host:
                 continue
             route = str(spec.trigger.raw.get("route") or spec.name)
             methods = frozenset(str(m).lower() for m in spec.trigger.raw.get("methods") or [])
-            out.append((compile_route(route), methods, invocation))
+            display = "/".join(p for p in (self.config.route_prefix.strip("/"), route.strip("/")) if p)
+            try:
+                out.append((compile_route(route, display), methods, invocation))
+            except RouteTemplateError as exc:  # the host's router throws while it maps the routes: no host starts
+                raise ConfigError(f"The function '{spec.name}' has a route the host cannot build: {exc}") from None
         return out
 
     async def _load(self) -> None:

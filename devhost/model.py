@@ -260,6 +260,7 @@ class Query:
     top: int | None = None
     continuation: str | None = None
     name: str | None = None  # part of the orchestrator's name, any case (the dashboard's listing only)
+    entities: bool = False  # entities too (as @name@key), as the Azure Storage provider's instance query returns them
 
 
 class InstanceOrder(str, enum.Enum):

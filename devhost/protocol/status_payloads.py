@@ -34,6 +34,8 @@ def management_urls(webhook_base: str, hub: str, instance_id: str = "INSTANCEID"
 def status_payload(instance: Instance, show_input: bool = True,
                    history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """DurableOrchestrationStatus as the webhook returns it."""
+    if instance.instance_id.startswith("@"):
+        return _entity_instance(instance, show_input)
     body: dict[str, Any] = {
         "name": instance.name,
         "instanceId": instance.instance_id,
@@ -47,6 +49,25 @@ def status_payload(instance: Instance, show_input: bool = True,
     if history is not None:
         body["historyEvents"] = history
     return body
+
+
+def _entity_instance(instance: Instance, show_input: bool) -> dict[str, Any]:
+    """An entity as the instance query shows it: DurableTask.Core's Entities.AutoStart names its instance by its id;
+    the extension's TaskEntityShim keeps it Running (continue-as-new after each batch) with its SchedulerState as
+    input (the state as JSON text, the sorter empty: devhost keeps no reordering window) and its EntityStatus as
+    custom status."""
+    exists = instance.output is not None
+    scheduler: dict[str, Any] = {"exists": True, "state": instance.output} if exists else {}
+    return {
+        "name": instance.instance_id,
+        "instanceId": instance.instance_id,
+        "runtimeStatus": "Running",
+        "input": {**scheduler, "sorter": {}} if show_input else None,
+        "customStatus": {"entityExists": True} if exists else {},
+        "output": None,
+        "createdTime": status_timestamp(instance.created_at),
+        "lastUpdatedTime": status_timestamp(instance.updated_at),
+    }
 
 
 def entity_status(instance: Instance, fetch_state: bool) -> dict[str, Any]:

@@ -118,8 +118,9 @@ def from_url(base: str, statuses: frozenset[RuntimeStatus], instance_id: str | N
             if statuses:
                 query["runtimeStatus"] = ",".join(sorted(s.value for s in statuses))
             page, token = _get(url(**query), token)
-            ids += [str(item.get("instanceId")) for item in page if isinstance(item, dict)] \
-                if isinstance(page, list) else []
+            ids += [str(item.get("instanceId")) for item in page if isinstance(item, dict)
+                    and not str(item.get("instanceId")).startswith("@")] \
+                if isinstance(page, list) else []  # entities (@name@key) are listed too, as in Azure: no replay
             if not token:
                 break
     for one in ids:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from urllib.parse import quote
 
 from aiohttp import web
@@ -108,7 +109,8 @@ class DurableApi:
 
     async def query(self, request: web.Request) -> web.StreamResponse:
         # OrchestrationStatusQueryCondition.ShowInput defaults to true (extension 2.1 and later)
-        items, token = self.ops.query(instance_query(request), flag(request, "showInput", True))
+        query = replace(instance_query(request), entities=True)  # the Azure Storage provider's query lists entities
+        items, token = self.ops.query(query, flag(request, "showInput", True))
         return web.json_response(items, headers=continuation(token))
 
     async def purge(self, request: web.Request) -> web.StreamResponse:

@@ -1,10 +1,12 @@
 """Corners where real apps rely on what the Functions host and the Durable extension do (issue 21), in real devhost
 processes: the durableClient binding on any trigger, function names that differ in case, the environment
-`func start` gives, the Python worker's load-time check of parameters against bindings."""
+`func start` gives, the Python worker's load-time check of parameters against bindings, route constraints."""
 from __future__ import annotations
 
 import json
 import textwrap
+
+import pytest
 
 from devhost.testing import poll
 
@@ -109,3 +111,42 @@ def test_the_app_sees_the_environment_func_start_gives(devhost_factory, tmp_path
         assert seen == {"AZURE_FUNCTIONS_ENVIRONMENT": "Development", "WEBSITE_HOSTNAME": f"localhost:{host.port}",
                         "AzureWebJobsScriptRoot": str(root.resolve())}, in_process
         host.stop()
+
+
+def routed(route: str) -> dict:
+    """An HTTP function `Item` on `route` that answers its route parameters."""
+    return {
+        "Item/function.json": {"bindings": [
+            {"name": "req", "type": "httpTrigger", "direction": "in", "authLevel": "anonymous", "route": route},
+            {"name": "$return", "type": "http", "direction": "out"}]},
+        "Item/__init__.py": '''
+            import json
+
+            import azure.functions as func
+
+
+            def main(req: func.HttpRequest) -> func.HttpResponse:
+                return func.HttpResponse(json.dumps(dict(req.route_params)))
+        ''',
+    }
+
+
+def test_a_request_that_fails_a_route_constraint_is_not_found(devhost_factory, tmp_path):
+    # ASP.NET Core's router (the host's WebJobsRouter) checks every inline constraint: a failed one is no match
+    host = devhost_factory(write(tmp_path / "app", routed("items/{id:int:range(1,99)}/{code:regex(^[a-z]{{3}}$)}"))
+                           ).start()
+
+    ok = host.http.get(host.url("/api/items/42/abc"), timeout=10)
+    assert (ok.status_code, ok.json()) == (200, {"id": "42", "code": "abc"})
+    for path in ("/api/items/100/abc", "/api/items/0/abc", "/api/items/42/abcd", "/api/items/x/abc"):
+        assert host.http.get(host.url(path), timeout=10).status_code == 404, path
+
+
+def test_a_route_the_router_cannot_build_stops_devhost_at_start_up(devhost_factory, tmp_path):
+    # WebScriptHostHttpRoutesManager maps every route at start-up; an unresolvable constraint throws there
+    host = devhost_factory(write(tmp_path / "app", routed("items/{id:number}")))
+
+    with pytest.raises(RuntimeError, match="devhost exited with 2"):
+        host.start()
+    assert ("The constraint entry 'id' - 'number' on the route 'api/items/{id:number}' could not be resolved by the "
+            "constraint resolver of type 'DefaultInlineConstraintResolver'.") in host.log()

@@ -72,8 +72,9 @@ class Store(Protocol):
         for `current_execution` (or for none) when it is given — and the ids of stale ones (another execution's)."""
 
     def query(self, q: Query) -> tuple[list[Instance], str | None]:
-        """One page of orchestration instances (never entities) matching q, oldest first (created time, then id),
-        and the next page's token; None on the last page. BadRequest for a token it did not make."""
+        """One page of orchestration instances matching q, oldest first (created time, then id), and the next page's
+        token; None on the last page. BadRequest for a token it did not make. Entities only with q.entities (their
+        status Running, created at their first operation), as the Azure Storage provider's query lists them."""
 
     def matching_ids(self, q: Query) -> list[str]:
         """Every orchestration instance id matching q's filters (no paging)."""

@@ -492,7 +492,8 @@ class SqliteStore:
         return live, stale
 
     def query(self, q: Query) -> tuple[list[Instance], str | None]:
-        """Orchestration instances (not entities) matching q, oldest first, one page; and the next page's token.
+        """Orchestration instances (and entities with q.entities) matching q, oldest first, one page; and the next
+        page's token.
         With a status filter, each status is read in order from its own index range and the ranges are merged,
         so a page costs the same whether few or all of the instances have that status."""
         where, args = self._where(q, with_statuses=False)
@@ -539,7 +540,8 @@ class SqliteStore:
 
     @staticmethod
     def _where(q: Query, with_statuses: bool = True) -> tuple[list[str], list[Any]]:
-        where, args = ["is_entity=0"], []
+        # a literal, not a parameter: the planner then reads each order from its index (entities: both kinds)
+        where, args = ["is_entity IN (0, 1)" if q.entities else "is_entity=0"], []
         _time_range(where, args, "created_at", q.created_from, q.created_to)
         if q.statuses and with_statuses:
             where.append(f"status IN ({','.join('?' * len(q.statuses))})")

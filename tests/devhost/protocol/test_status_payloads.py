@@ -213,3 +213,23 @@ def test_a_retry_timer_shows_as_the_extension_shows_a_timer():
 
     assert shown_timer == {"EventType": "TimerCreated", "Timestamp": "2024-05-01T12:00:00.0000000Z",
                            "FireAt": "2024-05-01T12:00:02.0000000Z"}
+
+
+def test_an_entity_shows_as_the_azure_storage_provider_lists_it():
+    # Entities.AutoStart names the instance by its id; TaskEntityShim continues as new with its SchedulerState as
+    # input ({"exists", "state" as JSON text, "sorter"}) and its EntityStatus as custom status, Running for good
+    entity = instance(instance_id="@counter@k", name="Counter", status=RuntimeStatus.Running, input=None,
+                      output='{"n": 2}')
+
+    assert status_payload(entity) == {
+        "name": "@counter@k", "instanceId": "@counter@k", "runtimeStatus": "Running",
+        "input": {"exists": True, "state": '{"n": 2}', "sorter": {}}, "customStatus": {"entityExists": True},
+        "output": None, "createdTime": "2024-05-01T12:00:00Z", "lastUpdatedTime": "2024-05-01T12:00:03Z"}
+    assert status_payload(entity, show_input=False)["input"] is None
+
+
+def test_a_deleted_entity_keeps_its_instance_with_an_empty_scheduler_state():
+    # the Azure Storage provider does not support implicit entity deletion: the instance stays, Running
+    payload = status_payload(instance(instance_id="@counter@k", status=RuntimeStatus.Running, output=None))
+
+    assert (payload["input"], payload["customStatus"], payload["runtimeStatus"]) == ({"sorter": {}}, {}, "Running")

@@ -660,6 +660,24 @@ def test_entity_listing_lists_every_entity_with_state(entities, base, path):
     assert response.headers["x-ms-continuation-token"] == ""  # on the last page too, empty
 
 
+def test_the_instance_query_lists_entities_as_the_azure_storage_provider_does(entities, base):
+    # DurableClient.ListInstancesAsync reads DurableTask.AzureStorage's Instances table, entities included (their
+    # instances named by their ids, Running); devhost's own dashboard listing still leaves them out
+    response = entities.request("GET", f"{base}/instances/")
+    listed = {s["instanceId"]: s for s in response.json()}
+
+    assert response.status_code == 200
+    assert sorted(listed) == ["@cart@x", "@counter@a", "@counter@b", "@counter@c", "@counter@gone",
+                              "counter-orchestration"]
+    assert {k: listed["@counter@c"][k] for k in ("name", "runtimeStatus", "input", "customStatus", "output")} == {
+        "name": "@counter@c", "runtimeStatus": "Running", "input": {"exists": True, "state": '{"n": 3}', "sorter": {}},
+        "customStatus": {"entityExists": True}, "output": None}
+    running = entities.request("GET", f"{base}/instances/?runtimeStatus=Running&instanceIdPrefix=@counter@").json()
+    assert [s["instanceId"] for s in running] == ["@counter@b", "@counter@a", "@counter@gone", "@counter@c"]
+    assert [s["instanceId"] for s in entities.request("GET", "/devhost/api/instances").json()["instances"]] == [
+        "counter-orchestration"]
+
+
 def test_entity_listing_by_name_with_state(entities, base):
     response = entities.request("GET", f"{base}/entities/Counter?fetchState=TRUE")
 
@@ -923,7 +941,8 @@ def test_the_dashboard_listing_sorts_pages_and_filters(listed):
 def test_the_management_api_still_lists_oldest_first_with_continuation_tokens(listed):
     response = listed.request("GET", f"{WEBHOOK}/instances?top=3")
 
-    assert [s["instanceId"] for s in response.json()] == ["l0", "l1", "l2"]
+    # the entity is listed too (the Azure Storage provider's query), not on the dashboard
+    assert [s["instanceId"] for s in response.json()] == ["@counter@k", "l0", "l1"]
     assert response.headers["x-ms-continuation-token"]
 
 

@@ -407,6 +407,15 @@ def test_query_filters(many):
     assert ids(many.query(Query(prefix="a", statuses=frozenset({RuntimeStatus.Running})))) == []
 
 
+def test_query_lists_entities_only_when_asked_as_the_azure_storage_provider_does(many):
+    # the management API's query (DurableTask.AzureStorage's Instances table holds entities); not the dashboard's
+    assert ids(many.query(Query(entities=True))) == ["@counter@k", "a0", "a1", "a2", "b0", "b1"]
+    assert ids(many.query(Query(entities=True, statuses=frozenset({RuntimeStatus.Running})))) == ["@counter@k", "b0"]
+    assert ids(many.query(Query(entities=True, prefix="@"))) == ["@counter@k"]
+    first = many.query(Query(entities=True, top=1))
+    assert ids(many.query(Query(entities=True, top=1, continuation=first[1]))) == ["a0"]
+
+
 def test_query_pages_with_continuation_tokens(many):
     first = many.query(Query(top=2))
     second = many.query(Query(top=2, continuation=first[1]))
