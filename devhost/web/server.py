@@ -192,8 +192,11 @@ async def _closing(request: web.Request, status: int, text: str | None = None) -
     would otherwise go on reading and discarding what the client sends for up to ten seconds."""
     response = web.Response(status=status, text=text)
     response.force_close()
-    await response.prepare(request)
-    await response.write_eof()
+    try:
+        await response.prepare(request)
+        await response.write_eof()
+    except ConnectionError:  # the client went away too, as the answer left: nobody to tell (aiohttp lets it be)
+        log.info("devhost: %s %s: the client went away before its %d answer", request.method, request.path, status)
     request.protocol.force_close()  # what was written is still sent: the transport closes once it is flushed
     return response
 
