@@ -4,6 +4,7 @@ Instances are moved between states through the store, so each status code is rea
 from __future__ import annotations
 
 import json
+import os
 import logging
 import re
 import socket
@@ -18,6 +19,7 @@ import requests
 from aiohttp.test_utils import TestServer
 from loop_thread import LoopThread
 
+import devhost
 from devhost.app.bindings import Invocation
 from devhost.app.loader import LoadedFunction
 from devhost.app.route_templates import compile_route
@@ -32,6 +34,7 @@ from devhost.web.server import DASHBOARD_FILES, RPC, SECURITY_HEADERS, WEBHOOK, 
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 BASES = [WEBHOOK, RPC]
+DEVHOST_FOLDER = os.path.dirname(os.path.abspath(devhost.__file__))
 ERROR_KEYS = ["Message", "ExceptionMessage", "ExceptionType", "StackTrace"]
 
 
@@ -151,6 +154,14 @@ def assert_argument_error(response: requests.Response, message: str) -> None:
     assert body["Message"] == "One or more of the arguments submitted is incorrect"
     assert body["ExceptionType"] == "System.ArgumentException"
     assert message in body["ExceptionMessage"]
+    assert_no_host_path(body["StackTrace"])
+
+
+def assert_no_host_path(stack: str) -> None:
+    """devhost's frames stand where the host's own stand in the extension's answer, named from the package: the
+    answer does not tell where devhost lies on this machine."""
+    assert 'File "devhost/web/' in stack
+    assert DEVHOST_FOLDER not in stack and os.path.realpath(DEVHOST_FOLDER) not in stack
 
 
 def assert_json_reader_error(response: requests.Response) -> None:
