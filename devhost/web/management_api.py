@@ -9,13 +9,14 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from devhost.errors import BadRequest
+from devhost.errors import BadRequest, InvalidOperation
 from devhost.model import ACTIVE_STATUSES, TERMINAL_STATUSES, WEBHOOK_PATH, EntityQuery, Query, RuntimeStatus
 from devhost.protocol.status_payloads import management_urls
 from devhost.runtime.finish_waiters import Finished
 from devhost.runtime.operations import Operations, parse_time
 from devhost.web.request_params import body, continuation, flag, json_text, param, seconds, top
 
+ROUTE_END = "{trailing_slashes:/*}"  # what the extension's Trim('/') of the path ignores
 EMPTY_KEY = "$"  # the entity key that stands for the empty key in GET entities/{name}/$
 
 
@@ -43,8 +44,9 @@ class DurableApi:
     """Handlers of the management API (docs/protocol.md §2, §3)."""
 
     def __init__(self, ops: Operations, hub: str, system_key: str | None = None,
-                 finished: Finished | None = None) -> None:
+                 finished: Finished | None = None, use_app_lease: bool = True) -> None:
         self.ops = ops
+        self.use_app_lease = use_app_lease  # host.json extensions.durableTask.useAppLease (makeprimary)
         # create-and-wait requests wait here; the dispatcher wakes them when an instance's end is committed
         self.finished = Finished() if finished is None else finished
         self.hub = hub
@@ -184,29 +186,45 @@ class DurableApi:
         return web.Response(status=202)
 
     def routes(self, prefix: str) -> list[web.AbstractRouteDef]:
+        """The extension's routes. Its HttpApiHandler trims every '/' from both ends of the path before it matches
+        one, so each route takes trailing slashes (ROUTE_END) and `orchestrators/{name}/` starts with a new id."""
+        def at(path: str) -> str:
+            return prefix + path + ROUTE_END
         return [
-            web.post(prefix + "/orchestrators/{functionName}", self.start),
-            web.post(prefix + "/orchestrators/{functionName}/{instanceId}", self.start),
-            web.get(prefix + "/instances", self.query),
-            web.get(prefix + "/instances/", self.query),
-            web.delete(prefix + "/instances", self.purge_by),
-            web.delete(prefix + "/instances/", self.purge_by),
-            web.get(prefix + "/instances/{instanceId}", self.status),
-            web.delete(prefix + "/instances/{instanceId}", self.purge),
-            web.post(prefix + "/instances/{instanceId}/raiseEvent/{eventName}", self.raise_event),
-            web.post(prefix + "/instances/{instanceId}/{operation}", self.operation),
-            web.get(prefix + "/entities", self.list_entities),
-            web.get(prefix + "/entities/", self.list_entities),
-            web.get(prefix + "/entities/{entityName}", self.list_entities),
-            web.get(prefix + "/entities/{entityName}/", self.list_entities),
-            web.route("*", prefix + "/entities/{entityName}/{entityKey}", self.entity),
-            web.post(prefix + "/entities/{entityName}", self.entity_without_key),
-            web.post(prefix + "/entities/{entityName}/", self.entity_without_key),
-            web.delete(prefix + "/entities/{entityName}", self.entity_without_key),
-            web.delete(prefix + "/entities/{entityName}/", self.entity_without_key),
+            web.post(at("/orchestrators/{functionName}"), self.start),
+            web.post(at("/orchestrators/{functionName}/{instanceId}"), self.start),
+            web.get(at("/instances"), self.query),
+            web.delete(at("/instances"), self.purge_by),
+            web.get(at("/instances/{instanceId}"), self.status),
+            web.delete(at("/instances/{instanceId}"), self.purge),
+            web.post(at("/instances/{instanceId}/raiseEvent/{eventName}"), self.raise_event),
+            web.post(at("/instances/{instanceId}/{operation}"), self.operation),
+            web.get(at("/entities"), self.list_entities),
+            web.get(at("/entities/{entityName}"), self.list_entities),
+            web.route("*", at("/entities/{entityName}/{entityKey}"), self.entity),
+            web.post(at("/entities"), self.entity_without_name),
+            web.delete(at("/entities"), self.entity_without_name),
+            web.post(at("/entities/{entityName}"), self.entity_without_key),
+            web.delete(at("/entities/{entityName}"), self.entity_without_key),
+            web.route("*", at("/makeprimary"), self.make_primary),
         ]
+
+    async def entity_without_name(self, request: web.Request) -> web.StreamResponse:
+        """POST or DELETE entities: the extension's entity route takes the name as optional, and its EntityId refuses
+        the missing name (ArgumentNullException, answered with its message alone)."""
+        raise BadRequest("Invalid entity id: entity name must not be a null or empty string. (Parameter "
+                         "'entityName')", bare=True)
 
     async def entity_without_key(self, request: web.Request) -> web.StreamResponse:
         """POST or DELETE entities/{name}: the extension's EntityId refuses the missing key (ArgumentNullException,
         answered with its message alone)."""
         raise BadRequest("Invalid entity id: entity key must not be null. (Parameter 'entityKey')", bare=True)
+
+    async def make_primary(self, request: web.Request) -> web.StreamResponse:
+        """makeprimary, any method: the extension's DurableClient.MakeCurrentAppPrimaryAsync. With the app lease
+        (host.json useAppLease, on by default) the Azure Storage provider takes the task hub's lease and the answer
+        is an empty 200; devhost's one app always holds its hub. With useAppLease false the client refuses it (an
+        InvalidOperationException: a 500)."""
+        if not self.use_app_lease:
+            raise InvalidOperation("Cannot make current app primary. This app is not using the AppLease feature.")
+        return web.Response(status=200)

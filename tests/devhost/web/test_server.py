@@ -85,14 +85,14 @@ class ApiServer(LoopThread):
     """The aiohttp app over a real store in tmp_path, served on a loopback port from a background event loop.
     hand_on only records; `call` runs a function on the loop's thread (the store's only user)."""
 
-    def __init__(self, store_path: Path, **app_options: Any) -> None:
+    def __init__(self, store_path: Path, durable_options: dict[str, Any] | None = None, **app_options: Any) -> None:
         self.handed: list[tuple[list, list]] = []
         self.complete_on_start: str | None = None  # output to finish new instances with, as if they ran at once
         super().__init__()
         self.http = requests.Session()
         self.store: SqliteStore = self.call(lambda: SqliteStore(store_path))
         self.ops = Operations(self.store, lambda: ["HelloOrchestrator", "Other"], FixedClock(), self._hand_on)
-        app = make_app(DurableApi(self.ops, "TestHubName"), FunctionRoutes(FUNCTIONS, lambda: CLIENT_PAYLOAD), "api",
+        app = make_app(DurableApi(self.ops, "TestHubName", **(durable_options or {})), FunctionRoutes(FUNCTIONS, lambda: CLIENT_PAYLOAD), "api",
                        self.store.durable, **app_options)
         self.server = TestServer(app, host="127.0.0.1")
         self._await(self.server.start_server())
@@ -204,6 +204,61 @@ def test_start_with_an_instance_id(api, base):
 
     assert response.status_code == 202 and response.json()["id"] == "order-7"
     assert api.instance("order-7").status == RuntimeStatus.Pending
+
+
+@pytest.mark.parametrize("path", ["/orchestrators/HelloOrchestrator/", "/orchestrators/HelloOrchestrator//"])
+def test_a_trailing_slash_on_the_start_route_starts_with_a_new_id(api, base, path):
+    """The extension's HttpApiHandler trims '/' from both ends of the path before it matches a route: the instance
+    id is the route's default, empty, and StartNewAsync makes a new one."""
+    response = api.request("POST", base + path)
+
+    assert response.status_code == 202
+    assert len(response.json()["id"]) == 32 and api.instance(response.json()["id"]) is not None
+
+
+def test_trailing_slashes_reach_every_management_route(api, base):
+    api.start("i", '"x"')
+
+    assert api.request("POST", f"{base}/orchestrators/HelloOrchestrator/j/").json()["id"] == "j"
+    assert api.request("GET", f"{base}/instances/i/").status_code == 202
+    assert api.request("POST", f"{base}/instances/i/raiseEvent/go/", json=1).status_code == 202
+    assert api.request("POST", f"{base}/instances/i/terminate/").status_code == 202
+
+
+@pytest.mark.parametrize("method", ["POST", "GET", "DELETE", "PUT"])
+def test_makeprimary_answers_an_empty_200_for_any_method(api, base, method):
+    """HttpApiHandler's makeprimary route (any method) calls MakeCurrentAppPrimaryAsync: with the app lease, on by
+    default, the Azure Storage provider takes the task hub's lease and the answer has no body."""
+    response = api.request(method, f"{base}/makeprimary")
+
+    assert (response.status_code, response.content) == (200, b"")
+    assert api.request(method, f"{base}/makeprimary/").status_code == 200
+
+
+def test_makeprimary_without_the_app_lease_is_the_clients_500(tmp_path):
+    server = ApiServer(tmp_path / "store.sqlite", durable_options={"use_app_lease": False})
+    try:
+        response = server.request("POST", f"{WEBHOOK}/makeprimary")
+    finally:
+        server.close()
+
+    assert response.status_code == 500
+    body = response.json()
+    assert (body["ExceptionType"], body["ExceptionMessage"]) == (
+        "System.InvalidOperationException", "Cannot make current app primary. This app is not using the AppLease "
+                                            "feature.")
+
+
+@pytest.mark.parametrize("method", ["POST", "DELETE"])
+def test_an_entity_operation_without_a_name_is_400(api, base, method):
+    """The extension's entity route takes the name as optional; EntityId refuses none (ArgumentNullException,
+    answered with its message alone)."""
+    for path in ("/entities", "/entities/"):
+        response = api.request(method, base + path)
+
+        assert response.status_code == 400
+        assert response.json() == {"Message": "Invalid entity id: entity name must not be a null or empty string. "
+                                              "(Parameter 'entityName')"}
 
 
 def test_the_sdk_clients_double_encoded_input_is_stored_as_sent(api, base):
