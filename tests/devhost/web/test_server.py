@@ -92,7 +92,8 @@ class ApiServer(LoopThread):
         self.http = requests.Session()
         self.store: SqliteStore = self.call(lambda: SqliteStore(store_path))
         self.ops = Operations(self.store, lambda: ["HelloOrchestrator", "Other"], FixedClock(), self._hand_on)
-        app = make_app(DurableApi(self.ops, "TestHubName", **(durable_options or {})), FunctionRoutes(FUNCTIONS, lambda: CLIENT_PAYLOAD), "api",
+        app = make_app(DurableApi(self.ops, "TestHubName", **(durable_options or {})),
+                       FunctionRoutes(FUNCTIONS, lambda: CLIENT_PAYLOAD), "api",
                        self.store.durable, **app_options)
         self.server = TestServer(app, host="127.0.0.1")
         self._await(self.server.start_server())
