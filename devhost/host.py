@@ -231,7 +231,7 @@ class Host:
         admin = AdminApi([function_metadata(s, self.public_origin, self.config.route_prefix) for s in specs],
                          load_errors(self.skipped))
         app = make_app(DurableApi(ops, self.config.hub_name, self.keys.system_key if self.keys else None,
-                                  self.dispatcher.finished),
+                                  self.dispatcher.finished, self.config.use_app_lease),
                        FunctionRoutes(self._http_functions(), self.client_payload, self.guard(), stories),
                        self.config.route_prefix, self.store.durable, admin,
                        TimeTravelApi(self._advance) if self.options.time_travel else None, body_limit(self.config.values))

@@ -76,10 +76,31 @@ def exception_text(exc: BaseException) -> str:
     return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
 
 
+_HOST_FOLDERS = tuple(sorted({os.path.join(p, "") for p in (str(Path(__file__).parent),
+                                                              os.path.realpath(Path(__file__).parent))}, key=len,
+                             reverse=True))
+
+
+def without_host_paths(text: str) -> str:
+    """A formatted traceback whose frames of devhost's own code name their file from the package (`File
+    "devhost/workers/process.py"`), not by where devhost lies on this machine: they stand where the Python worker's
+    and the host's own frames stand in Azure, and a stack trace in an answer or a history should not tell the path
+    of a checkout. The user's files and installed libraries keep their paths, as in Azure."""
+    for folder in _HOST_FOLDERS:
+        text = text.replace(f'File "{folder}', 'File "devhost' + os.sep)
+    return text
+
+
+def stack_text(exc: BaseException) -> str:
+    """The frames of `exc` alone (traceback.format_tb), devhost's named from the package (without_host_paths)."""
+    return without_host_paths("".join(traceback.format_tb(exc.__traceback__)))
+
+
 def worker_stack_trace(exc: BaseException) -> str:
     """The stack trace the Python worker reports to the host for a failed invocation (RpcException.stack_trace):
     from Python 3.13 the worker is azure-functions-runtime, which sends the whole traceback, causes included
-    (exception_text); before it, azure-functions-worker sent the frames of the exception alone."""
+    (exception_text); before it, azure-functions-worker sent the frames of the exception alone. devhost's frames
+    stand for the worker's own, named from the package (without_host_paths)."""
     if sys.version_info >= (3, 13):
-        return exception_text(exc)
-    return "".join(traceback.format_tb(exc.__traceback__))
+        return without_host_paths(exception_text(exc))
+    return stack_text(exc)

@@ -49,6 +49,7 @@ class HostConfig:
     # batches) and activities in flight at once
     max_concurrent_orchestrators: int = DEFAULT_CONCURRENCY
     max_concurrent_activities: int = DEFAULT_CONCURRENCY
+    use_app_lease: bool = True  # durableTask's useAppLease (DurableTaskOptions.UseAppLease, true by default)
 
 
 def read_json(path: Path, required: bool) -> dict[str, Any]:
@@ -112,6 +113,7 @@ def load_config(script_root: str | os.PathLike[str]) -> HostConfig:
         function_timeout=function_timeout(_ci_get(host, "functionTimeout")),
         max_concurrent_orchestrators=_concurrency(durable, "maxConcurrentOrchestratorFunctions"),
         max_concurrent_activities=_concurrency(durable, "maxConcurrentActivityFunctions"),
+        use_app_lease=str(_ci_get(durable, "useAppLease", True)).lower() != "false",
     )
 
 

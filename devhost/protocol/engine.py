@@ -307,8 +307,8 @@ def _schedule_new(outcome: EpisodeOutcome, episode: Episode, event_id: int, item
         fire_at = item.fire_at or now
         stamp = history_timestamp(fire_at)
         outcome.history.append(ev.timer_created(now, event_id, stamp, item.retry_of, item.retry_last))
-        if not item.cancelled:
-            fired = dict(ev.timer_fired(fire_at, event_id, stamp), ExecutionId=episode.execution_id)
+        if not item.cancelled:  # stamped now, as DurableTask.Core makes its TimerFiredEvent with the timer
+            fired = dict(ev.timer_fired(now, event_id, stamp), ExecutionId=episode.execution_id)
             outcome.messages.append(OutgoingMessage(me, fired, fire_at.timestamp()))
     elif item.kind == EventType.SubOrchestrationInstanceCreated:
         child = item.instance_id or f"{episode.execution_id}:{event_id}"

@@ -74,6 +74,56 @@ _CALLS = frozenset({ActionType.CallActivity, ActionType.CallSubOrchestrator, Act
                     ActionType.CallActivityWithRetry, ActionType.CallSubOrchestratorWithRetry})
 _KIND_WORDS = {EventType.TaskScheduled: "an activity task", EventType.SubOrchestrationInstanceCreated:
                "a sub-orchestration", EventType.TimerCreated: "a durable timer", EventType.EventSent: "an event"}
+# The .NET action each kind of scheduled task is, as DurableTask.Core's messages name it (GetType().Name).
+_ACTION_NAMES = {EventType.TaskScheduled: "ScheduleTaskOrchestratorAction",
+                 EventType.SubOrchestrationInstanceCreated: "CreateSubOrchestrationAction",
+                 EventType.TimerCreated: "CreateTimerOrchestratorAction",
+                 EventType.EventSent: "SendEventOrchestratorAction"}
+_CHANGED = "Was a change made to the orchestrator code after this instance had already started running?"
+
+
+def non_determinism_text(event: dict[str, Any], item: "Scheduled | None") -> str:
+    """The words of DurableTask.Core's TaskOrchestrationContext (Handle<Kind>Event) for a recorded event that the
+    replay did not schedule (`item` None), scheduled as another kind of action, or under another name; its
+    NonDeterministicOrchestrationException puts "Non-Deterministic workflow detected: " before them. Kept as
+    written there, double space and missing ones included."""
+    event_id, kind, name = event["EventId"], EventType(event["EventType"]), event.get("Name") or ""
+    version, target = event.get("Version") or "", event.get("InstanceId") or ""
+    action = None if item is None else _ACTION_NAMES[item.kind]
+    if kind == EventType.TimerCreated:
+        head = f"A previous execution of this orchestration scheduled a timer task with sequence number {event_id}"
+        if item is None:
+            return f"{head} but the current replay execution hasn't (yet?) scheduled this task. {_CHANGED}"
+        return (f"{head} named but the current orchestration replay instead produced a {action} action with this "
+                f"sequence number. {_CHANGED}")
+    if kind == EventType.TaskScheduled:
+        head = "A previous execution of this orchestration scheduled an activity task with sequence"
+        if item is None:
+            return (f"{head} ID {event_id} and name '{name}' (version '{version}'), but the current replay execution "
+                    f"hasn't (yet?) scheduled this task. {_CHANGED}")
+        if item.kind != kind:
+            return (f"{head} number {event_id} named '{name}', but the current orchestration replay instead produced "
+                    f"a {action} action with this sequence number. {_CHANGED}")
+        return (f"{head} number {event_id} named '{name}', but the current orchestration replay instead scheduled an "
+                f"activity task named '{item.name}' with this sequence number.  {_CHANGED}")
+    if kind == EventType.SubOrchestrationInstanceCreated:
+        head = (f"A previous execution of this orchestration scheduled a sub-orchestration task with sequence ID "
+                f"{event_id} and name '{name}' (version '{version}', instance ID '{target}'), but the current")
+        if item is None:
+            return f"{head} replay execution hasn't (yet?) scheduled this task. {_CHANGED}"
+        if item.kind != kind:
+            return f"{head} orchestration replay instead produced a {action} action at this sequence number. {_CHANGED}"
+        return (f"{head} orchestration replay instead scheduled a sub-orchestration task with name {item.name} at this "
+                f"sequence number. {_CHANGED}")
+    head = f"A previous execution of this orchestration scheduled a send event task with sequence ID {event_id},"
+    if item is None:
+        return (f"{head} type 'EventSent' name '{name}', instance ID '{target}', but the current replay execution "
+                f"hasn't (yet?) scheduled this task. {_CHANGED}")
+    if item.kind != kind:
+        return (f"{head} type 'EventSent', name '{name}', instance ID '{target}', but the current orchestration "
+                f"replay instead scheduled a {action} task at this sequence number. {_CHANGED}")
+    return (f"{head} type 'EventSent', name '{name}', instance ID '{target}'), but the current orchestration replay "
+            f"instead scheduled a send event task with name {item.name}at this sequence number. {_CHANGED}")
 
 
 class ActionReplay:
@@ -262,19 +312,12 @@ class ActionReplay:
         event_id, kind = event["EventId"], EventType(event["EventType"])
         item = self.scheduled.pop(event_id, None)
         recorded = event.get("Name") or ""
-        what = _KIND_WORDS[kind]
         if item is None:
-            raise NonDeterminism(
-                f"A previous execution of this orchestration scheduled {what} with sequence ID {event_id} and name "
-                f"'{recorded}', but the current replay execution hasn't (yet?) scheduled this task. Was a change "
-                f"made to the orchestrator code after this instance had already started running?", event)
-        if item.kind != kind or (kind != EventType.TimerCreated and item.name != recorded
+            raise NonDeterminism(non_determinism_text(event, None), event)
+        # names compared ignoring case, as DurableTask.Core compares them (StringComparison.OrdinalIgnoreCase)
+        if item.kind != kind or (kind != EventType.TimerCreated and item.name.lower() != recorded.lower()
                                  and not (kind == EventType.EventSent and recorded == ENTITY_REQUEST)):
-            raise NonDeterminism(
-                f"A previous execution of this orchestration scheduled {what} with sequence ID {event_id} and name "
-                f"'{recorded}', but the current replay execution scheduled {_KIND_WORDS[item.kind]} with name "
-                f"'{item.name}' at that sequence ID. Was a change made to the orchestrator code after this "
-                f"instance had already started running?", event, item)
+            raise NonDeterminism(non_determinism_text(event, item), event, item)
         if kind == EventType.EventSent:
             self._answer_as_recorded(item, event)
 

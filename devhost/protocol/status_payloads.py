@@ -5,7 +5,7 @@ from typing import Any
 from urllib.parse import quote
 
 from devhost.jsontext import shown
-from devhost.model import EventType, Instance, history_timestamp, parse_timestamp, status_timestamp
+from devhost.model import EventType, Instance, json_timestamp, parse_timestamp, status_timestamp
 from devhost.protocol.history_events import DEVHOST_FIELDS
 
 
@@ -74,14 +74,15 @@ def entity_status(instance: Instance, fetch_state: bool) -> dict[str, Any]:
     """DurableEntityStatus as the entity listing returns it: the id split from `@name@key`, the last operation
     time with its fraction, the state parsed (null unless fetchState)."""
     _, name, key = instance.instance_id.split("@", 2)
-    return {"entityId": {"name": name, "key": key}, "lastOperationTime": history_timestamp(instance.updated_at),
+    return {"entityId": {"name": name, "key": key}, "lastOperationTime": json_timestamp(instance.updated_at),
             "state": shown(instance.output) if fetch_state else None}
 
 
 def _stamp(text: str) -> str:
-    """A history timestamp as historyEvents show it: fractional seconds kept, 7 digits, as in the extension."""
+    """A history timestamp as historyEvents show it: the extension reads the history as Azure Storage serialized it
+    (Newtonsoft's default format, DateParseHandling.None), so the fraction has no trailing zeros."""
     try:
-        return history_timestamp(parse_timestamp(text))
+        return json_timestamp(parse_timestamp(text))
     except ValueError:
         return text
 
@@ -89,6 +90,7 @@ def _stamp(text: str) -> str:
 _SCHEDULERS = {EventType.TaskCompleted: EventType.TaskScheduled, EventType.TaskFailed: EventType.TaskScheduled,
                EventType.SubOrchestrationInstanceCompleted: EventType.SubOrchestrationInstanceCreated,
                EventType.SubOrchestrationInstanceFailed: EventType.SubOrchestrationInstanceCreated}
+_TIMES = frozenset({"Timestamp", "FireAt"})  # DateTime fields of the events, serialized as JSON dates
 _DROPPED_FIELDS = frozenset({"EventType", "EventId", "IsPlayed"}) | DEVHOST_FIELDS
 # What the extension's GetDurableOrchestrationStatusAsync removes from each kind of event.
 _REMOVED_FIELDS = {EventType.ExecutionStarted: frozenset({"OrchestrationInstance", "ParentInstance", "Version",
@@ -118,7 +120,7 @@ def history_events(events: list[dict[str, Any]], show_output: bool, show_input: 
         dropped = _DROPPED_FIELDS | _REMOVED_FIELDS.get(kind, frozenset())
         for key, value in e.items():
             if key not in dropped:
-                item[key] = _stamp(value) if key == "Timestamp" else value
+                item[key] = _stamp(value) if key in _TIMES and isinstance(value, str) else value
         if kind == EventType.ExecutionStarted:
             item["FunctionName"] = item.pop("Name", None)
         if kind in _SCHEDULERS:

@@ -137,7 +137,7 @@ class Dispatcher:
         if instance_id in self.busy or instance_id in self.waits or self.recover_needed:
             self._record(work, event)
             return
-        self.carried.setdefault(instance_id, []).append((work, dict(event, ExecutionId=work.execution_id)))
+        self.carried.setdefault(instance_id, []).append((work, event))  # work.execution_id says whose it is
         self._enqueue(instance_id)
 
     def _carried_back(self, carried: list[tuple[ActivityWork, dict[str, Any]]]) -> None:

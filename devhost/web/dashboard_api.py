@@ -4,14 +4,12 @@ newest first by default, with its total and the count of each status, and one en
 The management API keeps the extension's answers (oldest first, continuation tokens); this one is devhost's only."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 from aiohttp import web
 
 from devhost.errors import BadRequest
-from devhost.model import InstanceOrder, Listing
-from devhost.runtime.operations import Operations
-from devhost.web.management_api import EMPTY_KEY, instance_query
+from devhost.model import InstanceOrder, Listing, Query, RuntimeStatus
+from devhost.runtime.operations import Operations, parse_time
+from devhost.web.management_api import EMPTY_KEY
 from devhost.web.request_params import flag, param
 
 API_PATH = "/devhost/api"
@@ -49,9 +47,24 @@ def listing(request: web.Request) -> Listing:
         raise BadRequest(f"'{order}' is not a valid value for order: asc or desc is expected.")
     top = _whole(request, "top", DEFAULT_TOP, 1, MAX_TOP)
     page = _whole(request, "page", 1, 1, 2**31 - 1)
-    filters = replace(instance_query(request), top=None, continuation=None, name=param(request, "name") or None)
+    filters = Query(created_from=parse_time(param(request, "createdTimeFrom")),
+                    created_to=parse_time(param(request, "createdTimeTo")), statuses=_statuses(request),
+                    prefix=param(request, "instanceIdPrefix"), name=param(request, "name") or None)
     return Listing(filters, found, ORDERS[order], (page - 1) * top, top)
 
+
+
+def _statuses(request: web.Request) -> frozenset[RuntimeStatus]:
+    """The dashboard's `runtimeStatus` filter: names, comma-separated, any case. Its own API is strict where the
+    management API reads as the extension does: a name that is no status is a 400 that says so."""
+    statuses = set()
+    for part in (p.strip() for p in (param(request, "runtimeStatus") or "").split(",")):
+        if part:
+            match = next((s for s in RuntimeStatus if s.value.lower() == part.lower()), None)
+            if match is None:
+                raise BadRequest(f"'{part}' is not a valid runtimeStatus.")
+            statuses.add(match)
+    return frozenset(statuses)
 
 class DashboardApi:
     """GET /devhost/api/instances and GET /devhost/api/entities/{name}/{key}, read-only."""

@@ -9,32 +9,39 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from devhost.errors import BadRequest
+from devhost.errors import BadRequest, InvalidOperation
 from devhost.model import ACTIVE_STATUSES, TERMINAL_STATUSES, WEBHOOK_PATH, EntityQuery, Query, RuntimeStatus
 from devhost.protocol.status_payloads import management_urls
 from devhost.runtime.finish_waiters import Finished
-from devhost.runtime.operations import Operations, parse_time
-from devhost.web.request_params import body, continuation, flag, json_text, param, seconds, top
+from devhost.runtime.operations import Operations
+from devhost.web.request_params import body, continuation, flag, json_text, param, params, time_param, top, wait_seconds
 
+ROUTE_END = "{trailing_slashes:/*}"  # what the extension's Trim('/') of the path ignores
 EMPTY_KEY = "$"  # the entity key that stands for the empty key in GET entities/{name}/$
 
 
+# OrchestrationRuntimeStatus (and DurableTask.Core's OrchestrationStatus) by the numbers Enum.TryParse also reads
+_STATUS_NUMBERS = {"0": RuntimeStatus.Running, "1": RuntimeStatus.Completed, "2": RuntimeStatus.ContinuedAsNew,
+                   "3": RuntimeStatus.Failed, "4": RuntimeStatus.Canceled, "5": RuntimeStatus.Terminated,
+                   "6": RuntimeStatus.Pending, "7": RuntimeStatus.Suspended}
+
+
 def runtime_statuses(request: web.Request) -> frozenset[RuntimeStatus]:
-    """The `runtimeStatus` filter: status names, comma-separated, any case; BadRequest for one that is not."""
+    """The `runtimeStatus` filter as the extension's TryGetIEnumerableQueryParameterValue reads it: every value of
+    the parameter, each split at commas; a part Enum.TryParse reads (a status name as spelled, case and all, or its
+    number; blanks around) is kept, any other is left out. No part kept: no filter."""
     statuses = set()
-    for part in (param(request, "runtimeStatus") or "").split(","):
-        if part.strip():
-            match = next((s for s in RuntimeStatus if s.value.lower() == part.strip().lower()), None)
-            if match is None:
-                raise BadRequest(f"'{part.strip()}' is not a valid runtimeStatus.")
+    for part in (p.strip() for value in params(request, "runtimeStatus") for p in value.split(",")):
+        match = _STATUS_NUMBERS.get(part.lstrip("+")) or next((s for s in RuntimeStatus if s.value == part), None)
+        if match is not None:
             statuses.add(match)
     return frozenset(statuses)
 
 
 def instance_query(request: web.Request) -> Query:
     """The filters of GET/DELETE instances/ (OrchestrationStatusQueryCondition) and the continuation header."""
-    return Query(created_from=parse_time(param(request, "createdTimeFrom")),
-                 created_to=parse_time(param(request, "createdTimeTo")), statuses=runtime_statuses(request),
+    return Query(created_from=time_param(request, "createdTimeFrom"),
+                 created_to=time_param(request, "createdTimeTo"), statuses=runtime_statuses(request),
                  prefix=param(request, "instanceIdPrefix"), top=top(request),
                  continuation=request.headers.get("x-ms-continuation-token") or None)
 
@@ -43,8 +50,9 @@ class DurableApi:
     """Handlers of the management API (docs/protocol.md §2, §3)."""
 
     def __init__(self, ops: Operations, hub: str, system_key: str | None = None,
-                 finished: Finished | None = None) -> None:
+                 finished: Finished | None = None, use_app_lease: bool = True) -> None:
         self.ops = ops
+        self.use_app_lease = use_app_lease  # host.json extensions.durableTask.useAppLease (makeprimary)
         # create-and-wait requests wait here; the dispatcher wakes them when an instance's end is committed
         self.finished = Finished() if finished is None else finished
         self.hub = hub
@@ -67,13 +75,15 @@ class DurableApi:
         name = request.match_info["functionName"]
         instance_id = request.match_info.get("instanceId")
         input_text = await json_text(request)
-        deadline, interval = self._wait_times(request)
-        instance_id = self.ops.start(name, instance_id, input_text, param(request, "version") or "")
+        # the extension's client starts every instance with its DefaultVersion, "": a `version` parameter is ignored
+        instance_id = self.ops.start(name, instance_id or None, input_text)
+        deadline, interval = self._wait_times(request)  # read after the start, as the extension reads them
         return await self._wait_or_accept(request, instance_id, deadline, interval)
 
     def _wait_times(self, request: web.Request) -> tuple[float | None, float | None]:
-        """`timeout` and `pollingInterval` of a start or restart; checked before anything starts."""
-        deadline, interval = seconds(request, "timeout"), seconds(request, "pollingInterval")
+        """`timeout` and `pollingInterval` of a start or restart. The extension reads them once the instance has
+        started (a value that fails, or a timeout shorter than the interval, is a 400 about an instance that runs)."""
+        deadline, interval = wait_seconds(request, "timeout"), wait_seconds(request, "pollingInterval")
         if deadline is not None and interval is not None and interval > deadline:
             raise BadRequest(f"Total timeout {deadline} should be bigger than retry timeout {interval}")
         return deadline, interval
@@ -118,7 +128,7 @@ class DurableApi:
         return web.json_response({"instancesDeleted": deleted})
 
     async def purge_by(self, request: web.Request) -> web.StreamResponse:
-        if not param(request, "createdTimeFrom"):  # the extension answers this one with a JSON string
+        if time_param(request, "createdTimeFrom") is None:  # the extension answers this one with a JSON string
             return web.json_response("Please provide value for 'createdTimeFrom' parameter.", status=400)
         deleted = self.ops.purge_by(instance_query(request))
         if deleted == 0:
@@ -137,9 +147,8 @@ class DurableApi:
         elif op == "rewind":
             self.ops.rewind(instance_id, reason)
         elif op == "restart":
-            new_id = param(request, "restartWithNewInstanceId")
-            deadline, interval = self._wait_times(request)
-            restarted = self.ops.restart(instance_id, new_id is None or new_id.lower() != "false")
+            restarted = self.ops.restart(instance_id, flag(request, "restartWithNewInstanceId", True))
+            deadline, interval = self._wait_times(request)  # read after the restart, as the extension reads them
             return await self._wait_or_accept(request, restarted, deadline, interval)
         else:
             raise web.HTTPNotFound()
@@ -158,8 +167,8 @@ class DurableApi:
     async def list_entities(self, request: web.Request) -> web.StreamResponse:
         """GET entities[/{entityName}]: a page of entities with state, as the extension's ListEntitiesAsync."""
         query = EntityQuery(name=request.match_info.get("entityName") or None,
-                            last_operation_from=parse_time(param(request, "lastOperationTimeFrom")),
-                            last_operation_to=parse_time(param(request, "lastOperationTimeTo")), top=top(request),
+                            last_operation_from=time_param(request, "lastOperationTimeFrom"),
+                            last_operation_to=time_param(request, "lastOperationTimeTo"), top=top(request),
                             continuation=request.headers.get("x-ms-continuation-token") or None)
         items, token = self.ops.list_entities(query, flag(request, "fetchState"))
         return web.json_response(items, headers=continuation(token))
@@ -184,29 +193,45 @@ class DurableApi:
         return web.Response(status=202)
 
     def routes(self, prefix: str) -> list[web.AbstractRouteDef]:
+        """The extension's routes. Its HttpApiHandler trims every '/' from both ends of the path before it matches
+        one, so each route takes trailing slashes (ROUTE_END) and `orchestrators/{name}/` starts with a new id."""
+        def at(path: str) -> str:
+            return prefix + path + ROUTE_END
         return [
-            web.post(prefix + "/orchestrators/{functionName}", self.start),
-            web.post(prefix + "/orchestrators/{functionName}/{instanceId}", self.start),
-            web.get(prefix + "/instances", self.query),
-            web.get(prefix + "/instances/", self.query),
-            web.delete(prefix + "/instances", self.purge_by),
-            web.delete(prefix + "/instances/", self.purge_by),
-            web.get(prefix + "/instances/{instanceId}", self.status),
-            web.delete(prefix + "/instances/{instanceId}", self.purge),
-            web.post(prefix + "/instances/{instanceId}/raiseEvent/{eventName}", self.raise_event),
-            web.post(prefix + "/instances/{instanceId}/{operation}", self.operation),
-            web.get(prefix + "/entities", self.list_entities),
-            web.get(prefix + "/entities/", self.list_entities),
-            web.get(prefix + "/entities/{entityName}", self.list_entities),
-            web.get(prefix + "/entities/{entityName}/", self.list_entities),
-            web.route("*", prefix + "/entities/{entityName}/{entityKey}", self.entity),
-            web.post(prefix + "/entities/{entityName}", self.entity_without_key),
-            web.post(prefix + "/entities/{entityName}/", self.entity_without_key),
-            web.delete(prefix + "/entities/{entityName}", self.entity_without_key),
-            web.delete(prefix + "/entities/{entityName}/", self.entity_without_key),
+            web.post(at("/orchestrators/{functionName}"), self.start),
+            web.post(at("/orchestrators/{functionName}/{instanceId}"), self.start),
+            web.get(at("/instances"), self.query),
+            web.delete(at("/instances"), self.purge_by),
+            web.get(at("/instances/{instanceId}"), self.status),
+            web.delete(at("/instances/{instanceId}"), self.purge),
+            web.post(at("/instances/{instanceId}/raiseEvent/{eventName}"), self.raise_event),
+            web.post(at("/instances/{instanceId}/{operation}"), self.operation),
+            web.get(at("/entities"), self.list_entities),
+            web.get(at("/entities/{entityName}"), self.list_entities),
+            web.route("*", at("/entities/{entityName}/{entityKey}"), self.entity),
+            web.post(at("/entities"), self.entity_without_name),
+            web.delete(at("/entities"), self.entity_without_name),
+            web.post(at("/entities/{entityName}"), self.entity_without_key),
+            web.delete(at("/entities/{entityName}"), self.entity_without_key),
+            web.route("*", at("/makeprimary"), self.make_primary),
         ]
+
+    async def entity_without_name(self, request: web.Request) -> web.StreamResponse:
+        """POST or DELETE entities: the extension's entity route takes the name as optional, and its EntityId refuses
+        the missing name (ArgumentNullException, answered with its message alone)."""
+        raise BadRequest("Invalid entity id: entity name must not be a null or empty string. (Parameter "
+                         "'entityName')", bare=True)
 
     async def entity_without_key(self, request: web.Request) -> web.StreamResponse:
         """POST or DELETE entities/{name}: the extension's EntityId refuses the missing key (ArgumentNullException,
         answered with its message alone)."""
         raise BadRequest("Invalid entity id: entity key must not be null. (Parameter 'entityKey')", bare=True)
+
+    async def make_primary(self, request: web.Request) -> web.StreamResponse:
+        """makeprimary, any method: the extension's DurableClient.MakeCurrentAppPrimaryAsync. With the app lease
+        (host.json useAppLease, on by default) the Azure Storage provider takes the task hub's lease and the answer
+        is an empty 200; devhost's one app always holds its hub. With useAppLease false the client refuses it (an
+        InvalidOperationException: a 500)."""
+        if not self.use_app_lease:
+            raise InvalidOperation("Cannot make current app primary. This app is not using the AppLease feature.")
+        return web.Response(status=200)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import traceback
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -14,6 +13,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from devhost.errors import BadRequest, Conflict, DevhostError, Gone, InvalidOperation, NotFound, StoreUnavailable
 from devhost.model import PROGRESSING_STATUSES, RPC_PATH, TERMINAL_STATUSES, WEBHOOK_PATH, RuntimeStatus
+from devhost.tracebacks import stack_text
 from devhost.web.admin_api import AdminApi, TimeTravelApi, TimeTravelOff
 from devhost.web.bodies import (
     DEFAULT_LIMIT,
@@ -59,7 +59,7 @@ SECURITY_HEADERS = {
 
 def _error_body(message: str, exc: BaseException, exception_type: str) -> dict[str, Any]:
     return {"Message": message, "ExceptionMessage": str(exc), "ExceptionType": exception_type,
-            "StackTrace": "".join(traceback.format_tb(exc.__traceback__)) if exc.__traceback__ else ""}
+            "StackTrace": stack_text(exc) if exc.__traceback__ else ""}
 
 
 @web.middleware

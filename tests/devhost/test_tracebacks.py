@@ -8,7 +8,7 @@ import os
 import azure.durable_functions as df
 
 import devhost
-from devhost.tracebacks import LIBRARY_ROOTS, Frame, exception_text, frames, is_library, user_frame
+from devhost.tracebacks import LIBRARY_ROOTS, Frame, exception_text, frames, is_library, user_frame, without_host_paths
 
 DEVHOST = os.path.dirname(devhost.__file__)
 SDK = os.path.dirname(df.__file__)
@@ -84,3 +84,16 @@ def test_a_frame_is_shown_relative_to_the_script_root():
     assert frame.shown("/home/me/app") == "Hello/__init__.py:5"
     assert frame.shown("/elsewhere") == "/home/me/app/Hello/__init__.py:5"
     assert frame.shown() == "/home/me/app/Hello/__init__.py:5"
+
+
+def test_a_stack_trace_names_devhosts_frames_from_the_package_and_keeps_the_users_paths():
+    text = f'  File "{DEVHOST}/workers/process.py", line 465, in run\n' \
+           f'  File "{os.path.realpath(DEVHOST)}/app/bindings.py", line 280, in call_sync\n' \
+           '  File "/home/me/app/Flaky/__init__.py", line 10, in main\n' \
+           f'  File "{SDK}/orchestrator.py", line 47, in handle\n'
+
+    shown = without_host_paths(text)
+
+    assert [f.file for f in frames(shown)] == ["devhost/workers/process.py", "devhost/app/bindings.py",
+                                               "/home/me/app/Flaky/__init__.py", f"{SDK}/orchestrator.py"]
+

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import devhost
 from devhost.testing import Client, app_host
 
 APP = Path(__file__).resolve().parents[1] / "apps" / "retries"
@@ -37,6 +38,9 @@ def test_the_orchestrator_catches_the_reason_and_details_the_history_shows(host,
     rpc = details["InnerException"]
     assert rpc["Message"].startswith("Result: Failure\nException: ValueError: attempt 1 failed\nStack:   File ")
     assert 'in main\n    raise ValueError(f"attempt {attempt} failed")' in rpc["RemoteStackTrace"]
+    # devhost's frames stand for the Python worker's, named from the package: no path of this machine's checkout
+    assert 'File "devhost/workers/process.py"' in rpc["RemoteStackTrace"]
+    assert str(Path(devhost.__file__).parent) not in rpc["Message"] + rpc["RemoteStackTrace"]
     # What users parse today (Azure/azure-functions-durable-extension#2990): the second line is the Details JSON.
     caught = final["output"]["caught"]
     assert json.loads(caught.split("\n")[1])["Message"].split(":", 1)[1].lstrip() == "attempt 1 failed"

@@ -58,8 +58,11 @@ def test_another_activity_name_fails_with_the_mismatch_and_event_id(host, tmp_pa
     assert final["runtimeStatus"] == "Failed"
     message = final["output"]
     assert message.startswith(PREFIX)
-    assert "sequence ID 0" in message
-    assert "name 'A'" in message and "name 'B'" in message
+    # DurableTask.Core's TaskOrchestrationContext.HandleTaskScheduledEvent, word for word (double space included)
+    assert message == (PREFIX + "A previous execution of this orchestration scheduled an activity task with sequence "
+                       "number 0 named 'A', but the current orchestration replay instead scheduled an activity task "
+                       "named 'B' with this sequence number.  Was a change made to the orchestrator code after this "
+                       "instance had already started running?")
     # Nothing ran on wrongly: B was never scheduled.
     events = host.status(instance_id, showHistory=True)["historyEvents"]
     assert [e.get("FunctionName") for e in events if e["EventType"] == "TaskCompleted"] == ["A"]
@@ -73,8 +76,8 @@ def test_another_order_fails_at_the_first_differing_event_id(host, tmp_path):
 
     assert final["runtimeStatus"] == "Failed"
     assert final["output"].startswith(PREFIX)
-    assert "sequence ID 0 and name 'A'" in final["output"]
-    assert "name 'B' at that sequence ID" in final["output"]
+    assert "sequence number 0 named 'A'" in final["output"]
+    assert "scheduled an activity task named 'B' with this sequence number" in final["output"]
 
 
 def test_fewer_calls_fail_naming_the_missing_one(host, tmp_path):
@@ -84,7 +87,7 @@ def test_fewer_calls_fail_naming_the_missing_one(host, tmp_path):
 
     assert final["runtimeStatus"] == "Failed"
     assert final["output"].startswith(PREFIX)
-    assert "sequence ID 1 and name 'B'" in final["output"]
+    assert "sequence ID 1 and name 'B' (version '')" in final["output"]
     assert "hasn't (yet?) scheduled this task" in final["output"]
 
 
@@ -108,4 +111,4 @@ def test_non_determinism_seen_through_the_sdk_client(host, tmp_path):
 
     assert status.runtime_status == OrchestrationRuntimeStatus.Failed
     assert status.output.startswith(PREFIX)
-    assert "sequence ID 0 and name 'B'" in status.output
+    assert "sequence number 0 named 'B'" in status.output

@@ -79,7 +79,8 @@ function eventName(e) {
 // devhost's, the SDK's, the standard library's and installed packages' frames left out), the raw text behind a toggle.
 const HOST_FRAME = new RegExp([
   String.raw`[\\/](site-packages|dist-packages)[\\/]`, String.raw`[\\/]lib[\\/]python\d[^\\/]*[\\/]`, "^<frozen ",
-  String.raw`[\\/]devhost[\\/](workers|protocol|runtime|app|web)[\\/]`, String.raw`[\\/]devhost[\\/]\w+\.py$`,
+  // devhost's frames: named from the package ("devhost/workers/process.py"), or by a path in older histories
+  String.raw`(^|[\\/])devhost[\\/](workers|protocol|runtime|app|web)[\\/]`, String.raw`(^|[\\/])devhost[\\/]\w+\.py$`,
 ].join("|"));
 
 /** The first JSON object in `text` from `at` (strings respected), parsed; null when there is none. */

@@ -306,3 +306,12 @@ def test_a_durable_concurrency_the_host_refuses_is_a_config_error(tmp_path, valu
     durable = {"maxConcurrentActivityFunctions": value}
     with pytest.raises(ConfigError, match="maxConcurrentActivityFunctions must be a positive integer"):
         load_config(write_app(tmp_path, {"version": "2.0", "extensions": {"durableTask": durable}}))
+
+
+def test_the_app_lease_is_on_unless_host_json_turns_it_off(tmp_path):
+    """DurableTaskOptions.UseAppLease is true by default (makeprimary answers 200 then, a 500 without it)."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert load_config(write_app(tmp_path / "a", {"version": "2.0"})).use_app_lease is True
+    off = write_app(tmp_path / "b", host={"version": "2.0", "extensions": {"durableTask": {"useAppLease": False}}})
+    assert load_config(off).use_app_lease is False

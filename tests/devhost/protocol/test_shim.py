@@ -14,6 +14,7 @@ from orchestration_driver import CITIES, T0, Driver, failure_reason, wait_for_go
 from devhost.model import EpisodeOutcome, EventType, RuntimeStatus, ScheduledActivity, history_timestamp
 from devhost.protocol import engine
 from devhost.protocol import history_events as ev
+from devhost.protocol.shim import Scheduled, non_determinism_text
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:Potential duplicate Task completion")
 
@@ -435,9 +436,18 @@ def test_a_different_activity_name_is_non_determinism_naming_the_event_id():
     assert decision.status == RuntimeStatus.Failed
     assert json.loads(decision.output) == (
         "Orchestrator function 'O' failed: Non-Deterministic workflow detected: A previous execution of this "
-        "orchestration scheduled an activity task with sequence ID 0 and name 'Hello', but the current replay "
-        "execution scheduled an activity task with name 'Other' at that sequence ID. Was a change made to the "
-        "orchestrator code after this instance had already started running?")
+        "orchestration scheduled an activity task with sequence number 0 named 'Hello', but the current orchestration "
+        "replay instead scheduled an activity task named 'Other' with this sequence number.  Was a change made to "
+        "the orchestrator code after this instance had already started running?")  # DurableTask.Core's, word for word
+
+
+def test_an_activity_name_in_another_case_is_the_same_task():
+    """DurableTask.Core compares the recorded and replayed names with StringComparison.OrdinalIgnoreCase."""
+    def recased(context):
+        yield context.call_activity("hello", "a")
+        yield context.call_activity("HELLO", "b")
+
+    assert replay_with(two_calls, recased).status == RuntimeStatus.Running
 
 
 def test_a_missing_action_is_non_determinism_naming_the_event_id():
@@ -447,8 +457,8 @@ def test_a_missing_action_is_non_determinism_naming_the_event_id():
 
     output = json.loads(replay_with(two_calls, forgets).output)
 
-    assert "scheduled an activity task with sequence ID 0 and name 'Hello', but the current replay execution " \
-           "hasn't (yet?) scheduled this task" in output
+    assert "scheduled an activity task with sequence ID 0 and name 'Hello' (version ''), but the current replay " \
+           "execution hasn't (yet?) scheduled this task" in output
 
 
 def test_a_different_kind_of_task_is_non_determinism():
@@ -457,7 +467,8 @@ def test_a_different_kind_of_task_is_non_determinism():
 
     output = json.loads(replay_with(two_calls, timer_instead).output)
 
-    assert "sequence ID 0 and name 'Hello'" in output and "scheduled a durable timer" in output
+    assert "an activity task with sequence number 0 named 'Hello', but the current orchestration replay instead " \
+           "produced a CreateTimerOrchestratorAction action with this sequence number." in output
 
 
 def test_an_unchanged_replay_is_not_non_determinism():
@@ -503,3 +514,18 @@ def test_call_http_runs_as_the_built_in_http_activity():
     assert json.loads(request)["uri"] == "http://localhost:9/ping"
     d.complete(0, {"statusCode": 204, "headers": {}, "content": ""})
     assert json.loads(d.episode().output) == 204
+
+
+def test_non_determinism_of_timers_and_sub_orchestrations_in_durable_task_cores_words():
+    timer = ev.timer_created(T0, 2, "2024-05-01T12:00:05Z")
+    child = ev.sub_orchestration_created(T0, 1, "Child", "kid", None)
+
+    assert non_determinism_text(timer, None) == (
+        "A previous execution of this orchestration scheduled a timer task with sequence number 2 but the current "
+        "replay execution hasn't (yet?) scheduled this task. Was a change made to the orchestrator code after this "
+        "instance had already started running?")
+    assert non_determinism_text(child, Scheduled(EventType.SubOrchestrationInstanceCreated, "Other")) == (
+        "A previous execution of this orchestration scheduled a sub-orchestration task with sequence ID 1 and name "
+        "'Child' (version '', instance ID 'kid'), but the current orchestration replay instead scheduled a "
+        "sub-orchestration task with name Other at this sequence number. Was a change made to the orchestrator code "
+        "after this instance had already started running?")

@@ -133,6 +133,33 @@ def test_a_scheduled_activity_the_app_no_longer_has_fails_its_task(host):
     assert json.loads(event["Details"])["ClassName"].endswith(".FunctionFailedException")
 
 
+def test_history_events_carry_only_the_extensions_fields(host):
+    """DurableTask.Core's TaskCompletedEvent has no ExecutionId: the execution an activity's result belongs to is
+    the work item's, and stays out of the recorded event (the SDK and status answers see the history)."""
+    instance_id = host.start("Chain", json.dumps("7"))
+    host.wait(instance_id)
+
+    history = host.committed(lambda: host.store.get_history(instance_id))
+
+    assert [e for e in history if "ExecutionId" in e] == []
+
+
+def test_a_timer_fired_event_is_stamped_when_its_timer_is_created(host):
+    """DurableTask.Core makes the TimerFiredEvent with the timer (TaskOrchestrationDispatcher, HistoryEvent's
+    Timestamp = DateTime.UtcNow) and delivers it at FireAt: its Timestamp is the TimerCreated's, not FireAt."""
+    instance_id = host.start("Nap")
+    poll(lambda: "TimerCreated" in host.history_kinds(instance_id), what="the timer to be created")
+    host.clock.advance(3600)
+    host.call(host.dispatcher.rescan)
+    host.wait(instance_id)
+
+    history = host.committed(lambda: host.store.get_history(instance_id))
+
+    (created,) = [e for e in history if e["EventType"] == EventType.TimerCreated]
+    (fired,) = [e for e in history if e["EventType"] == EventType.TimerFired]
+    assert fired["Timestamp"] == created["Timestamp"] != fired["FireAt"]
+
+
 def test_a_durable_timer_fires_when_the_clock_is_moved(host):
     instance_id = host.start("Nap")
     host.wait(instance_id, {RuntimeStatus.Running})

@@ -161,9 +161,9 @@ def test_a_body_that_trickles_above_the_rate_is_read_whole():
     async def scenario() -> bytes:
         stream = reader(eof=False)
 
-        async def trickle() -> None:  # 20 bytes every 10 ms: 2,000 bytes a second, over a 1,000 minimum
-            for _ in range(30):
-                stream.feed_data(b"x" * 20)
+        async def trickle() -> None:  # 100 bytes every 10 ms: ten times the 1,000-byte minimum, so a loaded
+            for _ in range(30):           # machine's slower sleeps (up to 100 ms each) still keep above it
+                stream.feed_data(b"x" * 100)
                 await asyncio.sleep(0.01)
             stream.feed_eof()
 
@@ -172,7 +172,7 @@ def test_a_body_that_trickles_above_the_rate_is_read_whole():
         await client
         return body
 
-    assert asyncio.run(scenario()) == b"x" * 600
+    assert asyncio.run(scenario()) == b"x" * 3000
 
 
 def test_time_spent_waiting_for_room_is_not_held_against_the_client():
