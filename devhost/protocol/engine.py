@@ -22,6 +22,7 @@ from devhost.model import (
     history_timestamp,
 )
 from devhost.protocol import history_events as ev
+from devhost.protocol.kept_replays import KeptReplays
 from devhost.protocol.shim import ActionReplay, NonDeterminism, Scheduled, UnknownFunction
 
 OUT_OF_PROC_MARKER = "$OutOfProcData$:"
@@ -184,12 +185,15 @@ def _stored_input(action_input: str | None) -> str | None:
 def decide(episode: Episode, result: dict[str, Any] | None, error: str | None, parent: dict[str, Any] | None,
            activities: frozenset[str] | None = None,
            child_statuses: Callable[[list[str]], dict[str, RuntimeStatus]] = lambda ids: {},
-           next_execution_id: Callable[[], str] | None = None) -> EpisodeOutcome:
+           next_execution_id: Callable[[], str] | None = None, replays: KeptReplays | None = None) -> EpisodeOutcome:
     """Apply an OrchestratorState (or an orchestrator failure) to the episode: docs/protocol.md §4.3. The outcome is
     what the store commits as one transaction. `activities` names the app's activity functions (None: don't check);
     `child_statuses` reads the stored statuses of the sub-orchestration ids the episode would create (an id in use
-    by an unfinished instance is refused); `next_execution_id` names a continued-as-new execution."""
-    outcome = _decide(episode, result, error, parent, activities, next_execution_id or _random_id)
+    by an unfinished instance is refused); `next_execution_id` names a continued-as-new execution; `replays` keeps
+    the shim's replay of the actions from one episode to the next (None: replay from the start every time)."""
+    outcome = _decide(episode, result, error, parent, activities, next_execution_id or _random_id, replays)
+    if replays is not None and (outcome.status in TERMINAL_STATUSES or outcome.continue_as_new is not None):
+        replays.forget(episode.instance_id)
     if outcome.new_instances:
         _refuse_taken_children(outcome, episode, child_statuses([n.instance_id for n in outcome.new_instances]))
     outcome.consumed = [i for i in episode.consumed if i >= 0]
@@ -234,7 +238,8 @@ def _custom(outcome: EpisodeOutcome, state: dict[str, Any]) -> EpisodeOutcome:
 
 
 def _decide(episode: Episode, result: dict[str, Any] | None, error: str | None, parent: dict[str, Any] | None,
-            activities: frozenset[str] | None, next_execution_id: Callable[[], str]) -> EpisodeOutcome:
+            activities: frozenset[str] | None, next_execution_id: Callable[[], str],
+            replays: KeptReplays | None) -> EpisodeOutcome:
     now = episode.now
     history = list(episode.new_events)
     if episode.terminated_reason is not None or any(
@@ -258,9 +263,13 @@ def _decide(episode: Episode, result: dict[str, Any] | None, error: str | None, 
         return _fail(episode, history, too_big, parent, now)
 
     actions = [a for group in state.get("actions") or [] for a in group]
-    replay = ActionReplay(episode.execution_id, actions, now, activities)
     try:
-        replay.replay(episode.history + episode.new_events)
+        if replays is None:
+            replay = ActionReplay(episode.execution_id, actions, now, activities)
+            replay.replay(episode.history + episode.new_events)
+        else:
+            replay = replays.replay(episode.instance_id, episode.execution_id, actions, now, activities,
+                                    episode.history, episode.new_events)
     except NonDeterminism as exc:
         return _custom(_fail(episode, history, f"Non-Deterministic workflow detected: {exc}", parent, now), state)
     except UnknownFunction as exc:
