@@ -4,6 +4,7 @@ How actions are matched to history is the shim's (shim.py); what they become is 
 from __future__ import annotations
 
 import json
+import operator
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -87,12 +88,15 @@ class Episode:
 _PLAYED, _RETRY_KEY = '"IsPlayed":true', f'"{ev.RETRY_OF}"'
 
 
+_KIND = operator.itemgetter("EventType")
 _CODE_EVENTS = {EventType.ExecutionStarted, EventType.TaskCompleted, EventType.TaskFailed,
                 EventType.SubOrchestrationInstanceCompleted, EventType.SubOrchestrationInstanceFailed,
                 EventType.TimerFired, EventType.EventRaised, EventType.GenericEvent}
 
 
 def _suspended_in(history: list[dict[str, Any]]) -> bool:
+    if EventType.ExecutionSuspended not in map(_KIND, history):  # the usual answer, without a loop in Python per event
+        return False
     for event in reversed(history):
         if event["EventType"] == EventType.ExecutionSuspended:
             return True
