@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 HEAD = '{"history":['
-DEFAULT_CHARS = 4 << 20  # context text kept in all (its decoded events, about five times its size, beside it);
+DEFAULT_CHARS = 2 << 20  # context text kept in all (its decoded events, about five times its size, beside it);
 # least recently used go first, and one context over a quarter of it is not kept
 _PLAYED_KEY = "IsPlayed"
 
