@@ -44,6 +44,10 @@ class ContextDecoder:
 
     def _decode(self, text: str) -> dict[str, Any]:
         kept = self._find(text)
+        if kept is None and len(text) > self.max_chars // 4:
+            # too long to keep: json.loads at once (decoding event by event would give each event its own copies
+            # of the keys, which json.loads shares within a text: megabytes more for a history of 20,000 events)
+            return json.loads(text)
         events = list(kept.events) if kept is not None else []
         at = len(kept.prefix) if kept is not None else len(HEAD)
         self.reused += len(events)

@@ -11,7 +11,9 @@ from typing import Any
 
 from devhost.protocol.shim import ActionReplay
 
-DEFAULT_EVENTS = 200_000  # history events referenced by the kept replays in all; least recently used go first
+# The kept replays' size: history events referenced plus event ids scheduled (each a node of the replay's state).
+DEFAULT_SIZE = 50_000  # in all; least recently used go first
+MAX_ONE = 8_000  # one instance's: a wide fan-out (two episodes whatever its width) gains nothing from being kept
 
 
 class _Kept:
@@ -29,7 +31,7 @@ class _Kept:
 
     @property
     def size(self) -> int:
-        return len(self.history) + len(self.new_keys)
+        return len(self.history) + len(self.new_keys) + self.replay.next_id
 
     def rest(self, execution_id: str, activities: frozenset[str] | None, actions: list[dict[str, Any]],
              history: list[dict[str, Any]], new_events: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
@@ -47,13 +49,13 @@ class _Kept:
 
 
 class KeptReplays:
-    """The replays of the instances whose episodes ran last, bounded by the history events they reference. Not
-    thread-safe: the engine decides one episode at a time."""
+    """The replays of the instances whose episodes ran last, bounded by their size (_Kept.size). Not thread-safe: the
+    engine decides one episode at a time."""
 
-    def __init__(self, max_events: int = DEFAULT_EVENTS) -> None:
-        self.max_events = max_events
+    def __init__(self, max_size: int = DEFAULT_SIZE, max_one: int = MAX_ONE) -> None:
+        self.max_size, self.max_one = max_size, max_one
         self._kept: collections.OrderedDict[str, _Kept] = collections.OrderedDict()
-        self._events = 0
+        self._size = 0
         self.resumed = 0  # episodes that carried a kept replay on (for tests and benchmarks)
 
     def replay(self, instance_id: str, execution_id: str, actions: list[dict[str, Any]], now: Any,
@@ -84,14 +86,14 @@ class KeptReplays:
     def _pop(self, instance_id: str) -> _Kept | None:
         kept = self._kept.pop(instance_id, None)
         if kept is not None:
-            self._events -= kept.size
+            self._size -= kept.size
         return kept
 
     def _keep(self, instance_id: str, kept: _Kept) -> None:
-        if kept.size > self.max_events:
+        if kept.size > min(self.max_one, self.max_size):
             return
         self._kept[instance_id] = kept
-        self._events += kept.size
-        while self._events > self.max_events:
+        self._size += kept.size
+        while self._size > self.max_size:
             _, dropped = self._kept.popitem(last=False)
-            self._events -= dropped.size
+            self._size -= dropped.size

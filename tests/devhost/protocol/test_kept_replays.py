@@ -190,14 +190,25 @@ def test_changed_code_is_caught_with_the_same_words_by_a_kept_replay():
     assert outputs[0] == outputs[1] and "Non-Deterministic workflow detected" in outputs[0]
 
 
-def test_the_kept_replays_are_bounded_by_the_events_they_hold():
-    kept = KeptReplays(max_events=20)  # a history of 6 events each after two episodes
+def test_the_kept_replays_are_bounded_by_the_events_and_ids_they_hold():
+    kept = KeptReplays(max_size=30)  # a history of 6 events and 2 scheduled ids each after two episodes
     drivers = [Driver(hello_chain, instance_id=f"i{n}", replays=kept, reread=True) for n in range(5)]
     for driver in drivers:
         driver.episode()
         driver.complete(0, "Hello")
         driver.episode()
     assert 0 < len(kept) < 5
+
+
+def test_a_wide_fan_out_is_not_kept():
+    def fan_out(context):
+        return (yield context.task_all([context.call_activity("Hello", n) for n in range(50)]))
+
+    kept = KeptReplays(max_one=40)
+    Driver(fan_out, replays=kept).episode()
+    assert len(kept) == 0
+    Driver(hello_chain, replays=kept).episode()
+    assert len(kept) == 1
 
 
 # -- the guards, on hand-made histories the SDK does not make today ------------------------------------------------
