@@ -300,9 +300,12 @@ def utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
+@functools.lru_cache(maxsize=256)
 def history_timestamp(dt: datetime) -> str:
     """Timestamp format of history events: ISO with 7 fractional digits (.NET ticks) and Z, as the extension writes
-    them; Python keeps microseconds, so the seventh digit is 0. The SDK (dateutil) and fromisoformat read it."""
+    them; Python keeps microseconds, so the seventh digit is 0. The SDK (dateutil) and fromisoformat read it.
+    Memoized: every event of an episode carries the episode's time (a pure function of the instant, or of the fields
+    of a naive datetime, which compares unequal to every aware one)."""
     return utc(dt).replace(tzinfo=None).isoformat(timespec="microseconds") + "0Z"  # strftime's, 3x faster
 
 

@@ -5,8 +5,10 @@ import asyncio
 import functools
 import importlib
 import inspect
+import json
 import os
 import re
+import threading
 import uuid
 from concurrent.futures import Executor
 from datetime import datetime
@@ -14,6 +16,7 @@ from typing import Any, Protocol
 
 from azure.functions import meta
 
+from devhost.app.context_json import JsonWithContexts
 from devhost.app.loader import LoadedFunction
 from devhost.model import CLIENT_BINDINGS
 
@@ -29,6 +32,66 @@ def memoize_sdk() -> None:
     memoize_sdk_payload_type()
     memoize_sdk_timespan_parsing()
     quicken_sdk_strict_mode_lookup()
+    reuse_sdk_json_coders()
+    decode_sdk_contexts_incrementally()
+
+
+def decode_sdk_contexts_incrementally() -> None:
+    """The SDK decodes each episode's whole context JSON (DurableOrchestrationContext.from_json), history and all,
+    though it begins with the same played events as the last episode's: about a third of its from_json on long
+    histories. Its module gets the json module with loads by a ContextDecoder (context_json.py), which decodes only
+    what is new: the same dicts json.loads gives."""
+    module = importlib.import_module("azure.durable_functions.models.DurableOrchestrationContext")
+    if getattr(module, "json", None) is json:
+        module.json = JsonWithContexts()
+
+
+class _ReusedCoders:
+    """The json module as azure.functions' Durable codec calls it, with `loads(s, object_hook=h)` and
+    `dumps(v, default=f)` made by one decoder and one encoder per hook and thread instead of a new one per call (the
+    json module builds them anew whenever it is given a keyword): exactly what json does with those arguments, as
+    JSONDecoder(object_hook=h).decode(s) and JSONEncoder(default=f).encode(v) are its own definitions. Everything
+    else is the json module's."""
+
+    def __init__(self) -> None:
+        self._mine = threading.local()  # per thread: a decoder's scanner keeps a memo while it runs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json, name)
+
+    def _coders(self) -> dict[Any, Any]:
+        coders = getattr(self._mine, "coders", None)
+        if coders is None:
+            coders = self._mine.coders = {}
+        return coders
+
+    def loads(self, s: Any, **kw: Any) -> Any:
+        if len(kw) != 1 or "object_hook" not in kw or not isinstance(s, str):
+            return json.loads(s, **kw)
+        coders, key = self._coders(), ("loads", kw["object_hook"])
+        decoder = coders.get(key)
+        if decoder is None:
+            decoder = coders[key] = json.JSONDecoder(object_hook=kw["object_hook"])
+        return decoder.decode(s)
+
+    def dumps(self, obj: Any, **kw: Any) -> str:
+        if len(kw) != 1 or "default" not in kw:
+            return json.dumps(obj, **kw)
+        coders, key = self._coders(), ("dumps", kw["default"])
+        encoder = coders.get(key)
+        if encoder is None:
+            encoder = coders[key] = json.JSONEncoder(default=kw["default"])
+        return encoder.encode(obj)
+
+
+def reuse_sdk_json_coders() -> None:
+    """azure.functions' Durable codec (df_loads, df_dumps) calls json.loads with an object_hook and json.dumps with a
+    default for every activity result a replay reads and every input it schedules; json makes a decoder or encoder
+    for each such call, about a sixth of a long replay's codec time. The codec gets the json module with them reused
+    (_ReusedCoders): the same texts and values."""
+    module = importlib.import_module("azure.functions._durable_functions")
+    if getattr(module, "json", None) is json:
+        module.json = _ReusedCoders()
 
 
 def quicken_sdk_strict_mode_lookup() -> None:

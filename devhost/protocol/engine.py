@@ -4,6 +4,7 @@ How actions are matched to history is the shim's (shim.py); what they become is 
 from __future__ import annotations
 
 import json
+import operator
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from devhost.model import (
     history_timestamp,
 )
 from devhost.protocol import history_events as ev
+from devhost.protocol.kept_replays import KeptReplays
 from devhost.protocol.shim import ActionReplay, NonDeterminism, Scheduled, UnknownFunction
 
 OUT_OF_PROC_MARKER = "$OutOfProcData$:"
@@ -87,12 +89,15 @@ class Episode:
 _PLAYED, _RETRY_KEY = '"IsPlayed":true', f'"{ev.RETRY_OF}"'
 
 
+_KIND = operator.itemgetter("EventType")
 _CODE_EVENTS = {EventType.ExecutionStarted, EventType.TaskCompleted, EventType.TaskFailed,
                 EventType.SubOrchestrationInstanceCompleted, EventType.SubOrchestrationInstanceFailed,
                 EventType.TimerFired, EventType.EventRaised, EventType.GenericEvent}
 
 
 def _suspended_in(history: list[dict[str, Any]]) -> bool:
+    if EventType.ExecutionSuspended not in map(_KIND, history):  # the usual answer, without a loop in Python per event
+        return False
     for event in reversed(history):
         if event["EventType"] == EventType.ExecutionSuspended:
             return True
@@ -185,12 +190,15 @@ def _stored_input(action_input: str | None) -> str | None:
 def decide(episode: Episode, result: dict[str, Any] | None, error: str | None, parent: dict[str, Any] | None,
            activities: frozenset[str] | None = None,
            child_statuses: Callable[[list[str]], dict[str, RuntimeStatus]] = lambda ids: {},
-           next_execution_id: Callable[[], str] | None = None) -> EpisodeOutcome:
+           next_execution_id: Callable[[], str] | None = None, replays: KeptReplays | None = None) -> EpisodeOutcome:
     """Apply an OrchestratorState (or an orchestrator failure) to the episode: docs/protocol.md §4.3. The outcome is
     what the store commits as one transaction. `activities` names the app's activity functions (None: don't check);
     `child_statuses` reads the stored statuses of the sub-orchestration ids the episode would create (an id in use
-    by an unfinished instance is refused); `next_execution_id` names a continued-as-new execution."""
-    outcome = _decide(episode, result, error, parent, activities, next_execution_id or _random_id)
+    by an unfinished instance is refused); `next_execution_id` names a continued-as-new execution; `replays` keeps
+    the shim's replay of the actions from one episode to the next (None: replay from the start every time)."""
+    outcome = _decide(episode, result, error, parent, activities, next_execution_id or _random_id, replays)
+    if replays is not None and (outcome.status in TERMINAL_STATUSES or outcome.continue_as_new is not None):
+        replays.forget(episode.instance_id)
     if outcome.new_instances:
         _refuse_taken_children(outcome, episode, child_statuses([n.instance_id for n in outcome.new_instances]))
     outcome.consumed = [i for i in episode.consumed if i >= 0]
@@ -235,7 +243,8 @@ def _custom(outcome: EpisodeOutcome, state: dict[str, Any]) -> EpisodeOutcome:
 
 
 def _decide(episode: Episode, result: dict[str, Any] | None, error: str | None, parent: dict[str, Any] | None,
-            activities: frozenset[str] | None, next_execution_id: Callable[[], str]) -> EpisodeOutcome:
+            activities: frozenset[str] | None, next_execution_id: Callable[[], str],
+            replays: KeptReplays | None) -> EpisodeOutcome:
     now = episode.now
     history = list(episode.new_events)
     if episode.terminated_reason is not None or any(
@@ -259,9 +268,13 @@ def _decide(episode: Episode, result: dict[str, Any] | None, error: str | None, 
         return _fail(episode, history, too_big, parent, now)
 
     actions = [a for group in state.get("actions") or [] for a in group]
-    replay = ActionReplay(episode.execution_id, actions, now, activities)
     try:
-        replay.replay(episode.history + episode.new_events)
+        if replays is None:
+            replay = ActionReplay(episode.execution_id, actions, now, activities)
+            replay.replay(episode.history + episode.new_events)
+        else:
+            replay = replays.replay(episode.instance_id, episode.execution_id, actions, now, activities,
+                                    episode.history, episode.new_events)
     except NonDeterminism as exc:
         return _custom(_fail(episode, history, f"Non-Deterministic workflow detected: {exc}", parent, now), state)
     except UnknownFunction as exc:

@@ -269,6 +269,20 @@ class ActionReplay:
             return node
         raise NonDeterminism(f"unknown actionType {kind!r}")
 
+    def blocked(self) -> bool:
+        """The replay ran every action and stopped at the last one, not done: the point where the orchestrator code
+        waits. Only then does replaying more history with a longer action list (this one extended) go exactly as a
+        replay from the start would: the waiting node's listener resumes the actions when history completes it."""
+        node = self.current
+        return node is not None and not node.done and self.cursor == len(self.actions) \
+            and self.continue_as_new is None
+
+    def resume(self, actions: list[dict[str, Any]], history: list[dict[str, Any]]) -> None:
+        """Carry a blocked replay on (`blocked()`): the orchestrator's new action list, which begins with the one
+        replayed so far, and the history events that followed the ones replayed."""
+        self.actions = actions
+        self.replay(history)
+
     def awaited_all(self) -> frozenset[int] | None:
         """When the orchestrator is blocked on its last action and that is a task_all of calls (activities,
         sub-orchestrations, HTTP, with retries or not): the event ids of the calls still open (a retried call's
@@ -307,6 +321,14 @@ class ActionReplay:
                     waiters.popleft().finish(False)
                 else:
                     self.early_events[event.get("Name") or ""] += 1
+
+    @staticmethod
+    def key(event: dict[str, Any]) -> tuple[Any, ...]:
+        """Every field of `event` that `replay` reads (keep the two in step): events with equal keys replay alike."""
+        kind = event["EventType"]
+        return (kind, event.get("EventId"), event.get("Name"), event.get("TaskScheduledId"), event.get("TimerId"),
+                event.get("Timestamp") if kind == EventType.OrchestratorStarted else None,
+                event.get("Input") if kind == EventType.EventSent else None)
 
     def _match(self, event: dict[str, Any]) -> None:
         event_id, kind = event["EventId"], EventType(event["EventType"])

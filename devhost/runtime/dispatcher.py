@@ -25,6 +25,7 @@ from devhost.protocol import engine
 from devhost.protocol import entity_batch as entities
 from devhost.protocol import history_events as ev
 from devhost.protocol.failures import guarded, missing_activity
+from devhost.protocol.kept_replays import KeptReplays
 from devhost.protocol.stories import Storyteller
 from devhost.runtime.finish_waiters import Finished
 from devhost.runtime.http_activity import HttpActivity
@@ -53,6 +54,7 @@ class Dispatcher:
             if invocation.fn.spec.kind in self.by_kind:
                 self.by_kind[invocation.fn.spec.kind][invocation.fn.spec.durable_name.lower()] = invocation
         self.activity_names = frozenset(i.fn.spec.durable_name for i in self.by_kind["activity"].values())
+        self.replays = KeptReplays()  # the shim's replay of each instance, carried on from its last episode
         self.ready: asyncio.Queue[str] = asyncio.Queue()
         self.activities: asyncio.Queue[ActivityWork] = asyncio.Queue()
         self.queued: set[str] = set()
@@ -333,7 +335,8 @@ class Dispatcher:
         if episode.run_code:
             result, error, where = await self._call_orchestrator(episode, instance)
         parent = engine.parent_of(history, episode.new_events)
-        outcome = engine.decide(episode, result, error, parent, self.activity_names, self.store.statuses, self.ids)
+        outcome = engine.decide(episode, result, error, parent, self.activity_names, self.store.statuses, self.ids,
+                                self.replays)
         outcome.consumed += stale
         outcome.finished_work = finished
         works, sent = self.store.commit_episode(instance, outcome, now.timestamp())

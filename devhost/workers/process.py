@@ -438,6 +438,7 @@ async def _serve(fd: int, script_root: str) -> None:
         return invocation is not None and not invocation.is_async
 
     intake = _Intake(pipe, is_sync)
+    tasks: set[asyncio.Task[None]] = set()  # the running async def invocations (the loop keeps weak references)
 
     async def run_async(frame: tuple[Any, ...], invocation: Invocation) -> None:
         call_id, inputs = frame[1], frame[3]
@@ -449,6 +450,10 @@ async def _serve(fd: int, script_root: str) -> None:
         else:
             pipe.reply(call_id, outputs)
 
+    def start_async(frame: tuple[Any, ...], invocation: Invocation) -> None:
+        tasks.add(task := loop.create_task(run_async(frame, invocation)))
+        task.add_done_callback(tasks.discard)
+
     def run(frame: tuple[Any, ...]) -> None:
         """As the Python worker runs them: `def` functions of every trigger here, in a pool thread; `async def`
         ones on the event loop."""
@@ -457,8 +462,8 @@ async def _serve(fd: int, script_root: str) -> None:
         if invocation is None:
             pipe.started(frame)
             pipe.reply(call_id, exc=LookupError(f"The function '{name}' is not loaded in this worker process."))
-        elif invocation.is_async:
-            asyncio.run_coroutine_threadsafe(run_async(frame, invocation), loop)
+        elif invocation.is_async:  # no concurrent Future: nobody here waits for it, the reply is sent by run_async
+            loop.call_soon_threadsafe(start_async, frame, invocation)
         else:
             pipe.started(frame)
             try:

@@ -14,6 +14,7 @@ from azure.functions.durable_functions import OrchestrationTriggerConverter
 from devhost.model import EpisodeOutcome, EventType, NewInstance, OutgoingMessage, RuntimeStatus
 from devhost.protocol import engine
 from devhost.protocol import history_events as ev
+from devhost.protocol.kept_replays import KeptReplays
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 
@@ -35,7 +36,10 @@ class Driver:
     def __init__(self, orchestrator: Callable[..., Any], name: str = "O", input_: Any = None,
                  instance_id: str = "inst-1", execution_id: str = "exec-1",
                  activities: frozenset[str] | None = frozenset({"Hello"}), parent: dict[str, Any] | None = None,
-                 start: datetime = T0) -> None:
+                 start: datetime = T0, replays: KeptReplays | None = None, reread: bool = False) -> None:
+        self.replays = replays  # the engine keeps the shim's replay between episodes (None: from the start)
+        self.reread = reread  # committed events come back as new dicts decoded from their stored texts, as the
+        # store's kept histories give them
         self.main = df.Orchestrator.create(orchestrator)
         self.name = name
         self.instance_id = instance_id
@@ -93,12 +97,14 @@ class Driver:
         parent = engine.parent_of(self.history, episode.new_events)
         decision = engine.decide(episode, state, error, parent, self.activities,
                                  lambda ids: {i: self.child_statuses[i] for i in ids if i in self.child_statuses},
-                                 lambda: f"{self.execution_id}+")
+                                 lambda: f"{self.execution_id}+", self.replays)
         self.episodes.append(episode)
         self.states.append(state)
         self.decisions.append(decision)
         self.inbox = [m for m in self.inbox if m[0] not in episode.consumed]
-        self.history = self.history + decision.history  # a new list: the episode keeps the one it saw
+        committed = [json.loads(json.dumps(dict(e, IsPlayed=True))) for e in decision.history] if self.reread \
+            else decision.history
+        self.history = self.history + committed  # a new list: the episode keeps the one it saw
         self.status = decision.status
         if decision.continue_as_new is not None:
             self._continue_as_new(decision.continue_as_new)

@@ -27,6 +27,7 @@ from devhost.app.bindings import (
     memoize_sdk_timespan_parsing,
     memoize_sdk_timestamp_parsing,
     quicken_sdk_strict_mode_lookup,
+    reuse_sdk_json_coders,
     returned,
     string_datum,
 )
@@ -456,3 +457,48 @@ def test_the_codecs_strict_mode_lookup_is_quickened_and_follows_the_environment(
     monkeypatch.delenv(module._STRICT_ENV_VAR)
 
     assert seen + [module._is_strict_mode()] == [False, True, True, False, False, False]
+
+
+# -- the SDK codec's JSON coders ------------------------------------------------------------------------------
+class Money:
+    def __init__(self, cents: int) -> None:
+        self.cents = cents
+
+    def to_json(self) -> dict:
+        return {"cents": self.cents}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Money":
+        return cls(data["cents"])
+
+
+@pytest.mark.filterwarnings("ignore:azure.functions Durable JSON codec")
+def test_the_codec_reuses_its_json_coders_with_the_same_texts_and_values(monkeypatch):
+    import concurrent.futures
+
+    module = sys.modules["azure.functions._durable_functions"]
+    monkeypatch.setattr(module, "json", json)  # as azure.functions has it, undone after the test
+    values = ["Tokyo", 12, None, [1.5, {"a": [True]}], {"nested": Money(7)}, Money(250), "é\u2028"]
+    texts = [module.df_dumps(v) for v in values]
+    decoded = [module.df_loads(t) for t in texts]
+    made = []
+    monkeypatch.setattr(json.JSONDecoder, "__init__", lambda self, *a, _init=json.JSONDecoder.__init__, **k:
+                        (made.append("decoder"), _init(self, *a, **k))[1])
+    monkeypatch.setattr(json.JSONEncoder, "__init__", lambda self, *a, _init=json.JSONEncoder.__init__, **k:
+                        (made.append("encoder"), _init(self, *a, **k))[1])
+    reuse_sdk_json_coders()
+
+    def both(_: int) -> tuple[list[str], list]:
+        return [module.df_dumps(v) for v in values], [module.df_loads(t) for t in texts]
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(both, range(40)))
+    assert made.count("decoder") <= 4 and made.count("encoder") <= 4  # one each per thread, not one per call
+
+    for dumped, loaded_back in results:
+        assert dumped == texts
+        assert [json.dumps(v, default=vars) for v in loaded_back] == [json.dumps(v, default=vars) for v in decoded]
+    assert isinstance(results[0][1][5], Money) and results[0][1][4]["nested"].cents == 7
+    assert module.json.JSONDecodeError is json.JSONDecodeError
+    with pytest.raises(json.JSONDecodeError):
+        module.df_loads("{not json")
