@@ -27,8 +27,8 @@ from devhost.app.bindings import (
     memoize_sdk_timespan_parsing,
     memoize_sdk_timestamp_parsing,
     quicken_sdk_strict_mode_lookup,
-    reuse_sdk_json_coders,
     returned,
+    reuse_sdk_json_coders,
     string_datum,
 )
 from devhost.app.loader import LoadedFunction
