@@ -14,6 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Awaitable, Callable
 
 import aiohttp
 
@@ -49,38 +50,53 @@ async def _run_one(session: aiohttp.ClientSession, host: DevhostProcess) -> str:
         return r.headers.get("Location", "")
 
 
-async def devhost_figures(host: DevhostProcess, latency_n: int, throughput_n: int,
-                          concurrency: int = 64) -> dict:
+async def _figures(host: DevhostProcess, latency_n: int, throughput_n: int, concurrency: int, start_path: str,
+                   run_one: Callable[[aiohttp.ClientSession, DevhostProcess], Awaitable[str]]) -> dict:
+    """p50 and p95 of `run_one` one at a time (after five to warm up); then throughput: `throughput_n` starts at
+    `start_path`, `concurrency` at a time, done when a query finds none Pending or Running; and the CPU of host and
+    worker per orchestration."""
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
         for _ in range(5):
-            await _run_one(session, host)
+            await run_one(session, host)
         times = []
         for _ in range(latency_n):
             began = time.perf_counter()
-            await _run_one(session, host)
+            await run_one(session, host)
             times.append((time.perf_counter() - began) * 1000)
         sem = asyncio.Semaphore(concurrency)
 
         async def start() -> str:
             async with sem:
-                async with session.post(host.url(START)) as r:
+                async with session.post(host.url(start_path)) as r:
+                    assert r.status == 202, await r.text()
                     return (await r.json())["id"]
 
         cpu, began = cpu_seconds(host.process.pid), time.perf_counter()
         ids = await asyncio.gather(*(start() for _ in range(throughput_n)))
-        query = host.url(f"{WEBHOOK_PATH}/instances")
-        while True:
-            async with session.get(query, params={"runtimeStatus": "Pending,Running", "top": "1"}) as r:
-                if not await r.json():
-                    break
-            await asyncio.sleep(0.005)
+        await until_none_running(session, host)
         elapsed, cpu = time.perf_counter() - began, cpu_seconds(host.process.pid) - cpu
-        async with session.get(query, params={"runtimeStatus": "Completed", "top": str(throughput_n + 500)}) as r:
+        query = host.url(f"{WEBHOOK_PATH}/instances")
+        async with session.get(query, params={"runtimeStatus": "Completed", "top": str(throughput_n * 3)}) as r:
             done = {item["instanceId"] for item in await r.json()}
         assert set(ids) <= done, "not every orchestration completed"
-    return {"peer": "devhost", "p50_ms": round(statistics.median(times), 2),
-            "p95_ms": round(statistics.quantiles(times, n=20)[18], 2), "per_s": round(throughput_n / elapsed, 1),
-            "cpu_s_per_orchestration": round(cpu / throughput_n, 5),
+    return {"p50_ms": round(statistics.median(times), 2), "p95_ms": round(statistics.quantiles(times, n=20)[18], 2),
+            "per_s": round(throughput_n / elapsed, 1), "cpu_s_per_orchestration": round(cpu / throughput_n, 5)}
+
+
+async def until_none_running(session: aiohttp.ClientSession, host: DevhostProcess) -> None:
+    query = host.url(f"{WEBHOOK_PATH}/instances")
+    while True:
+        async with session.get(query, params={"runtimeStatus": "Pending,Running", "top": "1"}) as r:
+            if not await r.json():
+                return
+        await asyncio.sleep(0.005)
+
+
+async def devhost_figures(host: DevhostProcess, latency_n: int, throughput_n: int,
+                          concurrency: int = 64) -> dict:
+    """devhost at its best: starts through the management API, each waited for in its own request."""
+    figures = await _figures(host, latency_n, throughput_n, concurrency, START, _run_one)
+    return {"peer": "devhost", **figures,
             "conditions": f"separate process over loopback HTTP (start: POST {START}; latency: one at a time, "
                           f"each waited for in its start request (timeout=60&pollingInterval=1); throughput: "
                           f"{concurrency} concurrent starts, done when none is Pending or Running); CPU of host and "
@@ -106,46 +122,12 @@ async def _through_starter(session: aiohttp.ClientSession, host: DevhostProcess,
         await asyncio.sleep(poll_s)
 
 
-async def until_none_running(session: aiohttp.ClientSession, host: DevhostProcess) -> None:
-    query = host.url(f"{WEBHOOK_PATH}/instances")
-    while True:
-        async with session.get(query, params={"runtimeStatus": "Pending,Running", "top": "1"}) as r:
-            if not await r.json():
-                return
-        await asyncio.sleep(0.005)
-
-
 async def starter_figures(host: DevhostProcess, latency_n: int, throughput_n: int, concurrency: int = 32) -> dict:
     """The user's path: the app's own starter with status polling. p50: one at a time, polling every millisecond;
     throughput: `throughput_n` starts through the starter, `concurrency` at a time, done when a query finds none
     Pending or Running."""
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
-        for _ in range(5):
-            await _through_starter(session, host)
-        times = []
-        for _ in range(latency_n):
-            began = time.perf_counter()
-            await _through_starter(session, host)
-            times.append((time.perf_counter() - began) * 1000)
-        sem = asyncio.Semaphore(concurrency)
-
-        async def start() -> str:
-            async with sem:
-                async with session.post(host.url(STARTER)) as r:
-                    assert r.status == 202, await r.text()
-                    return (await r.json())["id"]
-
-        cpu, began = cpu_seconds(host.process.pid), time.perf_counter()
-        ids = await asyncio.gather(*(start() for _ in range(throughput_n)))
-        await until_none_running(session, host)
-        elapsed, cpu = time.perf_counter() - began, cpu_seconds(host.process.pid) - cpu
-        query = host.url(f"{WEBHOOK_PATH}/instances")
-        async with session.get(query, params={"runtimeStatus": "Completed", "top": str(throughput_n * 3)}) as r:
-            done = {item["instanceId"] for item in await r.json()}
-        assert set(ids) <= done, "not every orchestration completed"
-    return {"peer": "devhost (the app's starter)", "p50_ms": round(statistics.median(times), 2),
-            "p95_ms": round(statistics.quantiles(times, n=20)[18], 2), "per_s": round(throughput_n / elapsed, 1),
-            "cpu_s_per_orchestration": round(cpu / throughput_n, 5),
+    figures = await _figures(host, latency_n, throughput_n, concurrency, STARTER, _through_starter)
+    return {"peer": "devhost (the app's starter)", **figures,
             "conditions": f"separate process over loopback HTTP, as a user of the app: start with POST {STARTER} "
                           f"(the app's HTTP function, whose start_new calls back into the host), then poll "
                           f"statusQueryGetUri; latency: one at a time, polling every millisecond; throughput: "
