@@ -14,6 +14,7 @@ from orchestration_driver import CITIES, T0, Driver, failure_reason, wait_for_go
 from devhost.model import EpisodeOutcome, EventType, RuntimeStatus, ScheduledActivity, history_timestamp
 from devhost.protocol import engine
 from devhost.protocol import history_events as ev
+from devhost.protocol.shim import ActionReplay
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:Potential duplicate Task completion")
 
@@ -503,3 +504,132 @@ def test_call_http_runs_as_the_built_in_http_activity():
     assert json.loads(request)["uri"] == "http://localhost:9/ping"
     d.complete(0, {"statusCode": 204, "headers": {}, "content": ""})
     assert json.loads(d.episode().output) == 204
+
+
+# -- what the next episode schedules (issue 24: pinned by behaviour, not by the final output alone) ---------------
+def wait_then_greet(context):
+    city = yield context.wait_for_external_event("Go")
+    return (yield context.call_activity("Hello", city))
+
+
+def test_an_event_that_arrives_while_the_orchestrator_waits_schedules_what_follows_the_wait():
+    d = Driver(wait_then_greet)
+    d.episode()
+    assert d.scheduled() == [] and d.status == RuntimeStatus.Running
+
+    d.raise_event("Go", "Lima")
+    decision = d.episode()
+
+    assert decision.activities == [ScheduledActivity(0, "Hello", '"Lima"')]
+    assert d.scheduled() == [(0, "TaskScheduled", "Hello")] and decision.status == RuntimeStatus.Running
+    d.complete(0, "Hello Lima!")
+    assert json.loads(d.episode().output) == "Hello Lima!"
+
+
+def test_the_driver_refuses_a_completion_of_a_task_no_event_announced():
+    d = Driver(wait_then_greet)
+    d.episode()
+
+    with pytest.raises(AssertionError, match="TaskCompleted for task 0, which no TaskScheduled"):
+        d.complete(0, "Hello Lima!")
+    with pytest.raises(AssertionError, match="TimerFired for task 0, which no TimerCreated"):
+        d.send(ev.timer_fired(d.now, 0, history_timestamp(d.now)))
+
+
+def once(context):
+    try:
+        return (yield context.call_activity_with_retry("Flaky", df.RetryOptions(2000, 1), "x"))
+    except Exception as exc:
+        return f"gave up: {str(exc).splitlines()[0]}"
+
+
+def test_a_retry_policy_of_one_attempt_gives_up_after_the_first_failure():
+    d = Driver(once, activities=frozenset({"Flaky"}))
+    d.episode()
+    d.fail(0, failure_reason("Flaky"))
+
+    d.episode()
+
+    # no retry: only the extra timer the SDK waits for after the last failure, due at once
+    assert d.scheduled() == [(1, "TimerCreated", history_timestamp(d.now))]
+    d.fire(1)
+    last = d.episode()
+    assert last.status == RuntimeStatus.Completed and last.activities == []
+    assert json.loads(last.output) == "gave up: Activity function 'Flaky' failed: ValueError: no "
+    assert d.kinds().count("TaskScheduled") == 1
+
+
+@pytest.mark.parametrize("options", [None, {}, {"firstRetryIntervalInMilliseconds": 1000}],
+                         ids=["no-options", "empty", "no-attempts"])
+def test_a_retry_action_without_a_number_of_attempts_makes_one(options):
+    """An OrchestratorState written by hand (or another SDK) may leave maxNumberOfAttempts out: one attempt."""
+    action = {"actionType": 1, "functionName": "Flaky", "input": '"x"'}
+    if options is not None:
+        action["retryOptions"] = options
+    replay = ActionReplay("exec-1", [action], T0)
+    history = [ev.orchestrator_started(T0), ev.execution_started(T0, "i", "exec-1", "O", None),
+               ev.task_scheduled(T0, 0, "Flaky", '"x"'), ev.orchestrator_completed(T0),
+               ev.orchestrator_started(T0), ev.task_failed(T0, 0, failure_reason("Flaky"), "")]
+
+    replay.replay(history)
+
+    (timer,) = replay.scheduled.values()
+    assert (timer.kind, timer.fire_at, timer.retry_of, timer.retry_last) == (EventType.TimerCreated, T0, 0, True)
+
+
+# -- non-determinism of a timer ----------------------------------------------------------------------
+def test_a_timer_where_history_has_an_activity_is_non_determinism_naming_both():
+    def waits_first(context):
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=5))
+
+    output = json.loads(replay_with(two_calls, waits_first).output)
+
+    assert output == (
+        "Orchestrator function 'O' failed: Non-Deterministic workflow detected: A previous execution of this "
+        "orchestration scheduled an activity task with sequence ID 0 and name 'Hello', but the current replay "
+        "execution scheduled a durable timer with name '' at that sequence ID. Was a change made to the "
+        "orchestrator code after this instance had already started running?")
+
+
+def test_a_timer_missing_on_replay_is_non_determinism_with_an_empty_name():
+    """Timers have no name: the message names '' (DurableTask.Core's TimerCreatedEvent has none to give)."""
+    def sleeps(context):
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=5))
+        return "woke"
+
+    def forgets(context):
+        return "nothing scheduled"
+        yield
+
+    d = Driver(sleeps, activities=None)
+    d.episode()
+    d.fire(0)
+    d.main = df.Orchestrator.create(forgets)
+
+    output = json.loads(d.episode().output)
+
+    assert output == (
+        "Orchestrator function 'O' failed: Non-Deterministic workflow detected: A previous execution of this "
+        "orchestration scheduled a durable timer with sequence ID 0 and name '', but the current replay execution "
+        "hasn't (yet?) scheduled this task. Was a change made to the orchestrator code after this instance had "
+        "already started running?")
+
+
+def test_a_timer_replayed_with_another_fire_time_is_no_non_determinism():
+    """The extension compares a timer by kind alone (its FireAt may move with current_utc_datetime)."""
+    def sleeps(context):
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=5))
+        return "woke"
+
+    def sleeps_longer(context):
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=50))
+        return "woke"
+
+    d = Driver(sleeps, activities=None)
+    d.episode()
+    d.fire(0)
+    d.main = df.Orchestrator.create(sleeps_longer)
+
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.Completed and json.loads(decision.output) == "woke"
