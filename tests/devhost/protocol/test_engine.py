@@ -171,6 +171,7 @@ def test_decide_is_a_pure_function_of_its_inputs():
 
     assert engine.decide(episode, state, None, None, frozenset({"Hello"})) == \
         engine.decide(episode, state, None, None, frozenset({"Hello"})) == d.decisions[-1]
+    assert d.decisions[-1].activities == [ScheduledActivity(1, "Hello", '"Seattle"')]
 
 
 # -- suspend, resume, terminate ---------------------------------------------------------------------
@@ -574,3 +575,41 @@ def test_custom_status_is_unchanged_when_the_orchestrator_sets_none():
 ])
 def test_orchestrator_input_is_what_the_context_carries(stored, context_input):
     assert orchestrator_input(stored) == context_input
+
+
+# -- what a parent receives from a child that did not complete (issue 24) ---------------------------
+def catching_parent(context):
+    try:
+        return (yield context.call_sub_orchestrator("Child", "x"))
+    except Exception as exc:
+        return str(exc)  # the SDK's text of a failed task: "<Reason> \n <Details>"
+
+
+def test_a_parent_catching_a_failed_child_gets_its_reason_and_empty_details():
+    d = Driver(catching_parent)
+    (first,) = d.episode().new_instances
+    child = run_child(first, error=failure_reason())
+
+    (reply,) = child.decisions[-1].messages
+    # the child's own failure text: the activity's TaskFailed as the SDK raised it, "<Reason> \n <Details>"
+    assert (reply.event["Reason"], reply.event["Details"]) == (
+        "Orchestrator function 'Child' failed: Activity function 'Hello' failed: ValueError: no \n ", "")
+    d.send(reply.event)
+    assert json.loads(d.episode().output) == \
+        "Orchestrator function 'Child' failed: Activity function 'Hello' failed: ValueError: no \n  \n "
+
+
+def test_a_parent_catching_a_terminated_child_gets_the_termination_reason():
+    d = Driver(catching_parent)
+    (first,) = d.episode().new_instances
+    child = Driver(child_orchestrator, name="Child", instance_id=first.instance_id, execution_id=first.execution_id,
+                   parent=first.started["ParentInstance"])
+    child.episode()
+    child.send(ev.execution_terminated(child.now, "stop"))
+
+    (reply,) = child.episode().messages
+
+    assert (reply.event["Reason"], reply.event["Details"], reply.event["ExecutionId"]) == \
+        ("Orchestration terminated: stop", "", "exec-1")
+    d.send(reply.event)
+    assert json.loads(d.episode().output) == "Orchestration terminated: stop \n "
