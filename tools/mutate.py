@@ -319,14 +319,13 @@ def main() -> int:
                 equivalent_here += 1
             else:
                 survivors.append(f"{module_file}:{site.line}: {site.operator}: {site.text}\n    {names[index]}")
+                print("SURVIVED " + survivors[-1], flush=True)
         print(f"{module_file}: {killed}/{len(picked)} killed ({timed_out} by the deadline), {equivalent_here} "
               f"equivalent, {len(picked) - killed - equivalent_here} survived; {len(found)} mutants in all",
               flush=True)
         totals = [totals[0] + killed, totals[1] + len(picked), totals[2] + equivalent_here]
     print(f"total: {totals[0]}/{totals[1]} killed, {totals[2]} equivalent, {len(survivors)} survived "
           f"in {time.monotonic() - started:.0f} s")
-    for line in survivors:
-        print("SURVIVED " + line)
     return 1 if survivors else 0
 
 
