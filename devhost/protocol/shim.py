@@ -31,7 +31,6 @@ class Scheduled:
     instance_id: str | None = None  # sub-orchestration or entity target
     fire_at: datetime | None = None
     cancelled: bool = False
-    delay_seconds: float = 0.0
     retry_of: int | None = None  # a retry's timer: the event id of the failed attempt it follows
     retry_last: bool = False  # ... and it follows the last attempt
 
@@ -145,7 +144,7 @@ class ActionReplay:
             # After the last failure the SDK still waits for one extra timer; it fires at once.
             delay = 0.0 if last else min(interval, 6 * 86400.0)
             _, timer = self._schedule(Scheduled(EventType.TimerCreated, "", fire_at=self.now + timedelta(
-                seconds=delay), delay_seconds=delay, retry_of=node.call_id, retry_last=last))
+                seconds=delay), retry_of=node.call_id, retry_last=last))
             timer.then(lambda _t: outer.finish(True) if last else retry())
 
         def attempt() -> None:

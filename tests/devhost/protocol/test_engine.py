@@ -613,3 +613,13 @@ def test_a_parent_catching_a_terminated_child_gets_the_termination_reason():
         ("Orchestration terminated: stop", "", "exec-1")
     d.send(reply.event)
     assert json.loads(d.episode().output) == "Orchestration terminated: stop \n "
+
+
+def test_a_state_with_no_actions_yet_keeps_the_instance_running_and_awaiting_anything():
+    """An OrchestratorState that is not done and lists no action (another SDK's, or a hand-made one) waits."""
+    d = Driver(hello_chain)
+    episode = engine.prepare("inst-1", "exec-1", "O", RuntimeStatus.Pending, [], d.inbox, T0)
+
+    decision = engine.decide(episode, {"isDone": False, "actions": []}, None, None)
+
+    assert (decision.status, decision.awaits, decision.activities) == (RuntimeStatus.Running, None, [])

@@ -633,3 +633,195 @@ def test_a_timer_replayed_with_another_fire_time_is_no_non_determinism():
     decision = d.episode()
 
     assert decision.status == RuntimeStatus.Completed and json.loads(decision.output) == "woke"
+
+
+def test_a_task_any_whose_event_arrived_before_it_wins_at_once_and_the_code_runs_on():
+    def races(context):
+        yield context.call_activity("Hello", "first")
+        winner = yield context.task_any([context.wait_for_external_event("Go"), context.call_activity("Hello", "y")])
+        return (yield context.call_activity("Hello", str(winner.result)))
+
+    d = Driver(races)
+    d.episode()
+    d.raise_event("Go", "early")
+    d.episode()
+    d.complete(0, "h")
+
+    decision = d.episode()
+
+    assert d.scheduled() == [(1, "TaskScheduled", "Hello"), (2, "TaskScheduled", "Hello")]
+    assert decision.activities == [ScheduledActivity(1, "Hello", '"y"'), ScheduledActivity(2, "Hello", '"early"')]
+
+
+def test_a_task_all_over_events_that_arrived_before_it_completes_at_once():
+    def signals_and_waits(context):
+        yield context.call_activity("Hello", "first")
+        both = yield context.task_all([context.wait_for_external_event("Go"), context.wait_for_external_event("Go2")])
+        return (yield context.call_activity("Hello", "|".join(both)))
+
+    d = Driver(signals_and_waits)
+    d.episode()
+    d.raise_event("Go", "a")
+    d.raise_event("Go2", "b")
+    d.episode()
+    d.complete(0, "h")
+
+    assert d.episode().activities == [ScheduledActivity(1, "Hello", '"a|b"')]
+
+
+def test_a_sub_orchestration_replaced_by_an_activity_is_non_determinism_naming_the_sub_orchestration():
+    def calls_child(context):
+        yield context.call_sub_orchestrator("Child", "x")
+
+    def calls_activity(context):
+        yield context.call_activity("Hello", "x")
+
+    d = Driver(calls_child, activities=None)
+    d.episode()
+    d.send(ev.sub_orchestration_completed(d.now, 0, '"done"'))
+    d.main = df.Orchestrator.create(calls_activity)
+
+    assert json.loads(d.episode().output) == (
+        "Orchestrator function 'O' failed: Non-Deterministic workflow detected: A previous execution of this "
+        "orchestration scheduled a sub-orchestration with sequence ID 0 and name 'Child', but the current replay "
+        "execution scheduled an activity task with name 'Hello' at that sequence ID. Was a change made to the "
+        "orchestrator code after this instance had already started running?")
+
+
+def test_a_signal_replaced_by_an_activity_is_non_determinism_naming_the_event():
+    def signals(context):
+        context.signal_entity(df.EntityId("Counter", "k1"), "add", 1)
+        yield context.call_activity("Hello", "x")
+
+    def calls_activity(context):
+        yield context.call_activity("Hello", "x")
+        yield context.call_activity("Hello", "y")
+
+    d = Driver(signals, activities=None)
+    d.episode()
+    d.complete(1, "h")
+    d.main = df.Orchestrator.create(calls_activity)
+
+    assert json.loads(d.episode().output) == (
+        "Orchestrator function 'O' failed: Non-Deterministic workflow detected: A previous execution of this "
+        "orchestration scheduled an event with sequence ID 0 and name 'op', but the current replay execution "
+        "scheduled an activity task with name 'Hello' at that sequence ID. Was a change made to the orchestrator "
+        "code after this instance had already started running?")
+
+
+# -- each action waits for the one before it: only a retry's timers show it, as they take ids in between ----------
+def test_an_activity_after_a_retried_one_takes_the_id_after_its_timers():
+    def retry_then_hello(context):
+        yield context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "x")
+        return (yield context.call_activity("Hello", "after"))
+
+    d = Driver(retry_then_hello, activities=frozenset({"Flaky", "Hello"}))
+    d.episode()
+    d.fail(0, failure_reason("Flaky"))
+    d.episode()
+    d.fire(1)
+    d.episode()
+    d.complete(2, "ok")
+
+    decision = d.episode()
+
+    assert d.scheduled() == [(3, "TaskScheduled", "Hello")] and decision.status == RuntimeStatus.Running
+
+
+def retry_or_go(context):
+    yield context.task_any([context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "x"),
+                            context.wait_for_external_event("Go")])
+    return (yield context.call_activity("Hello", "after"))
+
+
+def test_a_wait_ends_when_its_event_comes_not_before():
+    d = Driver(retry_or_go, activities=frozenset({"Flaky", "Hello"}))
+    d.episode()
+    d.fail(0, failure_reason("Flaky"))
+    d.episode()
+    assert d.scheduled() == [(1, "TimerCreated", history_timestamp(d.now + timedelta(seconds=1)))]
+    d.raise_event("Go", 1)
+
+    decision = d.episode()
+
+    assert d.scheduled() == [(2, "TaskScheduled", "Hello")] and decision.status == RuntimeStatus.Running
+
+
+def test_an_event_that_came_early_ends_one_wait_only():
+    def go_twice(context):
+        yield context.call_activity("Hello", "x")
+        yield context.wait_for_external_event("Go")
+        return (yield from retry_or_go(context))
+
+    d = Driver(go_twice, activities=frozenset({"Flaky", "Hello"}))
+    d.episode()
+    d.raise_event("Go", 1)
+    d.episode()
+    d.complete(0, "hx")
+    d.episode()
+    d.fail(1, failure_reason("Flaky"))
+    d.episode()
+    d.raise_event("Go", 2)
+
+    d.episode()
+
+    assert d.scheduled() == [(3, "TaskScheduled", "Hello")]
+
+
+def test_two_events_that_came_early_end_two_waits():
+    def two_waits(context):
+        yield context.call_activity("Hello", "x")
+        first = yield context.wait_for_external_event("Go")
+        second = yield context.wait_for_external_event("Go")
+        return (yield context.call_activity("Hello", first + second))
+
+    d = Driver(two_waits)
+    d.episode()
+    d.raise_event("Go", "a")
+    d.raise_event("Go", "b")
+    d.episode()
+    d.complete(0, "hx")
+
+    d.episode()
+
+    # (the SDK 1.7 hands both waits the last of the events that came before them: "bb"; devhost only counts them)
+    assert d.scheduled() == [(1, "TaskScheduled", "Hello")]
+
+
+def test_a_task_all_with_an_early_event_still_waits_for_its_retried_call():
+    def all_of(context):
+        yield context.call_activity("Hello", "x")
+        yield context.task_all([context.wait_for_external_event("Go"),
+                                context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "x")])
+        return (yield context.call_activity("Hello", "after"))
+
+    d = Driver(all_of, activities=frozenset({"Flaky", "Hello"}))
+    d.episode()
+    d.raise_event("Go", 1)
+    d.episode()
+    d.complete(0, "hx")
+    d.episode()
+    d.fail(1, failure_reason("Flaky"))
+    d.episode()
+    d.fire(2)
+    d.episode()
+    d.complete(3, "ok")
+
+    d.episode()
+
+    assert d.scheduled() == [(4, "TaskScheduled", "Hello")]
+
+
+def test_an_event_that_came_before_its_wait_lets_the_code_run_on():
+    def early_then_more(context):
+        yield context.call_activity("Hello", "x")
+        go = yield context.wait_for_external_event("Go")
+        return (yield context.call_activity("Hello", go))
+
+    d = Driver(early_then_more)
+    d.episode()
+    d.raise_event("Go", "early")
+    d.episode()
+    d.complete(0, "hx")
+
+    assert d.episode().activities == [ScheduledActivity(1, "Hello", '"early"')]
