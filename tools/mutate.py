@@ -8,7 +8,7 @@ core: the child compiles the mutated tree in place of the module and runs pytest
 Settings, from the environment: MUTATE_MODULES (comma-separated file names in devhost/protocol, default all),
 MUTATE_LIMIT (at most this many mutants per module, picked evenly; default all), MUTATE_TIMEOUT (seconds per
 mutant, default 30), MUTATE_TESTS (space-separated pytest paths, default the protocol and replay suites), MUTATE_MATCH
-(only the mutants whose key holds this text; `-v` prints each one's fate)."""
+(only the mutants whose key holds this text, or one of several separated by |; `-v` prints each one's fate)."""
 from __future__ import annotations
 
 import ast
@@ -301,8 +301,8 @@ def main() -> int:
         module = f"devhost.protocol.{path.stem}"
         _, found = sites(path.read_text(encoding="utf-8"))
         names = keys(path.stem, found)
-        match = os.environ.get("MUTATE_MATCH", "")
-        picked = [i for i in sample(len(found), limit) if match in names[i]]
+        match = os.environ.get("MUTATE_MATCH", "").split("|")
+        picked = [i for i in sample(len(found), limit) if any(m in names[i] for m in match)]
         killed = timed_out = equivalent_here = 0
         for index in picked:
             site = found[index]

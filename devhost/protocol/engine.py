@@ -281,7 +281,7 @@ def _schedule_new(outcome: EpisodeOutcome, episode: Episode, event_id: int, item
         outcome.new_instances.append(NewInstance(child, item.name, execution_id, child_input, me, started))
     elif item.kind == EventType.EventSent:
         request = json.loads(item.input or "{}")
-        if not request.get("signal"):
+        if not request.get("signal"):  # a call names its caller, to be answered
             request["parent"] = me
             request["parentExecution"] = episode.execution_id
         text = json.dumps(request)

@@ -184,21 +184,15 @@ class ActionReplay:
             event_id = self.next_id
             request_id = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{self.execution_id}/{event_id}"))
             request = json.dumps({"id": request_id, "op": action.get("operation"), "signal": signal,
-                                  "input": action.get("input"), "parent": None if signal else "",
+                                  "input": action.get("input"), "parent": None,
                                   "fireAt": action.get("fireAt")})
             fire_at = parse_timestamp(action["fireAt"]) if action.get("fireAt") else None
             self._schedule(Scheduled(EventType.EventSent, action.get("operation") or "", request,
                                       action["instanceId"], fire_at=fire_at), keeps_open=False)
-            if signal:
-                done = _Node()
-                done.finish(False)
-                return done
-            return self._wait_event(request_id)
+            return _done() if signal else self._wait_event(request_id)
         if kind == ActionType.ContinueAsNew:
             self.continue_as_new = (action.get("input"),)
-            done = _Node()
-            done.finish(False)
-            return done
+            return _done()
         if kind in (ActionType.WhenAll, ActionType.WhenAny):
             compound = action.get("compoundActions") or []
             children = [self.invoke(child) for child in compound]
@@ -242,11 +236,11 @@ class ActionReplay:
             elif kind == EventType.TimerFired:
                 self._complete(event["TimerId"], False)
             elif kind == EventType.EventRaised:
-                waiters = self.event_waiters.get(event.get("Name") or "")
+                waiters = self.event_waiters.get(event["Name"])
                 if waiters:
                     waiters.popleft().finish(False)
                 else:
-                    self.early_events[event.get("Name") or ""] += 1
+                    self.early_events[event["Name"]] += 1
 
     def _match(self, event: dict[str, Any]) -> None:
         event_id, kind = event["EventId"], EventType(event["EventType"])
@@ -285,6 +279,13 @@ def _calls(compound: list[dict[str, Any]], children: list[_Node]) -> list[_Node]
         else:
             return None
     return calls
+
+
+def _done() -> _Node:
+    """A task that is complete as soon as it is made: a signal, a continue-as-new."""
+    node = _Node()
+    node.finish(False)
+    return node
 
 
 def _when_all(children: list[_Node]) -> _Node:

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import azure.durable_functions as df
 import pytest
-from orchestration_driver import CITIES, T0, Driver, failure_reason, wait_for_go
+from orchestration_driver import CITIES, T0, Driver, failure_reason, hello_chain, wait_for_go
 
 from devhost.model import EpisodeOutcome, EventType, RuntimeStatus, ScheduledActivity, history_timestamp
 from devhost.protocol import engine
@@ -825,3 +825,191 @@ def test_an_event_that_came_before_its_wait_lets_the_code_run_on():
     d.complete(0, "hx")
 
     assert d.episode().activities == [ScheduledActivity(1, "Hello", '"early"')]
+
+
+@pytest.mark.parametrize(("options", "first_delay"), [
+    ({"maxNumberOfAttempts": 2}, timedelta(0)),
+    ({"firstRetryIntervalInMilliseconds": 500, "maxNumberOfAttempts": 2}, timedelta(milliseconds=500)),
+    ({"firstRetryIntervalInMilliseconds": -5, "maxNumberOfAttempts": 2}, timedelta(0))], ids=["none", "half", "neg"])
+def test_a_retry_timer_waits_the_first_interval_given(options, first_delay):
+    action = {"actionType": 1, "functionName": "Flaky", "input": '"x"', "retryOptions": options}
+    replay = ActionReplay("exec-1", [action], T0)
+    history = [ev.orchestrator_started(T0), ev.execution_started(T0, "i", "exec-1", "O", None),
+               ev.task_scheduled(T0, 0, "Flaky", '"x"'), ev.orchestrator_completed(T0),
+               ev.orchestrator_started(T0), ev.task_failed(T0, 0, failure_reason("Flaky"), "")]
+
+    replay.replay(history)
+
+    (timer,) = replay.scheduled.values()
+    assert (timer.fire_at, timer.retry_last) == (T0 + first_delay, False)
+
+
+def test_a_retried_call_that_succeeds_lets_its_task_all_wait_for_the_other():
+    def both(context):
+        yield context.task_all([context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "a"),
+                                context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "b")])
+        return (yield context.call_activity("Hello", "after"))
+
+    d = Driver(both, activities=frozenset({"Flaky", "Hello"}))
+    d.episode()
+    d.complete(0, "a")
+    d.fail(1, failure_reason("Flaky"))
+    d.episode()
+    d.fire(2)
+    d.episode()
+    d.complete(3, "b")
+
+    d.episode()
+
+    assert d.scheduled() == [(4, "TaskScheduled", "Hello")]
+
+
+def test_a_long_retry_interval_is_cut_to_six_days():
+    action = {"actionType": 1, "functionName": "Flaky", "input": '"x"',
+              "retryOptions": {"firstRetryIntervalInMilliseconds": 7 * 86400 * 1000, "maxNumberOfAttempts": 2}}
+    replay = ActionReplay("exec-1", [action], T0)
+
+    replay.replay([ev.orchestrator_started(T0), ev.execution_started(T0, "i", "exec-1", "O", None),
+                   ev.task_scheduled(T0, 0, "Flaky", '"x"'), ev.orchestrator_completed(T0),
+                   ev.orchestrator_started(T0), ev.task_failed(T0, 0, failure_reason("Flaky"), "")])
+
+    (timer,) = replay.scheduled.values()
+    assert timer.fire_at == T0 + timedelta(days=6)
+
+
+def test_a_retry_timer_where_history_has_an_activity_is_non_determinism_naming_the_timer():
+    def falls_back(context):
+        try:
+            yield context.call_activity("Flaky", "x")
+        except Exception:
+            yield context.call_activity("Hello", "fallback")
+
+    def retries(context):
+        yield context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "x")
+
+    d = Driver(falls_back, activities=None)
+    d.episode()
+    d.fail(0, failure_reason("Flaky"))
+    d.episode()
+    d.complete(1, "h")
+    d.main = df.Orchestrator.create(retries)
+
+    assert json.loads(d.episode().output) == (
+        "Orchestrator function 'O' failed: Non-Deterministic workflow detected: A previous execution of this "
+        "orchestration scheduled an activity task with sequence ID 1 and name 'Hello', but the current replay "
+        "execution scheduled a durable timer with name '' at that sequence ID. Was a change made to the "
+        "orchestrator code after this instance had already started running?")
+
+
+def test_a_retried_call_that_gives_up_fails_its_task_all_at_once():
+    def gives_up(context):
+        try:
+            yield context.task_all([context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 1), "x"),
+                                    context.call_activity("Hello", "slow")])
+        except Exception:
+            pass
+        return (yield context.call_activity("Hello", "after"))
+
+    d = Driver(gives_up, activities=frozenset({"Flaky", "Hello"}))
+    d.episode()
+    d.fail(0, failure_reason("Flaky"))
+    d.episode()
+    d.fire(2)
+
+    d.episode()
+
+    assert d.scheduled() == [(3, "TaskScheduled", "Hello")]
+
+
+def test_entity_requests_carry_exactly_what_the_entity_and_the_answer_need():
+    def uses_counter(context):
+        entity = df.EntityId("Counter", "k1")
+        context.signal_entity(entity, "add", 5)
+        return (yield context.call_entity(entity, "get"))
+
+    decision = Driver(uses_counter).episode()
+
+    signal, call = (json.loads(m.event["Input"]) for m in decision.messages)
+    assert signal == {"id": signal["id"], "op": "add", "signal": True, "input": "5", "parent": None, "fireAt": None}
+    assert call == {"id": call["id"], "op": "get", "signal": False, "input": "null", "parent": "inst-1",
+                    "fireAt": None, "parentExecution": "exec-1"}
+    assert [m.visible_at for m in decision.messages] == [0.0, 0.0]
+
+
+def test_a_scheduled_signal_goes_out_at_its_time():
+    """ScheduledSignalEntity (an SDK that signals at a time: the Python SDK 1.7 has none)."""
+    at = "2024-05-01T12:00:05.000000Z"
+    action = {"actionType": 10, "instanceId": "@counter@k1", "operation": "add", "input": "1", "fireAt": at}
+    replay = ActionReplay("exec-1", [action], T0)
+
+    replay.replay([ev.orchestrator_started(T0), ev.execution_started(T0, "i", "exec-1", "O", None)])
+
+    (item,) = replay.scheduled.values()
+    assert (item.kind, item.instance_id, item.fire_at) == (EventType.EventSent, "@counter@k1",
+                                                           T0 + timedelta(seconds=5))
+    assert json.loads(item.input)["fireAt"] == at and replay.open_ids == set()
+
+
+def test_a_retry_timer_is_due_after_the_episode_that_saw_the_failure():
+    action = {"actionType": 1, "functionName": "Flaky", "input": '"x"',
+              "retryOptions": {"firstRetryIntervalInMilliseconds": 1000, "maxNumberOfAttempts": 2}}
+    replay = ActionReplay("exec-1", [action], T0)
+    later = T0 + timedelta(seconds=10)
+
+    replay.replay([ev.orchestrator_started(T0), ev.execution_started(T0, "i", "exec-1", "O", None),
+                   ev.task_scheduled(T0, 0, "Flaky", '"x"'), ev.orchestrator_completed(T0),
+                   ev.orchestrator_started(later), ev.task_failed(later, 0, failure_reason("Flaky"), "")])
+
+    (timer,) = replay.scheduled.values()
+    assert timer.fire_at == later + timedelta(seconds=1)
+
+
+def test_an_unknown_action_type_fails_the_orchestration():
+    d = Driver(hello_chain)
+    episode = engine.prepare("inst-1", "exec-1", "O", RuntimeStatus.Pending, [], d.inbox, T0)
+
+    decision = engine.decide(episode, {"isDone": False, "actions": [[{"actionType": 99}]]}, None, None)
+
+    assert decision.status == RuntimeStatus.Failed
+    assert json.loads(decision.output) == \
+        "Orchestrator function 'O' failed: Non-Deterministic workflow detected: unknown actionType 99"
+
+
+@pytest.mark.parametrize("first", ["timer", "event"])
+def test_a_task_all_with_a_timer_or_an_event_that_came_still_waits_for_its_retried_call(first):
+    def all_of(context):
+        waited = context.create_timer(context.current_utc_datetime + timedelta(seconds=1)) if first == "timer" \
+            else context.wait_for_external_event("Go")
+        yield context.task_all([waited, context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "x")])
+        return (yield context.call_activity("Hello", "after"))
+
+    d = Driver(all_of, activities=frozenset({"Flaky", "Hello"}))
+    d.episode()
+    flaky = 1 if first == "timer" else 0
+    if first == "timer":
+        d.fire(0)
+    else:
+        d.raise_event("Go", 1)
+    d.episode()
+    d.fail(flaky, failure_reason("Flaky"))
+    d.episode()
+    d.fire(flaky + 1)
+    d.episode()
+    d.complete(flaky + 2, "ok")
+
+    d.episode()
+
+    assert d.scheduled() == [(flaky + 3, "TaskScheduled", "Hello")]
+
+
+def test_an_activity_named_op_is_matched_by_its_name():
+    def calls_op(context):
+        yield context.call_activity("op", "a")
+
+    def calls_hello(context):
+        yield context.call_activity("Hello", "a")
+
+    output = json.loads(replay_with(calls_op, calls_hello).output)
+
+    assert "scheduled an activity task with sequence ID 0 and name 'op', but the current replay execution " \
+           "scheduled an activity task with name 'Hello'" in output
