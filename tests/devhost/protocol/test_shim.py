@@ -975,18 +975,20 @@ def test_an_unknown_action_type_fails_the_orchestration():
         "Orchestrator function 'O' failed: Non-Deterministic workflow detected: unknown actionType 99"
 
 
-@pytest.mark.parametrize("first", ["timer", "event"])
+@pytest.mark.parametrize("first", ["timer", "event", "any"])
 def test_a_task_all_with_a_timer_or_an_event_that_came_still_waits_for_its_retried_call(first):
     def all_of(context):
-        waited = context.create_timer(context.current_utc_datetime + timedelta(seconds=1)) if first == "timer" \
+        waited = context.create_timer(context.current_utc_datetime + timedelta(seconds=1)) if first != "event" \
             else context.wait_for_external_event("Go")
+        if first == "any":
+            waited = context.task_any([waited])
         yield context.task_all([waited, context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "x")])
         return (yield context.call_activity("Hello", "after"))
 
     d = Driver(all_of, activities=frozenset({"Flaky", "Hello"}))
     d.episode()
-    flaky = 1 if first == "timer" else 0
-    if first == "timer":
+    flaky = 0 if first == "event" else 1
+    if first != "event":
         d.fire(0)
     else:
         d.raise_event("Go", 1)
@@ -1013,3 +1015,13 @@ def test_an_activity_named_op_is_matched_by_its_name():
 
     assert "scheduled an activity task with sequence ID 0 and name 'op', but the current replay execution " \
            "scheduled an activity task with name 'Hello'" in output
+
+
+@pytest.mark.parametrize("kind", [11, 12], ids=["WhenAny", "WhenAll"])
+def test_a_task_any_or_all_of_no_tasks_is_done_at_once(kind):
+    actions = [{"actionType": kind, "compoundActions": []}, {"actionType": 0, "functionName": "Hello", "input": "1"}]
+    replay = ActionReplay("exec-1", actions, T0)
+
+    replay.replay([ev.orchestrator_started(T0), ev.execution_started(T0, "i", "exec-1", "O", None)])
+
+    assert [(i, s.name) for i, s in replay.scheduled.items()] == [(0, "Hello")]
