@@ -32,8 +32,8 @@ class FailureDetails:
     message: str
     stack_trace: str
     cause: str
-    host_error: bool = False
-    where: Frame | None = None
+    host_error: bool
+    where: Frame | None
 
     @classmethod
     def of(cls, exc: BaseException) -> "FailureDetails":

@@ -187,6 +187,7 @@ def test_the_stack_of_a_python_exception_is_its_frames_one_after_the_other():
     except KeyError as exc:
         failure = FailureDetails.of(exc)
 
+    assert (failure.where.file, failure.where.function) == (__file__, "inner")  # the innermost frame, for the console
     lines = failure.stack_trace.splitlines()
     assert [line.split(", in ")[-1] for line in lines[::2]] == [
         "test_the_stack_of_a_python_exception_is_its_frames_one_after_the_other", "outer", "inner"]
