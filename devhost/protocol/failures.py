@@ -103,7 +103,7 @@ def friendly_message(rpc_text: str) -> str:
         return rpc_text
     start = rpc_text.index(_MESSAGE_LABEL) + len(_MESSAGE_LABEL)
     text = rpc_text[start:rpc_text.index(_STACK_LABEL)]
-    return text.split(_OUT_OF_PROC_DATA_LABEL, 1)[0]
+    return text.partition(_OUT_OF_PROC_DATA_LABEL)[0]
 
 
 def dotnet_exception(type_name: str, assembly: str, message: str, inner: dict[str, Any] | None = None) \

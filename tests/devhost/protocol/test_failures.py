@@ -58,6 +58,10 @@ def test_the_users_message_is_cut_where_the_extension_cuts_it():
     assert friendly_message("Result: Failure\nException: E: a\n\n$OutOfProcData$:{}\nStack: s") == " E: a"
     assert friendly_message("Result: Failure\nException: E: a\nStack: b\nStack: c") == " E: a"
     assert friendly_message("not a worker's failure") == "not a worker's failure"
+    # worded as a worker's failure only with all three labels, the result first
+    assert friendly_message("Result: Failure, no labels") == "Result: Failure, no labels"
+    assert friendly_message("Result: Failure\nException: E: a") == "Result: Failure\nException: E: a"
+    assert friendly_message("Failure\nException: E: a\nStack: s") == "Failure\nException: E: a\nStack: s"
 
 
 def test_the_hosts_timeout_is_worded_in_its_own_words_alone():
@@ -193,3 +197,9 @@ def test_the_stack_of_a_python_exception_is_its_frames_one_after_the_other():
         "test_the_stack_of_a_python_exception_is_its_frames_one_after_the_other", "outer", "inner"]
     assert [line.strip() for line in lines[1::2]] == ["outer()", "inner()", 'raise KeyError("city")']
     assert all(line.startswith('  File "') for line in lines[::2]) and failure.stack_trace.endswith("\n")
+
+
+def test_details_keep_non_ascii_text_as_it_is():
+    _, details = FailureDetails.of(FunctionError("ValueError", "café ünïcode", "")).activity_failed("Hello")
+
+    assert "café ünïcode" in details and "\\u" not in details
