@@ -31,6 +31,7 @@ _FLIPPED = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE, ast.GtE: ast.
 _BOUNDARY = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
 _ARITHMETIC = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult, ast.FloorDiv: ast.Mult}
 LOAD_FAILED = 99
+IMPORT_FAILED = 98
 _DROPPED = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Raise, ast.Continue, ast.Break)
 
 
@@ -224,7 +225,11 @@ def _child(module: str, path: Path, index: int, tests: list[str], timeout: int) 
         package, _, name = module.rpartition(".")
         importlib.import_module(package)
         sys.modules[module] = loaded
-        exec(mutant_code(path, index), loaded.__dict__)
+        code_object = mutant_code(path, index)
+        try:
+            exec(code_object, loaded.__dict__)
+        except Exception:  # the mutated module does not even import: every test of it fails
+            os._exit(IMPORT_FAILED)
         setattr(sys.modules[package], name, loaded)
         code = pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-W", "ignore", *tests])
     except BaseException:  # the mutant could not even be loaded: the tool's fault, not a kill

@@ -161,3 +161,19 @@ def test_the_calling_orchestrator_gets_a_failed_operation_as_an_exception_and_a_
 
     failed, value = json.loads(d.episode().output)
     assert "no operation explode" in failed and value == 3
+
+
+def test_a_signal_is_never_answered_even_when_it_names_an_orchestration():
+    request = {"id": "s1", "op": "add", "signal": True, "input": "1", "parent": "orch-1", "parentExecution": "exec-1"}
+    batch = entities.prepare_batch(ENTITY, [(1, ev.event_raised(NOW, "op", json.dumps(request)))], True, "3")
+
+    outcome = entities.apply_reply(batch, run_sdk_entity(batch), NOW)
+
+    assert outcome.replies == () and json.loads(outcome.state) == 4
+
+
+def test_a_message_without_a_request_is_a_nameless_operation_nobody_waits_for():
+    """Whatever else reaches an entity's inbox (a terminate sent to its id) is no crash of the host."""
+    batch = entities.prepare_batch(ENTITY, [(1, ev.execution_terminated(NOW, None))], True, "3")
+
+    assert batch.requests == (entities.EntityRequest(1, None, None, None, False),)
