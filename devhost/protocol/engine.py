@@ -74,12 +74,10 @@ _CODE_EVENTS = {EventType.ExecutionStarted, EventType.TaskCompleted, EventType.T
 
 
 def _suspended_in(history: list[dict[str, Any]]) -> bool:
-    for event in reversed(history):
-        if event["EventType"] == EventType.ExecutionSuspended:
-            return True
-        if event["EventType"] == EventType.ExecutionResumed:
-            return False
-    return False
+    """Whether the last suspend or resume in `history` is a suspend."""
+    marks = [e["EventType"] for e in history if e["EventType"] in (EventType.ExecutionSuspended,
+                                                                    EventType.ExecutionResumed)]
+    return bool(marks) and marks[-1] == EventType.ExecutionSuspended
 
 
 def prepare(instance_id: str, execution_id: str, name: str, status: RuntimeStatus,

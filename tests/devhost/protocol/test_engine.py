@@ -623,3 +623,74 @@ def test_a_state_with_no_actions_yet_keeps_the_instance_running_and_awaiting_any
     decision = engine.decide(episode, {"isDone": False, "actions": []}, None, None)
 
     assert (decision.status, decision.awaits, decision.activities) == (RuntimeStatus.Running, None, [])
+
+
+
+# -- the inbox around suspend and resume (issue 24) ------------------------------------------------
+def kinds_of(events):
+    return [EventType(e["EventType"]).name for e in events]
+
+
+def test_after_a_resume_the_instance_takes_its_events_again():
+    d = Driver(wait_for_go)
+    d.episode()
+    d.send(ev.execution_suspended(d.now, "pause"))
+    d.episode()
+    d.send(ev.execution_resumed(d.now, "go on"))
+    assert d.episode().status == RuntimeStatus.Running
+
+    d.raise_event("Go", 1)
+
+    assert d.episode().status == RuntimeStatus.Completed
+
+
+def test_a_suspend_and_a_resume_in_one_batch_are_recorded_once_each():
+    history = [ev.orchestrator_started(T0), ev.execution_started(T0, "i", "e", "O", None)]
+    messages = [(1, ev.execution_suspended(T0, None)), (2, ev.event_raised(T0, "a", None)),
+                (3, ev.execution_resumed(T0, None)), (4, ev.execution_suspended(T0, None)),
+                (5, ev.execution_resumed(T0, None))]
+
+    episode = engine.prepare("i", "e", "O", RuntimeStatus.Running, history, messages, T0)
+
+    assert kinds_of(episode.new_events) == ["OrchestratorStarted", "ExecutionSuspended", "ExecutionResumed",
+                                            "EventRaised", "ExecutionSuspended", "ExecutionResumed"]
+    assert episode.consumed == [1, 3, 2, 4, 5] and episode.run_code
+    assert episode.status_after_messages == RuntimeStatus.Running
+
+
+def test_a_start_held_by_a_suspend_runs_the_code_on_resume():
+    messages = [(1, ev.execution_suspended(T0, None)), (2, ev.execution_started(T0, "i", "e", "O", None)),
+                (3, ev.execution_resumed(T0, None))]
+
+    episode = engine.prepare("i", "e", "O", RuntimeStatus.Pending, [], messages, T0)
+
+    assert kinds_of(episode.new_events) == ["OrchestratorStarted", "ExecutionSuspended", "ExecutionResumed",
+                                            "ExecutionStarted"]
+    assert episode.run_code and episode.status_after_messages == RuntimeStatus.Running
+
+
+def test_a_terminate_without_a_reason_ends_with_an_empty_one():
+    d = Driver(wait_for_go)
+    d.episode()
+    d.send(ev.execution_terminated(d.now, None))
+
+    decision = d.episode()
+
+    assert (decision.status, decision.output) == (RuntimeStatus.Terminated, '""')
+
+
+def test_every_event_of_earlier_episodes_is_played_retry_timers_too():
+    def flaky(context):
+        return (yield context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "x"))
+
+    d = Driver(flaky, activities=frozenset({"Flaky"}))
+    d.episode()
+    d.fail(0, failure_reason("Flaky"))
+    d.episode()
+    d.fire(1)
+    d.episode()
+
+    events = json.loads(d.episodes[-1].context_json(None, None))["history"]
+    played = len(d.episodes[-1].history)
+    assert kinds_of(events[:played]).count("TimerCreated") == 1
+    assert [e["IsPlayed"] for e in events] == [True] * played + [False] * (len(events) - played)

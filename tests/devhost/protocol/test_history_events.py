@@ -46,3 +46,4 @@ def test_a_retry_timer_carries_devhosts_own_note_which_is_left_out_for_the_sdk()
     assert plain == {"EventType": 10, **COMMON, "EventId": 1, "FireAt": STAMP}
     assert retry == dict(plain, RetryOf=0, RetryLast=True)
     assert ev.without_devhost_fields(retry) == plain
+    assert ev.timer_created(AT, 1, STAMP, retry_of=0) == dict(plain, RetryOf=0, RetryLast=False)
