@@ -510,6 +510,10 @@ def test_failure_details_splits_the_sdk_exception_text():
 
     assert engine.failure_details(f"kaput\n\n$OutOfProcData$:{json.dumps(state)}") == ("kaput", state)
     assert engine.failure_details("plain failure") == ("plain failure", None)
+    # the state's own error when it has one; else the text before the marker
+    assert engine.failure_details(f"text\n\n$OutOfProcData$:{json.dumps(state)}") == ("kaput", state)
+    quiet = {"isDone": False, "actions": []}
+    assert engine.failure_details(f"the text\n\n$OutOfProcData$:{json.dumps(quiet)}") == ("the text", quiet)
     assert engine.failure_details("broken\n\n$OutOfProcData$:{not json") == ("broken\n\n$OutOfProcData$:{not json",
                                                                               None)
 
