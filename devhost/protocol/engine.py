@@ -170,7 +170,7 @@ def decide(episode: Episode, result: dict[str, Any] | None, error: str | None, p
     outcome = _decide(episode, result, error, parent, activities, next_execution_id or _random_id)
     if outcome.new_instances:
         _refuse_taken_children(outcome, episode, child_statuses([n.instance_id for n in outcome.new_instances]))
-    outcome.consumed = [i for i in episode.consumed if i >= 0]
+    outcome.consumed = [i for i in episode.consumed if i > 0]  # inbox ids; a carried result's is negative
     return outcome
 
 
@@ -199,8 +199,7 @@ def _decide(episode: Episode, result: dict[str, Any] | None, error: str | None, 
             activities: frozenset[str] | None, next_execution_id: Callable[[], str]) -> EpisodeOutcome:
     now = episode.now
     history = list(episode.new_events)
-    if episode.terminated_reason is not None or any(
-            e["EventType"] == EventType.ExecutionTerminated for e in history):
+    if episode.terminated_reason is not None:  # prepare sets it ("" without a reason) for any terminate
         reason = episode.terminated_reason
         history.append(ev.execution_completed(now, RuntimeStatus.Terminated.value, _json_text(reason)))
         history.append(ev.orchestrator_completed(now))

@@ -540,7 +540,8 @@ def test_a_state_without_actions_is_a_failure():
     decision = engine.decide(episode, {"not": "an orchestrator state"}, None, None)
 
     assert decision.status == RuntimeStatus.Failed
-    assert "df.Orchestrator.create" in json.loads(decision.output)
+    assert json.loads(decision.output) == ("Orchestrator function 'O' failed: The orchestrator returned no "
+                                           "OrchestratorState: is it created with df.Orchestrator.create?")
 
 
 # -- what the SDK reads from the history ------------------------------------------------------------
@@ -559,7 +560,7 @@ def test_custom_status_current_time_and_new_uuid_come_from_history():
     started, later, uid = json.loads(last.output)
     assert started == (T0 + timedelta(seconds=1)).isoformat()  # the first episode's OrchestratorStarted
     assert later == (T0 + timedelta(seconds=6)).isoformat()
-    assert json.loads(first.custom_status) == {"uid": uid, "replaying": False}
+    assert json.loads(first.custom_status) == {"uid": uid, "replaying": False} and first.set_custom_status
     assert json.loads(last.custom_status) == {"uid": uid, "replaying": True}
 
 
@@ -698,3 +699,36 @@ def test_every_event_of_earlier_episodes_is_played_retry_timers_too():
     played = len(d.episodes[-1].history)
     assert kinds_of(events[:played]).count("TimerCreated") == 1
     assert [e["IsPlayed"] for e in events] == [True] * played + [False] * (len(events) - played)
+
+
+
+def test_the_outcome_consumes_inbox_messages_not_carried_results():
+    """The dispatcher hands a carried activity result in under its work id negated: not an inbox message."""
+    d = Driver(hello_chain)
+    d.episode()
+    messages = [(1, ev.task_completed(T0, 0, '"Hello Tokyo!"')), (-7, ev.event_raised(T0, "x", None))]
+    episode = engine.prepare("inst-1", "exec-1", "O", RuntimeStatus.Running, d.history, messages, T0)
+
+    decision = engine.decide(episode, {"isDone": False, "actions": [[]]}, None, None)
+
+    assert episode.consumed == [1, -7] and decision.consumed == [1]
+
+
+def continues(context):
+    if context.get_input() is None:
+        context.continue_as_new("again")
+    return context.get_input()
+    yield
+
+
+def test_a_continued_as_new_execution_gets_a_new_random_id_and_keeps_its_parent():
+    parent = {"Name": "P", "Version": "", "TaskScheduleId": 0,
+              "OrchestrationInstance": {"InstanceId": "p", "ExecutionId": "pe"}}
+    d = Driver(continues, parent=parent)
+    d.episode()
+    episode, state = d.episodes[-1], d.states[-1]
+
+    first, second = (engine.decide(episode, state, None, parent).continue_as_new for _ in range(2))
+
+    assert first.parent_instance_id == "p" and first.started["ParentInstance"] == parent
+    assert len(first.execution_id) == 32 and first.execution_id != second.execution_id
