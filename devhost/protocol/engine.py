@@ -268,7 +268,7 @@ def _schedule_new(outcome: EpisodeOutcome, episode: Episode, event_id: int, item
             fired = dict(ev.timer_fired(fire_at, event_id, stamp), ExecutionId=episode.execution_id)
             outcome.messages.append(OutgoingMessage(me, fired, fire_at.timestamp()))
     elif item.kind == EventType.SubOrchestrationInstanceCreated:
-        child = item.instance_id or f"{episode.execution_id}:{event_id}"
+        child = item.instance_id  # the shim names every child (its default id: "<execution id>:<event id>")
         child_input = _stored_input(item.input)
         outcome.history.append(ev.sub_orchestration_created(now, event_id, item.name, child, child_input))
         parent = {"Name": episode.name, "Version": "", "TaskScheduleId": event_id,
@@ -277,7 +277,7 @@ def _schedule_new(outcome: EpisodeOutcome, episode: Episode, event_id: int, item
         started = ev.execution_started(now, child, execution_id, item.name, child_input, parent)
         outcome.new_instances.append(NewInstance(child, item.name, execution_id, child_input, me, started))
     elif item.kind == EventType.EventSent:
-        request = json.loads(item.input or "{}")
+        request = json.loads(item.input)  # the shim's request: {"id", "op", "signal", "input", ...}
         if not request.get("signal"):  # a call names its caller, to be answered
             request["parent"] = me
             request["parentExecution"] = episode.execution_id

@@ -732,3 +732,31 @@ def test_a_continued_as_new_execution_gets_a_new_random_id_and_keeps_its_parent(
 
     assert first.parent_instance_id == "p" and first.started["ParentInstance"] == parent
     assert len(first.execution_id) == 32 and first.execution_id != second.execution_id
+
+
+
+def test_an_activity_scheduled_in_the_episode_that_continues_as_new_is_dropped():
+    def races_then_restarts(context):
+        yield context.task_any([context.call_activity("Hello", "x"), context.wait_for_external_event("Go")])
+        context.continue_as_new("next")
+        return None
+
+    d = Driver(races_then_restarts)
+    d.raise_event("Go", 1)
+
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.ContinuedAsNew and decision.activities == []
+    assert "TaskScheduled" in d.kinds(decision.history)
+
+
+def test_signals_sent_in_the_episode_that_completes_go_out():
+    def signals_and_ends(context):
+        context.signal_entity(df.EntityId("Counter", "k1"), "add", 1)
+        return "done"
+        yield
+
+    decision = Driver(signals_and_ends).episode()
+
+    assert decision.status == RuntimeStatus.Completed
+    assert [(m.instance_id, m.event["Name"]) for m in decision.messages] == [("@counter@k1", "op")]
