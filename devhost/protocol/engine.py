@@ -282,7 +282,7 @@ def _schedule_new(outcome: EpisodeOutcome, episode: Episode, event_id: int, item
             request["parent"] = me
             request["parentExecution"] = episode.execution_id
         text = json.dumps(request)
-        target = item.instance_id or ""
+        target = item.instance_id  # the entity (the shim reads the action's instanceId)
         # An entity request travels as the event "op", the name the extension gives it (its RequestMessage).
         name = ENTITY_REQUEST if target.startswith("@") else item.name
         outcome.history.append(ev.event_sent(now, event_id, target, name, text))
