@@ -303,14 +303,14 @@ def _finish(episode: Episode, history: list[dict[str, Any]], status: RuntimeStat
     """A terminal outcome; a sub-orchestration also tells its parent."""
     outcome = EpisodeOutcome(history=history, status=status, output=output)
     if parent:
-        task_id = parent.get("TaskScheduleId")
-        target = (parent.get("OrchestrationInstance") or {})
+        task_id = parent["TaskScheduleId"]
+        target = parent["OrchestrationInstance"]  # as _schedule_new wrote it in the child's ExecutionStarted
         if status == RuntimeStatus.Completed:
             reply = ev.sub_orchestration_completed(now, task_id, output)
-        else:
-            reply = ev.sub_orchestration_failed(now, task_id, failure or "", "")
-        reply["ExecutionId"] = target.get("ExecutionId")
-        outcome.messages.append(OutgoingMessage(target.get("InstanceId", ""), reply))
+        else:  # Failed and Terminated always say why
+            reply = ev.sub_orchestration_failed(now, task_id, failure, "")
+        reply["ExecutionId"] = target["ExecutionId"]
+        outcome.messages.append(OutgoingMessage(target["InstanceId"], reply))
     return outcome
 
 

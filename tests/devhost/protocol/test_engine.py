@@ -760,3 +760,14 @@ def test_signals_sent_in_the_episode_that_completes_go_out():
 
     assert decision.status == RuntimeStatus.Completed
     assert [(m.instance_id, m.event["Name"]) for m in decision.messages] == [("@counter@k1", "op")]
+
+
+
+def test_decide_leaves_the_statuses_it_was_given_as_they_were():
+    d = Driver(twins_orchestrator)
+    d.episode()
+    statuses = {"my-child": RuntimeStatus.Completed}
+
+    engine.decide(d.episodes[-1], d.state, None, None, None, lambda ids: statuses)
+
+    assert statuses == {"my-child": RuntimeStatus.Completed}
