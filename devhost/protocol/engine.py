@@ -338,7 +338,6 @@ def _refuse_taken_children(outcome: EpisodeOutcome, episode: Episode, taken: dic
 
 def parent_of(history: list[dict[str, Any]], new_events: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The ParentInstance of the execution's ExecutionStarted, if any."""
-    for event in history[:3] + new_events[:3]:
-        if event["EventType"] == EventType.ExecutionStarted:
-            return event.get("ParentInstance")
-    return None
+    # ExecutionStarted is the second event of an execution (after OrchestratorStarted): the scan stops at once.
+    return next((e.get("ParentInstance") for e in history + new_events
+                 if e["EventType"] == EventType.ExecutionStarted), None)

@@ -11,7 +11,7 @@ from orchestration_driver import T0, Driver
 from devhost.jsontext import MAX_DEPTH, shown
 from devhost.model import Instance, RuntimeStatus
 from devhost.protocol import history_events as ev
-from devhost.protocol.status_payloads import history_events, status_payload
+from devhost.protocol.status_payloads import code_parameter, history_events, management_urls, status_payload
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -213,3 +213,28 @@ def test_a_retry_timer_shows_as_the_extension_shows_a_timer():
 
     assert shown_timer == {"EventType": "TimerCreated", "Timestamp": "2024-05-01T12:00:00.0000000Z",
                            "FireAt": "2024-05-01T12:00:02.0000000Z"}
+
+
+# -- managementUrls (docs/protocol.md §1): the durableClient binding's templates and an instance's URLs -----------
+BASE = "http://h/runtime/webhooks/durabletask"
+
+
+def test_management_urls_default_to_the_bindings_templates():
+    inst, common = f"{BASE}/instances/INSTANCEID", "taskHub=TestHubName&connection=Storage"
+
+    assert management_urls(BASE, "TestHubName") == {
+        "id": "INSTANCEID", "statusQueryGetUri": f"{inst}?{common}",
+        "sendEventPostUri": f"{inst}/raiseEvent/{{eventName}}?{common}",
+        "terminatePostUri": f"{inst}/terminate?reason={{text}}&{common}",
+        "rewindPostUri": f"{inst}/rewind?reason={{text}}&{common}", "purgeHistoryDeleteUri": f"{inst}?{common}",
+        "restartPostUri": f"{inst}/restart?{common}", "suspendPostUri": f"{inst}/suspend?reason={{text}}&{common}",
+        "resumePostUri": f"{inst}/resume?reason={{text}}&{common}"}
+
+
+def test_management_urls_of_an_instance_carry_the_key_escaped():
+    urls = management_urls(BASE, "Hub", "abc", key="k/+")
+
+    assert urls["id"] == "abc"
+    assert urls["statusQueryGetUri"] == f"{BASE}/instances/abc?taskHub=Hub&connection=Storage&code=k%2F%2B"
+    assert all(u.endswith("&code=k%2F%2B") for u in urls.values() if u != "abc")
+    assert code_parameter("k/+") == "code=k%2F%2B" and code_parameter(None) == "" and code_parameter("") == ""
