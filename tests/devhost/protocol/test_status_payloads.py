@@ -11,7 +11,7 @@ from orchestration_driver import T0, Driver
 from devhost.jsontext import MAX_DEPTH, shown
 from devhost.model import Instance, RuntimeStatus
 from devhost.protocol import history_events as ev
-from devhost.protocol.status_payloads import code_parameter, history_events, management_urls, status_payload
+from devhost.protocol.status_payloads import code_parameter, entity_status, history_events, management_urls, status_payload
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -238,3 +238,21 @@ def test_management_urls_of_an_instance_carry_the_key_escaped():
     assert urls["statusQueryGetUri"] == f"{BASE}/instances/abc?taskHub=Hub&connection=Storage&code=k%2F%2B"
     assert all(u.endswith("&code=k%2F%2B") for u in urls.values() if u != "abc")
     assert code_parameter("k/+") == "code=k%2F%2B" and code_parameter(None) == "" and code_parameter("") == ""
+
+
+def test_an_entitys_status_splits_its_id_and_shows_its_state_only_when_asked():
+    counter = instance(instance_id="@counter@k@1", output='{"n": 3}')
+
+    assert entity_status(counter, fetch_state=True) == {"entityId": {"name": "counter", "key": "k@1"},
+                                                        "lastOperationTime": "2024-05-01T12:00:03.9999990Z",
+                                                        "state": {"n": 3}}
+    assert entity_status(counter, fetch_state=False)["state"] is None
+
+
+def test_a_pending_sub_orchestration_shows_without_version_and_an_odd_timestamp_as_it_is():
+    created = dict(ev.sub_orchestration_created(T0, 0, "Child", "c", None), Timestamp="not a time")
+
+    (shown,) = history_events([created], show_output=True, show_input=True)
+
+    assert shown == {"EventType": "SubOrchestrationInstanceCreated", "Timestamp": "not a time", "Name": "Child",
+                     "InstanceId": "c", "Input": None}
