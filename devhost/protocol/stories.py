@@ -26,7 +26,7 @@ ASYNC_DEF = "orchestrators must be generators (`def` with `yield`), not `async d
 
 def reason_line(text: str) -> str:
     """The reason alone, on one line: the Details JSON of a failed task cut off, whitespace runs made one space."""
-    return " ".join(text.split(_DETAILS_SEPARATOR, 1)[0].split())
+    return " ".join(text.partition(_DETAILS_SEPARATOR)[0].split())
 
 
 def mistake_hint(reason: str) -> str | None:
