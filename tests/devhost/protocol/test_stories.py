@@ -63,3 +63,11 @@ def test_a_call_to_a_function_that_failed_to_load_is_linked_to_its_load_error():
 
 def test_a_file_whose_name_holds_a_colon_is_named_whole():
     assert Storyteller(None).shown("/tmp/odd:name.py") == "/tmp/odd:name.py"
+
+
+def test_a_reasons_final_dot_gives_way_to_the_place_and_the_hint():
+    teller = Storyteller(None)
+
+    assert teller.tell("Boom in TAX.", Frame("/a/f.py", 3, "main")) == "Boom in TAX (at /a/f.py:3)"
+    assert teller.tell("Object of type AtomicTask is not JSON serializable in TAX.") == \
+        f"Object of type AtomicTask is not JSON serializable in TAX. Hint: {MISSING_YIELD}"
