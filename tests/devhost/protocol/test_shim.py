@@ -1026,22 +1026,3 @@ def test_a_task_any_or_all_of_no_tasks_is_done_at_once(kind):
 
     assert [(i, s.name) for i, s in replay.scheduled.items()] == [(0, "Hello")]
 
-
-@pytest.mark.parametrize("empty", ["all", "any"])
-def test_an_empty_task_all_or_any_inside_a_task_all_does_not_fail_it(empty):
-    def nested(context):
-        none = context.task_all([]) if empty == "all" else context.task_any([])
-        yield context.task_all([none, context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "x")])
-        return (yield context.call_activity("Hello", "after"))
-
-    d = Driver(nested, activities=frozenset({"Flaky", "Hello"}))
-    d.episode()
-    d.fail(0, failure_reason("Flaky"))
-    d.episode()
-    d.fire(1)
-    d.episode()
-    d.complete(2, "ok")
-
-    d.episode()
-
-    assert d.scheduled() == [(3, "TaskScheduled", "Hello")]
