@@ -19,7 +19,7 @@ newer: pass PYTHON=python3.x, a newer interpreter (for example make PYTHON=pytho
 
 PEERS_VENV := .venv-peers
 
-.PHONY: venv run test test-fast bench bench-peers chromium
+.PHONY: venv run test test-fast mutate bench bench-peers chromium
 
 # PYTHON given on the command line or in the environment and .venv made by another one: rebuild it.
 ifneq ($(origin PYTHON),file)
@@ -57,6 +57,12 @@ test: venv
 # Everything but the end-to-end tests (marker e2e: tests that start devhost processes), in seconds.
 test-fast: venv
 	$(VENV_PYTHON) -m pytest -q -m "not e2e" $(PYTEST_ARGS)
+
+# Mutation testing of the pure core (devhost/protocol) against the fast tests that pin it, one mutant at a time at low
+# priority; not part of `make test` (minutes). MUTATE_MODULES=engine.py,shim.py, MUTATE_LIMIT=N (per module), and
+# MUTATE_MATCH=text narrow it: docs/mutation.md.
+mutate: venv
+	nice -n 10 $(VENV_PYTHON) tools/mutate.py $(ARGS)
 
 # Debian's Chromium for the dashboard's browser tests (tests/conftest.py finds it; without one they are skipped).
 chromium:

@@ -96,6 +96,7 @@ _CODE_EVENTS = {EventType.ExecutionStarted, EventType.TaskCompleted, EventType.T
 
 
 def _suspended_in(history: list[dict[str, Any]]) -> bool:
+    """Whether the last suspend or resume in `history` is a suspend."""
     if EventType.ExecutionSuspended not in map(_KIND, history):  # the usual answer, without a loop in Python per event
         return False
     for event in reversed(history):
@@ -201,7 +202,7 @@ def decide(episode: Episode, result: dict[str, Any] | None, error: str | None, p
         replays.forget(episode.instance_id)
     if outcome.new_instances:
         _refuse_taken_children(outcome, episode, child_statuses([n.instance_id for n in outcome.new_instances]))
-    outcome.consumed = [i for i in episode.consumed if i >= 0]
+    outcome.consumed = [i for i in episode.consumed if i > 0]  # inbox ids; a carried result's is negative
     return outcome
 
 
@@ -247,8 +248,7 @@ def _decide(episode: Episode, result: dict[str, Any] | None, error: str | None, 
             replays: KeptReplays | None) -> EpisodeOutcome:
     now = episode.now
     history = list(episode.new_events)
-    if episode.terminated_reason is not None or any(
-            e["EventType"] == EventType.ExecutionTerminated for e in history):
+    if episode.terminated_reason is not None:  # prepare sets it ("" without a reason) for any terminate
         reason = episode.terminated_reason
         history.append(ev.execution_completed(now, RuntimeStatus.Terminated.value, _json_text(reason)))
         history.append(ev.orchestrator_completed(now))
@@ -324,7 +324,7 @@ def _schedule_new(outcome: EpisodeOutcome, episode: Episode, event_id: int, item
             fired = dict(ev.timer_fired(now, event_id, stamp), ExecutionId=episode.execution_id)
             outcome.messages.append(OutgoingMessage(me, fired, fire_at.timestamp()))
     elif item.kind == EventType.SubOrchestrationInstanceCreated:
-        child = item.instance_id or f"{episode.execution_id}:{event_id}"
+        child = item.instance_id  # the shim names every child (its default id: "<execution id>:<event id>")
         child_input = _stored_input(item.input)
         outcome.history.append(ev.sub_orchestration_created(now, event_id, item.name, child, child_input))
         parent = {"Name": episode.name, "Version": "", "TaskScheduleId": event_id,
@@ -333,12 +333,12 @@ def _schedule_new(outcome: EpisodeOutcome, episode: Episode, event_id: int, item
         started = ev.execution_started(now, child, execution_id, item.name, child_input, parent)
         outcome.new_instances.append(NewInstance(child, item.name, execution_id, child_input, me, started))
     elif item.kind == EventType.EventSent:
-        request = json.loads(item.input or "{}")
-        if not request.get("signal"):
+        request = json.loads(item.input)  # the shim's request: {"id", "op", "signal", "input", ...}
+        if not request.get("signal"):  # a call names its caller, to be answered
             request["parent"] = me
             request["parentExecution"] = episode.execution_id
         text = json.dumps(request)
-        target = item.instance_id or ""
+        target = item.instance_id  # the entity (the shim reads the action's instanceId)
         # An entity request travels as the event "op", the name the extension gives it (its RequestMessage).
         name = ENTITY_REQUEST if target.startswith("@") else item.name
         outcome.history.append(ev.event_sent(now, event_id, target, name, text))
@@ -359,14 +359,14 @@ def _finish(episode: Episode, history: list[dict[str, Any]], status: RuntimeStat
     """A terminal outcome; a sub-orchestration also tells its parent."""
     outcome = EpisodeOutcome(history=history, status=status, output=output)
     if parent:
-        task_id = parent.get("TaskScheduleId")
-        target = (parent.get("OrchestrationInstance") or {})
+        task_id = parent["TaskScheduleId"]
+        target = parent["OrchestrationInstance"]  # as _schedule_new wrote it in the child's ExecutionStarted
         if status == RuntimeStatus.Completed:
             reply = ev.sub_orchestration_completed(now, task_id, output)
-        else:
-            reply = ev.sub_orchestration_failed(now, task_id, failure or "", "")
-        reply["ExecutionId"] = target.get("ExecutionId")
-        outcome.messages.append(OutgoingMessage(target.get("InstanceId", ""), reply))
+        else:  # Failed and Terminated always say why
+            reply = ev.sub_orchestration_failed(now, task_id, failure, "")
+        reply["ExecutionId"] = target["ExecutionId"]
+        outcome.messages.append(OutgoingMessage(target["InstanceId"], reply))
     return outcome
 
 
@@ -394,7 +394,6 @@ def _refuse_taken_children(outcome: EpisodeOutcome, episode: Episode, taken: dic
 
 def parent_of(history: list[dict[str, Any]], new_events: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The ParentInstance of the execution's ExecutionStarted, if any."""
-    for event in history[:3] + new_events[:3]:
-        if event["EventType"] == EventType.ExecutionStarted:
-            return event.get("ParentInstance")
-    return None
+    # ExecutionStarted is the second event of an execution (after OrchestratorStarted): the scan stops at once.
+    return next((e.get("ParentInstance") for e in history + new_events
+                 if e["EventType"] == EventType.ExecutionStarted), None)

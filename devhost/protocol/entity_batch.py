@@ -82,7 +82,7 @@ def split_entity_id(entity_id: str) -> tuple[str, str]:
 def request_of(message_id: int, event: dict[str, Any]) -> EntityRequest:
     """The operation an inbox message (an EventRaised whose Input is the request JSON) carries. A request
     without input reaches the entity as "input": null, as the extension sends it."""
-    request = json.loads(event.get("Input") or "{}")
+    request = json.loads(event.get("Input") or "{}")  # a message that carries no request (a terminate) is no crash
     return EntityRequest(message_id=message_id, request_id=request.get("id"), operation=request.get("op"),
                          input_text=json.dumps(request["input"]) if "input" in request else None,
                          is_signal=bool(request.get("signal")), parent=request.get("parent"),

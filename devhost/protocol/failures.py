@@ -31,8 +31,8 @@ class FailureDetails:
     message: str
     stack_trace: str
     cause: str
-    host_error: bool = False
-    where: Frame | None = None
+    host_error: bool
+    where: Frame | None
 
     @classmethod
     def of(cls, exc: BaseException) -> "FailureDetails":
@@ -102,7 +102,7 @@ def friendly_message(rpc_text: str) -> str:
         return rpc_text
     start = rpc_text.index(_MESSAGE_LABEL) + len(_MESSAGE_LABEL)
     text = rpc_text[start:rpc_text.index(_STACK_LABEL)]
-    return text.split(_OUT_OF_PROC_DATA_LABEL, 1)[0]
+    return text.partition(_OUT_OF_PROC_DATA_LABEL)[0]
 
 
 def dotnet_exception(type_name: str, assembly: str, message: str, inner: dict[str, Any] | None = None) \

@@ -38,7 +38,6 @@ class Scheduled:
     instance_id: str | None = None  # sub-orchestration or entity target
     fire_at: datetime | None = None
     cancelled: bool = False
-    delay_seconds: float = 0.0
     retry_of: int | None = None  # a retry's timer: the event id of the failed attempt it follows
     retry_last: bool = False  # ... and it follows the last attempt
 
@@ -204,7 +203,7 @@ class ActionReplay:
             # After the last failure the SDK still waits for one extra timer; it fires at once.
             delay = 0.0 if last else min(interval, 6 * 86400.0)
             _, timer = self._schedule(Scheduled(EventType.TimerCreated, "", fire_at=self.now + timedelta(
-                seconds=delay), delay_seconds=delay, retry_of=node.call_id, retry_last=last))
+                seconds=delay), retry_of=node.call_id, retry_last=last))
             timer.then(lambda _t: outer.finish(True) if last else retry())
 
         def attempt() -> None:
@@ -244,21 +243,15 @@ class ActionReplay:
             event_id = self.next_id
             request_id = str(uuid.uuid5(uuid.NAMESPACE_OID, f"{self.execution_id}/{event_id}"))
             request = json.dumps({"id": request_id, "op": action.get("operation"), "signal": signal,
-                                  "input": action.get("input"), "parent": None if signal else "",
+                                  "input": action.get("input"), "parent": None,
                                   "fireAt": action.get("fireAt")})
             fire_at = parse_timestamp(action["fireAt"]) if action.get("fireAt") else None
             self._schedule(Scheduled(EventType.EventSent, action.get("operation") or "", request,
                                       action["instanceId"], fire_at=fire_at), keeps_open=False)
-            if signal:
-                done = _Node()
-                done.finish(False)
-                return done
-            return self._wait_event(request_id)
+            return _done() if signal else self._wait_event(request_id)
         if kind == ActionType.ContinueAsNew:
             self.continue_as_new = (action.get("input"),)
-            done = _Node()
-            done.finish(False)
-            return done
+            return _done()
         if kind in (ActionType.WhenAll, ActionType.WhenAny):
             compound = action.get("compoundActions") or []
             children = [self.invoke(child) for child in compound]
@@ -316,11 +309,11 @@ class ActionReplay:
             elif kind == EventType.TimerFired:
                 self._complete(event["TimerId"], False)
             elif kind == EventType.EventRaised:
-                waiters = self.event_waiters.get(event.get("Name") or "")
+                waiters = self.event_waiters.get(event["Name"])
                 if waiters:
                     waiters.popleft().finish(False)
                 else:
-                    self.early_events[event.get("Name") or ""] += 1
+                    self.early_events[event["Name"]] += 1
 
     @staticmethod
     def key(event: dict[str, Any]) -> tuple[Any, ...]:
@@ -375,6 +368,13 @@ def _calls(compound: list[dict[str, Any]], children: list[_Node]) -> list[_Node]
         else:
             return None
     return calls
+
+
+def _done() -> _Node:
+    """A task that is complete as soon as it is made: a signal, a continue-as-new."""
+    node = _Node()
+    node.finish(False)
+    return node
 
 
 def _when_all(children: list[_Node]) -> _Node:

@@ -26,7 +26,7 @@ ASYNC_DEF = "orchestrators must be generators (`def` with `yield`), not `async d
 
 def reason_line(text: str) -> str:
     """The reason alone, on one line: the Details JSON of a failed task cut off, whitespace runs made one space."""
-    return " ".join(text.split(_DETAILS_SEPARATOR, 1)[0].split())
+    return " ".join(text.partition(_DETAILS_SEPARATOR)[0].split())
 
 
 def mistake_hint(reason: str) -> str | None:
@@ -69,7 +69,7 @@ class Storyteller:
         """`<reason> (at <file:line>)`, then the hint or the load error that explains it, in one line."""
         hint, not_loaded = mistake_hint(reason), self.load_error(reason)
         # the load error says more than the extension's list of the functions that did load
-        line = reason_line(reason.split(_ADDITIONAL_INFO, 1)[0] if not_loaded else reason)
+        line = reason_line(reason.partition(_ADDITIONAL_INFO)[0] if not_loaded else reason)
         place = self.shown(where)
         if place:
             line = line.rstrip(".") + (f" (at {place})" if isinstance(where, Frame) else f" (in {place})")

@@ -24,7 +24,7 @@ DEPLOYABLE = {
 REPRESENTATIVE = {
     ".venv/pyvenv.cfg", ".venv/lib/python3.11/site-packages/azure/functions/__init__.py",
     ".devhost/store.sqlite", ".devhost/store.sqlite-wal",
-    "devhost/__init__.py", "devhost/protocol/engine.py", "benchmarks/bench.py",
+    "devhost/__init__.py", "devhost/protocol/engine.py", "benchmarks/bench.py", "tools/mutate.py",
     "tests/e2e/x.py", "tests/devhost/fixtures/apps/x/function.json", "tests/conftest.py",
     "bench/x.py", "bench.json", ".benchmarks/Linux-CPython/0001.json",
     "__azurite_db_queue__.json", "__azurite_db_blob_extent__.json",

@@ -30,6 +30,13 @@ def sdk_state(main: Callable[[Any], str], context_json: str) -> tuple[dict[str, 
         return state, error
 
 
+# Which event announces the task each kind of completion answers (TaskScheduledId / TimerId = its EventId).
+_ANNOUNCED_BY = {EventType.TaskCompleted: EventType.TaskScheduled, EventType.TaskFailed: EventType.TaskScheduled,
+                 EventType.SubOrchestrationInstanceCompleted: EventType.SubOrchestrationInstanceCreated,
+                 EventType.SubOrchestrationInstanceFailed: EventType.SubOrchestrationInstanceCreated,
+                 EventType.TimerFired: EventType.TimerCreated}
+
+
 class Driver:
     """One instance: its committed history, its inbox, its status, and the decisions of its episodes."""
 
@@ -61,14 +68,24 @@ class Driver:
 
     # -- the inbox ---------------------------------------------------------------------------------
     def send(self, event: dict[str, Any]) -> int:
+        """Put `event` in the inbox. A completion must answer a task the history announced: the test fails on a
+        TaskCompleted for an activity that was never scheduled, as no real host could deliver one."""
+        announced_by = _ANNOUNCED_BY.get(EventType(event["EventType"]))
+        if announced_by is not None:
+            task_id = event["TimerId"] if event["EventType"] == EventType.TimerFired else event["TaskScheduledId"]
+            if not any(e["EventType"] == announced_by and e["EventId"] == task_id for e in self.history):
+                raise AssertionError(f"{EventType(event['EventType']).name} for task {task_id}, which no "
+                                     f"{announced_by.name} in the history announced: {self.kinds()}")
         self._ids += 1
         self.inbox.append((self._ids, event))
         return self._ids
 
     def complete(self, task_id: int, result: Any) -> None:
+        """The activity scheduled as `task_id` returned `result` (it must have been scheduled)."""
         self.send(ev.task_completed(self.now, task_id, json.dumps(result)))
 
     def fail(self, task_id: int, reason: str, details: str = "") -> None:
+        """The activity scheduled as `task_id` raised (it must have been scheduled)."""
         self.send(ev.task_failed(self.now, task_id, reason, details))
 
     def raise_event(self, name: str, value: Any) -> None:

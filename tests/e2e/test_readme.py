@@ -43,7 +43,7 @@ RUN_HERE = {
     "make PYTHON=python3.12 test", ".venv/bin/python -m devhost --help", "ss -ltnp 'sport = :7071'",
     "curl -i -X POST http://localhost:7071/api/orchestrators/HelloOrchestrator", "STATUS=$(curl",
     "make bench", "make bench-peers", "make run ARGS=--no-reload", "make chromium", "python -m devhost replay",
-    "python -m devhost --in-process",
+    "python -m devhost --in-process", "make mutate",
 }
 
 
@@ -163,6 +163,15 @@ def test_make_run_passes_the_readmes_args_to_devhost_as_they_are(args):
     dry = make("-n", "run", f"ARGS={args}")
 
     assert dry.stdout.strip().endswith(f"-m devhost {args}"), dry.stdout
+
+
+def test_make_mutate_runs_the_mutation_tool_on_a_sample():
+    """The whole run takes about half an hour (docs/mutation.md): here two mutants of one module, through make."""
+    env = dict(os.environ, MUTATE_MODULES="stories.py", MUTATE_LIMIT="2", MUTATE_TESTS="tests/devhost/protocol")
+    result = subprocess.run(["make", "mutate"], cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+
+    assert result.returncode in (0, 1), result.stdout[-2000:] + result.stderr[-2000:]
+    assert "stories" in result.stdout and re.search(r"\d+ mutants?", result.stdout), result.stdout[-2000:]
 
 
 def test_devhost_help_lists_the_flags_the_readme_passes():

@@ -3,6 +3,8 @@
 Each builder is named after the event it makes and returns it in the host's wire shape
 (PascalCase fields, integer EventType; docs/protocol.md §4.1). `orchestration_context`
 marks which events were already played and wraps them as the orchestration trigger's JSON text.
+`replay` runs an episode through the real SDK and through devhost's engine (devhost_decision), which must agree
+with it: the suite pins the SDK's behaviour and, with it, how devhost replays the same histories.
 """
 
 from __future__ import annotations
@@ -159,10 +161,36 @@ def trigger_context(history: list[dict[str, Any]], **context: Any) -> Any:
     return OrchestrationTriggerConverter.decode(datum, trigger_metadata=None)
 
 
-def replay(main: Any, history: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
+def replay(main: Any, history: list[dict[str, Any]], *, host_agrees: bool = True, **context: Any) -> dict[str, Any]:
     """Call an orchestrator's entry point with `history` as the Python worker does; return the parsed
-    OrchestratorState."""
-    return json.loads(main(trigger_context(history, **context)))
+    OrchestratorState. The same episode also goes through devhost's engine (devhost_decision), which must agree:
+    the history is one devhost would have written (each task at the event id and with the name its replay gives
+    it), and an orchestrator the SDK says is done with nothing open completes with the SDK's output.
+    `host_agrees=False` for a history made to disagree with the code."""
+    state = json.loads(main(trigger_context(history, **context)))
+    if host_agrees:
+        decision = devhost_decision(history, state, instance_id=context.get("instance_id", "instance-1"))
+        if decision.status.value == "Failed":
+            raise AssertionError(f"devhost's engine fails this episode: {json.loads(decision.output)}")
+        if decision.status.value == "Completed":
+            assert json.loads(decision.output) == state.get("output"), "devhost completes with another output"
+    return state
+
+
+def devhost_decision(history: list[dict[str, Any]], state: dict[str, Any] | None, error: str | None = None, *,
+                     instance_id: str = "instance-1") -> Any:
+    """devhost's engine.decide on the episode `history` ends with (from its last OrchestratorStarted), given the
+    OrchestratorState the SDK returned for it (or the orchestrator's error): what devhost would commit."""
+    from devhost.model import RuntimeStatus, parse_timestamp
+    from devhost.protocol import engine
+
+    last_start = max(i for i, e in enumerate(history) if e["EventType"] == ORCHESTRATOR_STARTED)
+    started = next(e for e in history if e["EventType"] == EXECUTION_STARTED)
+    episode = engine.Episode(instance_id, started["OrchestrationInstance"]["ExecutionId"], started["Name"],
+                             RuntimeStatus.Running, history[:last_start], history[last_start:], consumed=[],
+                             run_code=True, status_after_messages=RuntimeStatus.Running,
+                             now=parse_timestamp(history[last_start]["Timestamp"]))
+    return engine.decide(episode, state, error, None, next_execution_id=lambda: "execution-2")
 
 
 def replay_failure(main: Any, history: list[dict[str, Any]], **context: Any) -> tuple[str, dict[str, Any]]:
@@ -172,7 +200,13 @@ def replay_failure(main: Any, history: list[dict[str, Any]], **context: Any) -> 
         state = replay(main, history, **context)
     except Exception as exc:  # the SDK's way to report an orchestrator failure to the host
         message, _, data = str(exc).partition(OUT_OF_PROC_MARKER)
-        return message, json.loads(data)
+        state = json.loads(data)
+        # devhost's engine fails the instance with the orchestrator's error, as the extension words it
+        decision = devhost_decision(history, state, message, instance_id=context.get("instance_id", "instance-1"))
+        name = next(e for e in history if e["EventType"] == EXECUTION_STARTED)["Name"]
+        assert (decision.status.value, json.loads(decision.output)) == (
+            "Failed", f"Orchestrator function '{name}' failed: {message}")
+        return message, state
     raise AssertionError(f"the orchestrator did not fail; it returned {state!r}")
 
 

@@ -4,6 +4,7 @@ EventRaised ResponseMessages, an error one included. Also runs the Counter entit
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,12 @@ orchestrator = load_function(APP, "CounterOrchestrator")
 counter = load_function(APP, "Counter")
 SPEC = {"key": "k", "signals": [1, 2], "add": 10}
 TARGET = "@counter@k"
+
+
+def request_id(event_id: int) -> str:
+    """The id of the request sent as `event_id`, as devhost derives it from the execution id and the event id (the
+    extension draws a new GUID, recorded in the EventSent; devhost's is the same on every replay)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_OID, f"execution-1/{event_id}"))
 
 
 def entity_action(kind: int, operation: str, value: Any) -> dict[str, Any]:
@@ -48,16 +55,16 @@ def test_first_episode_signals_then_calls():
 
 
 def test_calls_are_answered_by_request_id_and_an_error_is_caught():
-    sent = [event_sent(0, "add", "s0", 1, True), event_sent(1, "add", "s1", 2, True),
-            event_sent(2, "get", "call-get", None, False), orchestrator_completed(0), orchestrator_started(1)]
-    after_get = replay_episode(sent + [response("call-get", 3)])
+    sent = [event_sent(0, "add", request_id(0), 1, True), event_sent(1, "add", request_id(1), 2, True),
+            event_sent(2, "get", request_id(2), None, False), orchestrator_completed(0), orchestrator_started(1)]
+    after_get = replay_episode(sent + [response(request_id(2), 3)])
     assert after_get["isDone"] is False
     assert after_get["actions"][0][-1] == entity_action(7, "add", 10)
 
-    answered = sent + [response("call-get", 3), event_sent(3, "add", "call-add", 10, False),
-                       orchestrator_completed(1), orchestrator_started(2), response("call-add", 13),
-                       event_sent(4, "fail", "call-fail", "divide by zero", False), orchestrator_completed(2),
-                       orchestrator_started(3), response("call-fail", "Counter cannot divide by zero", error=True)]
+    answered = sent + [response(request_id(2), 3), event_sent(3, "add", request_id(3), 10, False),
+                       orchestrator_completed(1), orchestrator_started(2), response(request_id(3), 13),
+                       event_sent(4, "fail", request_id(4), "divide by zero", False), orchestrator_completed(2),
+                       orchestrator_started(3), response(request_id(4), "Counter cannot divide by zero", error=True)]
     done = replay_episode(answered)
     assert done["isDone"] is True
     assert done["output"] == {"afterSignals": 3, "afterAdd": 13, "error": "Counter cannot divide by zero"}

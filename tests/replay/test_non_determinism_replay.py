@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from history import (
+    devhost_decision,
     event_raised,
     execution_started,
     load_function,
@@ -61,7 +62,7 @@ def test_changed_plan_makes_the_actions_disagree_with_the_history(plan):
     history = recorded_history(job)
     plan(["B"])
 
-    state = replay(planned.main, history, input=json.dumps(job))
+    state = replay(planned.main, history, input=json.dumps(job), host_agrees=False)
 
     # History says task 0 is activity A; the replay now calls B as task 0 and the SDK gives it A's result.
     recorded = [(e["EventId"], e["Name"]) for e in history if e["EventType"] == 4]
@@ -69,3 +70,10 @@ def test_changed_plan_makes_the_actions_disagree_with_the_history(plan):
     assert recorded == [(0, "A")]
     assert replayed == [(0, "B")]
     assert state["output"] == ["A0"]  # wrong, which is why the host must refuse to apply this state
+    decision = devhost_decision(history, state)
+    assert decision.status.value == "Failed"
+    assert json.loads(decision.output) == (
+        "Orchestrator function 'Planned' failed: Non-Deterministic workflow detected: A previous execution of this "
+        "orchestration scheduled an activity task with sequence number 0 named 'A', but the current orchestration "
+        "replay instead scheduled an activity task named 'B' with this sequence number.  Was a change made to the "
+        "orchestrator code after this instance had already started running?")

@@ -36,9 +36,10 @@ def reason(attempt):
     return f"Activity function 'Flaky' failed: ValueError: attempt {attempt} failed"
 
 
-def attempts_history(outcomes, scheduled=task_scheduled, failed=task_failed, completed=task_completed,
+def attempts_history(outcomes, scheduled=None, failed=task_failed, completed=task_completed,
                      name="RetryActivity"):
     """One episode per event: attempt k is scheduled with id 2k and its retry timer takes id 2k+1."""
+    scheduled = scheduled or flaky_scheduled
     events = [orchestrator_started(0), execution_started(name, JOB)]
     at = 0
     for attempt, outcome in enumerate(outcomes):

@@ -212,6 +212,7 @@ def test_decide_is_a_pure_function_of_its_inputs():
 
     assert engine.decide(episode, state, None, None, frozenset({"Hello"})) == \
         engine.decide(episode, state, None, None, frozenset({"Hello"})) == d.decisions[-1]
+    assert d.decisions[-1].activities == [ScheduledActivity(1, "Hello", '"Seattle"')]
 
 
 # -- suspend, resume, terminate ---------------------------------------------------------------------
@@ -550,6 +551,10 @@ def test_failure_details_splits_the_sdk_exception_text():
 
     assert engine.failure_details(f"kaput\n\n$OutOfProcData$:{json.dumps(state)}") == ("kaput", state)
     assert engine.failure_details("plain failure") == ("plain failure", None)
+    # the state's own error when it has one; else the text before the marker
+    assert engine.failure_details(f"text\n\n$OutOfProcData$:{json.dumps(state)}") == ("kaput", state)
+    quiet = {"isDone": False, "actions": []}
+    assert engine.failure_details(f"the text\n\n$OutOfProcData$:{json.dumps(quiet)}") == ("the text", quiet)
     assert engine.failure_details("broken\n\n$OutOfProcData$:{not json") == ("broken\n\n$OutOfProcData$:{not json",
                                                                               None)
 
@@ -589,7 +594,8 @@ def test_a_state_without_actions_is_a_failure():
     decision = engine.decide(episode, {"not": "an orchestrator state"}, None, None)
 
     assert decision.status == RuntimeStatus.Failed
-    assert "df.Orchestrator.create" in json.loads(decision.output)
+    assert json.loads(decision.output) == ("Orchestrator function 'O' failed: The orchestrator returned no "
+                                           "OrchestratorState: is it created with df.Orchestrator.create?")
 
 
 # -- what the SDK reads from the history ------------------------------------------------------------
@@ -608,7 +614,7 @@ def test_custom_status_current_time_and_new_uuid_come_from_history():
     started, later, uid = json.loads(last.output)
     assert started == (T0 + timedelta(seconds=1)).isoformat()  # the first episode's OrchestratorStarted
     assert later == (T0 + timedelta(seconds=6)).isoformat()
-    assert json.loads(first.custom_status) == {"uid": uid, "replaying": False}
+    assert json.loads(first.custom_status) == {"uid": uid, "replaying": False} and first.set_custom_status
     assert json.loads(last.custom_status) == {"uid": uid, "replaying": True}
 
 
@@ -656,3 +662,194 @@ def test_the_context_of_an_episode_with_no_new_event_is_json_too():
     context = json.loads(episode.context_json(None, None))
 
     assert [e["IsPlayed"] for e in context["history"]] == [True, True, True]
+
+
+# -- what a parent receives from a child that did not complete (issue 24) ---------------------------
+def catching_parent(context):
+    try:
+        return (yield context.call_sub_orchestrator("Child", "x"))
+    except Exception as exc:
+        return str(exc)  # the SDK's text of a failed task: "<Reason> \n <Details>"
+
+
+def test_a_parent_catching_a_failed_child_gets_its_reason_and_empty_details():
+    d = Driver(catching_parent)
+    (first,) = d.episode().new_instances
+    child = run_child(first, error=failure_reason())
+
+    (reply,) = child.decisions[-1].messages
+    # the child's own failure text: the activity's TaskFailed as the SDK raised it, "<Reason> \n <Details>"
+    assert (reply.event["Reason"], reply.event["Details"]) == (
+        "Orchestrator function 'Child' failed: Activity function 'Hello' failed: ValueError: no \n ", "")
+    d.send(reply.event)
+    assert json.loads(d.episode().output) == \
+        "Orchestrator function 'Child' failed: Activity function 'Hello' failed: ValueError: no \n  \n "
+
+
+def test_a_parent_catching_a_terminated_child_gets_the_termination_reason():
+    d = Driver(catching_parent)
+    (first,) = d.episode().new_instances
+    child = Driver(child_orchestrator, name="Child", instance_id=first.instance_id, execution_id=first.execution_id,
+                   parent=first.started["ParentInstance"])
+    child.episode()
+    child.send(ev.execution_terminated(child.now, "stop"))
+
+    (reply,) = child.episode().messages
+
+    assert (reply.event["Reason"], reply.event["Details"], reply.event["ExecutionId"]) == \
+        ("Orchestration terminated: stop", "", "exec-1")
+    d.send(reply.event)
+    assert json.loads(d.episode().output) == "Orchestration terminated: stop \n "
+
+
+def test_a_state_with_no_actions_yet_keeps_the_instance_running_and_awaiting_anything():
+    """An OrchestratorState that is not done and lists no action (another SDK's, or a hand-made one) waits."""
+    d = Driver(hello_chain)
+    episode = engine.prepare("inst-1", "exec-1", "O", RuntimeStatus.Pending, [], d.inbox, T0)
+
+    decision = engine.decide(episode, {"isDone": False, "actions": []}, None, None)
+
+    assert (decision.status, decision.awaits, decision.activities) == (RuntimeStatus.Running, None, [])
+
+
+
+# -- the inbox around suspend and resume (issue 24) ------------------------------------------------
+def kinds_of(events):
+    return [EventType(e["EventType"]).name for e in events]
+
+
+def test_after_a_resume_the_instance_takes_its_events_again():
+    d = Driver(wait_for_go)
+    d.episode()
+    d.send(ev.execution_suspended(d.now, "pause"))
+    d.episode()
+    d.send(ev.execution_resumed(d.now, "go on"))
+    assert d.episode().status == RuntimeStatus.Running
+
+    d.raise_event("Go", 1)
+
+    assert d.episode().status == RuntimeStatus.Completed
+
+
+def test_a_suspend_and_a_resume_in_one_batch_are_recorded_once_each():
+    history = [ev.orchestrator_started(T0), ev.execution_started(T0, "i", "e", "O", None)]
+    messages = [(1, ev.execution_suspended(T0, None)), (2, ev.event_raised(T0, "a", None)),
+                (3, ev.execution_resumed(T0, None)), (4, ev.execution_suspended(T0, None)),
+                (5, ev.execution_resumed(T0, None))]
+
+    episode = engine.prepare("i", "e", "O", RuntimeStatus.Running, history, messages, T0)
+
+    assert kinds_of(episode.new_events) == ["OrchestratorStarted", "ExecutionSuspended", "ExecutionResumed",
+                                            "EventRaised", "ExecutionSuspended", "ExecutionResumed"]
+    assert episode.consumed == [1, 3, 2, 4, 5] and episode.run_code
+    assert episode.status_after_messages == RuntimeStatus.Running
+
+
+def test_a_start_held_by_a_suspend_runs_the_code_on_resume():
+    messages = [(1, ev.execution_suspended(T0, None)), (2, ev.execution_started(T0, "i", "e", "O", None)),
+                (3, ev.execution_resumed(T0, None))]
+
+    episode = engine.prepare("i", "e", "O", RuntimeStatus.Pending, [], messages, T0)
+
+    assert kinds_of(episode.new_events) == ["OrchestratorStarted", "ExecutionSuspended", "ExecutionResumed",
+                                            "ExecutionStarted"]
+    assert episode.run_code and episode.status_after_messages == RuntimeStatus.Running
+
+
+def test_a_terminate_without_a_reason_ends_with_an_empty_one():
+    d = Driver(wait_for_go)
+    d.episode()
+    d.send(ev.execution_terminated(d.now, None))
+
+    decision = d.episode()
+
+    assert (decision.status, decision.output) == (RuntimeStatus.Terminated, '""')
+
+
+def test_every_event_of_earlier_episodes_is_played_retry_timers_too():
+    def flaky(context):
+        return (yield context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "x"))
+
+    d = Driver(flaky, activities=frozenset({"Flaky"}))
+    d.episode()
+    d.fail(0, failure_reason("Flaky"))
+    d.episode()
+    d.fire(1)
+    d.episode()
+
+    events = json.loads(d.episodes[-1].context_json(None, None))["history"]
+    played = len(d.episodes[-1].history)
+    assert kinds_of(events[:played]).count("TimerCreated") == 1
+    assert [e["IsPlayed"] for e in events] == [True] * played + [False] * (len(events) - played)
+
+
+
+def test_the_outcome_consumes_inbox_messages_not_carried_results():
+    """The dispatcher hands a carried activity result in under its work id negated: not an inbox message."""
+    d = Driver(hello_chain)
+    d.episode()
+    messages = [(1, ev.task_completed(T0, 0, '"Hello Tokyo!"')), (-7, ev.event_raised(T0, "x", None))]
+    episode = engine.prepare("inst-1", "exec-1", "O", RuntimeStatus.Running, d.history, messages, T0)
+
+    decision = engine.decide(episode, {"isDone": False, "actions": [[]]}, None, None)
+
+    assert episode.consumed == [1, -7] and decision.consumed == [1]
+
+
+def continues(context):
+    if context.get_input() is None:
+        context.continue_as_new("again")
+    return context.get_input()
+    yield
+
+
+def test_a_continued_as_new_execution_gets_a_new_random_id_and_keeps_its_parent():
+    parent = {"Name": "P", "Version": "", "TaskScheduleId": 0,
+              "OrchestrationInstance": {"InstanceId": "p", "ExecutionId": "pe"}}
+    d = Driver(continues, parent=parent)
+    d.episode()
+    episode, state = d.episodes[-1], d.states[-1]
+
+    first, second = (engine.decide(episode, state, None, parent).continue_as_new for _ in range(2))
+
+    assert first.parent_instance_id == "p" and first.started["ParentInstance"] == parent
+    assert len(first.execution_id) == 32 and first.execution_id != second.execution_id
+
+
+
+def test_an_activity_scheduled_in_the_episode_that_continues_as_new_is_dropped():
+    def races_then_restarts(context):
+        yield context.task_any([context.call_activity("Hello", "x"), context.wait_for_external_event("Go")])
+        context.continue_as_new("next")
+        return None
+
+    d = Driver(races_then_restarts)
+    d.raise_event("Go", 1)
+
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.ContinuedAsNew and decision.activities == []
+    assert "TaskScheduled" in d.kinds(decision.history)
+
+
+def test_signals_sent_in_the_episode_that_completes_go_out():
+    def signals_and_ends(context):
+        context.signal_entity(df.EntityId("Counter", "k1"), "add", 1)
+        return "done"
+        yield
+
+    decision = Driver(signals_and_ends).episode()
+
+    assert decision.status == RuntimeStatus.Completed
+    assert [(m.instance_id, m.event["Name"]) for m in decision.messages] == [("@counter@k1", "op")]
+
+
+
+def test_decide_leaves_the_statuses_it_was_given_as_they_were():
+    d = Driver(twins_orchestrator)
+    d.episode()
+    statuses = {"my-child": RuntimeStatus.Completed}
+
+    engine.decide(d.episodes[-1], d.state, None, None, None, lambda ids: statuses)
+
+    assert statuses == {"my-child": RuntimeStatus.Completed}

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import azure.durable_functions as df
 import pytest
+from orchestration_driver import Driver
 
 from devhost.app.bindings import converter, string_datum
 from devhost.model import EventType
@@ -100,7 +101,8 @@ def test_a_failed_operation_answers_its_caller_with_the_error_and_leaves_the_oth
     assert failure.operation == "explode" and "no operation explode" in failure.result
     [reply] = outcome.replies
     response = json.loads(reply.event["Input"])
-    assert response["exceptionType"] == entities.ERROR_TYPE and "no operation explode" in response["result"]
+    # what the extension sets as exceptionType for an out-of-proc entity's failed operation
+    assert response["exceptionType"] == "Error" and "no operation explode" in response["result"]
     assert json.loads(outcome.state) == 4
 
 
@@ -138,3 +140,40 @@ def test_a_reply_without_results_answers_nobody(reply):
     outcome = entities.apply_reply(batch, reply, NOW)
 
     assert outcome.replies == () and outcome.results == ()
+
+
+def test_the_calling_orchestrator_gets_a_failed_operation_as_an_exception_and_a_success_as_its_value():
+    def calls_twice(context):
+        entity = df.EntityId("Counter", "k1")
+        try:
+            yield context.call_entity(entity, "explode")
+        except Exception as exc:
+            failed = str(exc)
+        return [failed, (yield context.call_entity(entity, "get"))]
+
+    d = Driver(calls_twice, instance_id="orch-1", execution_id="exec-1")
+    for message_id in (1, 2):
+        (request,) = d.episode().messages
+        batch = entities.prepare_batch(ENTITY, [(message_id, request.event)], True, "3")
+        (reply,) = entities.apply_reply(batch, run_sdk_entity(batch), NOW).replies
+        assert (reply.instance_id, reply.event["ExecutionId"]) == ("orch-1", "exec-1")
+        d.send(reply.event)
+
+    failed, value = json.loads(d.episode().output)
+    assert "no operation explode" in failed and value == 3
+
+
+def test_a_signal_is_never_answered_even_when_it_names_an_orchestration():
+    request = {"id": "s1", "op": "add", "signal": True, "input": "1", "parent": "orch-1", "parentExecution": "exec-1"}
+    batch = entities.prepare_batch(ENTITY, [(1, ev.event_raised(NOW, "op", json.dumps(request)))], True, "3")
+
+    outcome = entities.apply_reply(batch, run_sdk_entity(batch), NOW)
+
+    assert outcome.replies == () and json.loads(outcome.state) == 4
+
+
+def test_a_message_without_a_request_is_a_nameless_operation_nobody_waits_for():
+    """Whatever else reaches an entity's inbox (a terminate sent to its id) is no crash of the host."""
+    batch = entities.prepare_batch(ENTITY, [(1, ev.execution_terminated(NOW, None))], True, "3")
+
+    assert batch.requests == (entities.EntityRequest(1, None, None, None, False),)

@@ -58,6 +58,10 @@ def test_the_users_message_is_cut_where_the_extension_cuts_it():
     assert friendly_message("Result: Failure\nException: E: a\n\n$OutOfProcData$:{}\nStack: s") == " E: a"
     assert friendly_message("Result: Failure\nException: E: a\nStack: b\nStack: c") == " E: a"
     assert friendly_message("not a worker's failure") == "not a worker's failure"
+    # worded as a worker's failure only with all three labels, the result first
+    assert friendly_message("Result: Failure, no labels") == "Result: Failure, no labels"
+    assert friendly_message("Result: Failure\nException: E: a") == "Result: Failure\nException: E: a"
+    assert friendly_message("Failure\nException: E: a\nStack: s") == "Failure\nException: E: a\nStack: s"
 
 
 def test_the_hosts_timeout_is_worded_in_its_own_words_alone():
@@ -125,3 +129,77 @@ def test_the_users_own_frame_is_kept_for_the_console_from_the_whole_chain():
     assert (failure.where.file, failure.where.line) == ("/home/me/app/Chain/__init__.py", 6)
     assert failure.stack_trace == "  File \"o.py\", line 4, in handle\n"  # what the history records is unchanged
     assert FailureDetails.of(FunctionTimeoutException("Timeout value of 00:00:01 was exceeded")).where is None
+
+
+# -- the whole Details text, as Newtonsoft.Json writes a serializable .NET exception (issue 24) -----------------
+# Exception.GetObjectData's fields in its order, after `$type`: what the extension's error converter writes for an
+# exception that was never thrown (no stack, no source), HResult COR_E_EXCEPTION.
+def exception_json(type_name: str, assembly: str, message: str, inner: str = "null") -> str:
+    return (f'{{"$type":"{type_name}, {assembly}","ClassName":"{type_name}","Message":{json.dumps(message)},'
+            f'"Data":null,"InnerException":{inner},"HelpURL":null,"StackTraceString":null,'
+            f'"RemoteStackTraceString":null,"RemoteStackIndex":0,"ExceptionMethod":null,"HResult":-2146233088,'
+            f'"Source":null,"WatsonBuckets":null}}')
+
+
+def test_a_lost_activitys_details_are_the_whole_exception_json():
+    _, details = missing_activity("Gone")
+
+    assert details == exception_json("Microsoft.Azure.WebJobs.Extensions.DurableTask.FunctionFailedException",
+                                     "Microsoft.Azure.WebJobs.Extensions.DurableTask",
+                                     "Activity function 'Gone' does not exist.")
+
+
+def test_the_http_activitys_details_name_the_system_net_http_assembly():
+    _, details = FailureDetails.of(raised(OSError("Connection refused"))).http_activity_failed()
+
+    assert details == exception_json("System.Net.Http.HttpRequestException", "System.Net.Http", "Connection refused")
+
+
+def test_a_timeouts_details_are_the_whole_exception_json():
+    message = "Timeout value of 00:00:01 was exceeded by function: Functions.Slow"
+
+    _, details = FailureDetails.of(FunctionTimeoutException(message)).activity_failed("Slow")
+
+    assert details == exception_json("Microsoft.Azure.WebJobs.Host.FunctionTimeoutException",
+                                     "Microsoft.Azure.WebJobs.Host", message)
+
+
+def test_a_worker_failures_details_wrap_the_rpc_exception_with_its_public_properties():
+    stack = '  File "f.py", line 3, in main\n'
+    _, details = FailureDetails.of(FunctionError("ValueError", "bad input", stack)).activity_failed("Hello")
+
+    rpc_text = f"Result: Failure\nException: ValueError: bad input\nStack: {stack}"
+    rpc = ('{"$type":"Microsoft.Azure.WebJobs.Script.Workers.Rpc.RpcException, Microsoft.Azure.WebJobs.Script",'
+           f'"IsUserException":false,"RemoteStackTrace":{json.dumps(stack)},'
+           f'"RemoteMessage":"ValueError: bad input","RemoteTypeName":null,"Message":{json.dumps(rpc_text)},'
+           '"Data":{"$type":"System.Collections.ListDictionaryInternal, System.Private.CoreLib"},'
+           '"InnerException":null,"HelpLink":null,"Source":null,"HResult":-2146233088,"StackTrace":null}')
+    assert details == exception_json("System.Exception", "System.Private.CoreLib", " ValueError: bad input", rpc)
+
+
+def outer():
+    inner()
+
+
+def inner():
+    raise KeyError("city")
+
+
+def test_the_stack_of_a_python_exception_is_its_frames_one_after_the_other():
+    try:
+        outer()
+    except KeyError as exc:
+        failure = FailureDetails.of(exc)
+
+    assert (failure.where.file, failure.where.function) == (__file__, "inner")  # the innermost frame, for the console
+    lines = failure.stack_trace.splitlines()
+    assert [line.split(", in ")[-1] for line in lines[::2]] == [
+        "test_the_stack_of_a_python_exception_is_its_frames_one_after_the_other", "outer", "inner"]
+    assert [line.strip() for line in lines[1::2]] == ["outer()", "inner()", 'raise KeyError("city")']
+    assert all(line.startswith('  File "') for line in lines[::2]) and failure.stack_trace.endswith("\n")
+
+
+def test_details_keep_non_ascii_text_as_it_is():
+    _, details = FailureDetails.of(FunctionError("ValueError", "café ünïcode", "")).activity_failed("Hello")
+
+    assert "café ünïcode" in details and "\\u" not in details

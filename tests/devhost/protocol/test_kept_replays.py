@@ -110,16 +110,21 @@ def send_news(rng: random.Random, drivers: tuple[Driver, Driver]) -> None:
             deliver(driver, item)
 
 
+def is_child(driver: Driver, task: int) -> bool:
+    return any(e["EventType"] == EventType.SubOrchestrationInstanceCreated and e["EventId"] == task
+               for e in driver.history)
+
+
 def deliver(driver: Driver, item: tuple[str, Any]) -> None:
     kind, value = item
     if kind == "complete":
         task, result = value
-        sub = any(e["EventType"] == EventType.SubOrchestrationInstanceCreated and e["EventId"] == task
-                  for e in driver.history)
-        driver.send(ev.sub_orchestration_completed(driver.now, task, json.dumps(result)) if sub
+        driver.send(ev.sub_orchestration_completed(driver.now, task, json.dumps(result)) if is_child(driver, task)
                     else ev.task_completed(driver.now, task, json.dumps(result)))
-    elif kind == "fail":
-        driver.fail(value, "Activity function 'X' failed: ValueError: no")
+    elif kind == "fail":  # a child's failure comes as SubOrchestrationInstanceFailed, an activity's as TaskFailed
+        reason = "Activity function 'X' failed: ValueError: no"
+        driver.send(ev.sub_orchestration_failed(driver.now, value, reason, "") if is_child(driver, value)
+                    else ev.task_failed(driver.now, value, reason, ""))
     elif kind == "fire":
         driver.fire(value)
     else:

@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import azure.durable_functions as df
 import pytest
-from orchestration_driver import CITIES, T0, Driver, failure_reason, wait_for_go
+from orchestration_driver import CITIES, T0, Driver, failure_reason, hello_chain, wait_for_go
 
 from devhost.model import EpisodeOutcome, EventType, RuntimeStatus, ScheduledActivity, history_timestamp
 from devhost.protocol import engine
 from devhost.protocol import history_events as ev
-from devhost.protocol.shim import Scheduled, non_determinism_text
+from devhost.protocol.shim import ActionReplay, Scheduled, non_determinism_text
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:Potential duplicate Task completion")
 
@@ -529,3 +529,527 @@ def test_non_determinism_of_timers_and_sub_orchestrations_in_durable_task_cores_
         "'Child' (version '', instance ID 'kid'), but the current orchestration replay instead scheduled a "
         "sub-orchestration task with name Other at this sequence number. Was a change made to the orchestrator code "
         "after this instance had already started running?")
+
+
+# -- what the next episode schedules (issue 24: pinned by behaviour, not by the final output alone) ---------------
+def wait_then_greet(context):
+    city = yield context.wait_for_external_event("Go")
+    return (yield context.call_activity("Hello", city))
+
+
+def test_an_event_that_arrives_while_the_orchestrator_waits_schedules_what_follows_the_wait():
+    d = Driver(wait_then_greet)
+    d.episode()
+    assert d.scheduled() == [] and d.status == RuntimeStatus.Running
+
+    d.raise_event("Go", "Lima")
+    decision = d.episode()
+
+    assert decision.activities == [ScheduledActivity(0, "Hello", '"Lima"')]
+    assert d.scheduled() == [(0, "TaskScheduled", "Hello")] and decision.status == RuntimeStatus.Running
+    d.complete(0, "Hello Lima!")
+    assert json.loads(d.episode().output) == "Hello Lima!"
+
+
+def test_the_driver_refuses_a_completion_of_a_task_no_event_announced():
+    d = Driver(wait_then_greet)
+    d.episode()
+
+    with pytest.raises(AssertionError, match="TaskCompleted for task 0, which no TaskScheduled"):
+        d.complete(0, "Hello Lima!")
+    with pytest.raises(AssertionError, match="TimerFired for task 0, which no TimerCreated"):
+        d.send(ev.timer_fired(d.now, 0, history_timestamp(d.now)))
+
+
+def once(context):
+    try:
+        return (yield context.call_activity_with_retry("Flaky", df.RetryOptions(2000, 1), "x"))
+    except Exception as exc:
+        return f"gave up: {str(exc).splitlines()[0]}"
+
+
+def test_a_retry_policy_of_one_attempt_gives_up_after_the_first_failure():
+    d = Driver(once, activities=frozenset({"Flaky"}))
+    d.episode()
+    d.fail(0, failure_reason("Flaky"))
+
+    d.episode()
+
+    # no retry: only the extra timer the SDK waits for after the last failure, due at once
+    assert d.scheduled() == [(1, "TimerCreated", history_timestamp(d.now))]
+    d.fire(1)
+    last = d.episode()
+    assert last.status == RuntimeStatus.Completed and last.activities == []
+    assert json.loads(last.output) == "gave up: Activity function 'Flaky' failed: ValueError: no "
+    assert d.kinds().count("TaskScheduled") == 1
+
+
+@pytest.mark.parametrize("options", [None, {}, {"firstRetryIntervalInMilliseconds": 1000}],
+                         ids=["no-options", "empty", "no-attempts"])
+def test_a_retry_action_without_a_number_of_attempts_makes_one(options):
+    """An OrchestratorState written by hand (or another SDK) may leave maxNumberOfAttempts out: one attempt."""
+    action = {"actionType": 1, "functionName": "Flaky", "input": '"x"'}
+    if options is not None:
+        action["retryOptions"] = options
+    replay = ActionReplay("exec-1", [action], T0)
+    history = [ev.orchestrator_started(T0), ev.execution_started(T0, "i", "exec-1", "O", None),
+               ev.task_scheduled(T0, 0, "Flaky", '"x"'), ev.orchestrator_completed(T0),
+               ev.orchestrator_started(T0), ev.task_failed(T0, 0, failure_reason("Flaky"), "")]
+
+    replay.replay(history)
+
+    (timer,) = replay.scheduled.values()
+    assert (timer.kind, timer.fire_at, timer.retry_of, timer.retry_last) == (EventType.TimerCreated, T0, 0, True)
+
+
+# -- non-determinism of a timer ----------------------------------------------------------------------
+def test_a_timer_where_history_has_an_activity_is_non_determinism_naming_both():
+    def waits_first(context):
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=5))
+
+    output = json.loads(replay_with(two_calls, waits_first).output)
+
+    assert output == (
+        "Orchestrator function 'O' failed: Non-Deterministic workflow detected: A previous execution of this "
+        "orchestration scheduled an activity task with sequence number 0 named 'Hello', but the current "
+        "orchestration replay instead produced a CreateTimerOrchestratorAction action with this sequence "
+        "number. Was a change made to the orchestrator code after this instance had already started running?")
+
+
+def test_a_timer_missing_on_replay_is_non_determinism_with_an_empty_name():
+    """Timers have no name: the message names '' (DurableTask.Core's TimerCreatedEvent has none to give)."""
+    def sleeps(context):
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=5))
+        return "woke"
+
+    def forgets(context):
+        return "nothing scheduled"
+        yield
+
+    d = Driver(sleeps, activities=None)
+    d.episode()
+    d.fire(0)
+    d.main = df.Orchestrator.create(forgets)
+
+    output = json.loads(d.episode().output)
+
+    assert output == (
+        "Orchestrator function 'O' failed: Non-Deterministic workflow detected: A previous execution of this "
+        "orchestration scheduled a timer task with sequence number 0 but the current replay execution hasn't "
+        "(yet?) scheduled this task. Was a change made to the orchestrator code after this instance had "
+        "already started running?")
+
+
+def test_a_timer_replayed_with_another_fire_time_is_no_non_determinism():
+    """The extension compares a timer by kind alone (its FireAt may move with current_utc_datetime)."""
+    def sleeps(context):
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=5))
+        return "woke"
+
+    def sleeps_longer(context):
+        yield context.create_timer(context.current_utc_datetime + timedelta(seconds=50))
+        return "woke"
+
+    d = Driver(sleeps, activities=None)
+    d.episode()
+    d.fire(0)
+    d.main = df.Orchestrator.create(sleeps_longer)
+
+    decision = d.episode()
+
+    assert decision.status == RuntimeStatus.Completed and json.loads(decision.output) == "woke"
+
+
+def test_a_task_any_whose_event_arrived_before_it_wins_at_once_and_the_code_runs_on():
+    def races(context):
+        yield context.call_activity("Hello", "first")
+        winner = yield context.task_any([context.wait_for_external_event("Go"), context.call_activity("Hello", "y")])
+        return (yield context.call_activity("Hello", str(winner.result)))
+
+    d = Driver(races)
+    d.episode()
+    d.raise_event("Go", "early")
+    d.episode()
+    d.complete(0, "h")
+
+    decision = d.episode()
+
+    assert d.scheduled() == [(1, "TaskScheduled", "Hello"), (2, "TaskScheduled", "Hello")]
+    assert decision.activities == [ScheduledActivity(1, "Hello", '"y"'), ScheduledActivity(2, "Hello", '"early"')]
+
+
+def test_a_task_all_over_events_that_arrived_before_it_completes_at_once():
+    def signals_and_waits(context):
+        yield context.call_activity("Hello", "first")
+        both = yield context.task_all([context.wait_for_external_event("Go"), context.wait_for_external_event("Go2")])
+        return (yield context.call_activity("Hello", "|".join(both)))
+
+    d = Driver(signals_and_waits)
+    d.episode()
+    d.raise_event("Go", "a")
+    d.raise_event("Go2", "b")
+    d.episode()
+    d.complete(0, "h")
+
+    assert d.episode().activities == [ScheduledActivity(1, "Hello", '"a|b"')]
+
+
+def test_a_sub_orchestration_replaced_by_an_activity_is_non_determinism_naming_the_sub_orchestration():
+    def calls_child(context):
+        yield context.call_sub_orchestrator("Child", "x")
+
+    def calls_activity(context):
+        yield context.call_activity("Hello", "x")
+
+    d = Driver(calls_child, activities=None)
+    d.episode()
+    d.send(ev.sub_orchestration_completed(d.now, 0, '"done"'))
+    d.main = df.Orchestrator.create(calls_activity)
+
+    assert json.loads(d.episode().output) == (
+        "Orchestrator function 'O' failed: Non-Deterministic workflow detected: A previous execution of this "
+        "orchestration scheduled a sub-orchestration task with sequence ID 0 and name 'Child' (version '', "
+        "instance ID 'exec-1:0'), but the current orchestration replay instead produced a "
+        "ScheduleTaskOrchestratorAction action at this sequence number. Was a change made to the orchestrator "
+        "code after this instance had already started running?")
+
+
+def test_a_signal_replaced_by_an_activity_is_non_determinism_naming_the_event():
+    def signals(context):
+        context.signal_entity(df.EntityId("Counter", "k1"), "add", 1)
+        yield context.call_activity("Hello", "x")
+
+    def calls_activity(context):
+        yield context.call_activity("Hello", "x")
+        yield context.call_activity("Hello", "y")
+
+    d = Driver(signals, activities=None)
+    d.episode()
+    d.complete(1, "h")
+    d.main = df.Orchestrator.create(calls_activity)
+
+    assert json.loads(d.episode().output) == (
+        "Orchestrator function 'O' failed: Non-Deterministic workflow detected: A previous execution of this "
+        "orchestration scheduled a send event task with sequence ID 0, type 'EventSent', name 'op', instance "
+        "ID '@counter@k1', but the current orchestration replay instead scheduled a "
+        "ScheduleTaskOrchestratorAction task at this sequence number. Was a change made to the orchestrator "
+        "code after this instance had already started running?")
+
+
+# -- each action waits for the one before it: only a retry's timers show it, as they take ids in between ----------
+def test_an_activity_after_a_retried_one_takes_the_id_after_its_timers():
+    def retry_then_hello(context):
+        yield context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "x")
+        return (yield context.call_activity("Hello", "after"))
+
+    d = Driver(retry_then_hello, activities=frozenset({"Flaky", "Hello"}))
+    d.episode()
+    d.fail(0, failure_reason("Flaky"))
+    d.episode()
+    d.fire(1)
+    d.episode()
+    d.complete(2, "ok")
+
+    decision = d.episode()
+
+    assert d.scheduled() == [(3, "TaskScheduled", "Hello")] and decision.status == RuntimeStatus.Running
+
+
+def retry_or_go(context):
+    yield context.task_any([context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "x"),
+                            context.wait_for_external_event("Go")])
+    return (yield context.call_activity("Hello", "after"))
+
+
+def test_a_wait_ends_when_its_event_comes_not_before():
+    d = Driver(retry_or_go, activities=frozenset({"Flaky", "Hello"}))
+    d.episode()
+    d.fail(0, failure_reason("Flaky"))
+    d.episode()
+    assert d.scheduled() == [(1, "TimerCreated", history_timestamp(d.now + timedelta(seconds=1)))]
+    d.raise_event("Go", 1)
+
+    decision = d.episode()
+
+    assert d.scheduled() == [(2, "TaskScheduled", "Hello")] and decision.status == RuntimeStatus.Running
+
+
+def test_an_event_that_came_early_ends_one_wait_only():
+    def go_twice(context):
+        yield context.call_activity("Hello", "x")
+        yield context.wait_for_external_event("Go")
+        return (yield from retry_or_go(context))
+
+    d = Driver(go_twice, activities=frozenset({"Flaky", "Hello"}))
+    d.episode()
+    d.raise_event("Go", 1)
+    d.episode()
+    d.complete(0, "hx")
+    d.episode()
+    d.fail(1, failure_reason("Flaky"))
+    d.episode()
+    d.raise_event("Go", 2)
+
+    d.episode()
+
+    assert d.scheduled() == [(3, "TaskScheduled", "Hello")]
+
+
+def test_two_events_that_came_early_end_two_waits():
+    def two_waits(context):
+        yield context.call_activity("Hello", "x")
+        first = yield context.wait_for_external_event("Go")
+        second = yield context.wait_for_external_event("Go")
+        return (yield context.call_activity("Hello", first + second))
+
+    d = Driver(two_waits)
+    d.episode()
+    d.raise_event("Go", "a")
+    d.raise_event("Go", "b")
+    d.episode()
+    d.complete(0, "hx")
+
+    d.episode()
+
+    # (the SDK 1.7 hands both waits the last of the events that came before them: "bb"; devhost only counts them)
+    assert d.scheduled() == [(1, "TaskScheduled", "Hello")]
+
+
+def test_a_task_all_with_an_early_event_still_waits_for_its_retried_call():
+    def all_of(context):
+        yield context.call_activity("Hello", "x")
+        yield context.task_all([context.wait_for_external_event("Go"),
+                                context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "x")])
+        return (yield context.call_activity("Hello", "after"))
+
+    d = Driver(all_of, activities=frozenset({"Flaky", "Hello"}))
+    d.episode()
+    d.raise_event("Go", 1)
+    d.episode()
+    d.complete(0, "hx")
+    d.episode()
+    d.fail(1, failure_reason("Flaky"))
+    d.episode()
+    d.fire(2)
+    d.episode()
+    d.complete(3, "ok")
+
+    d.episode()
+
+    assert d.scheduled() == [(4, "TaskScheduled", "Hello")]
+
+
+def test_an_event_that_came_before_its_wait_lets_the_code_run_on():
+    def early_then_more(context):
+        yield context.call_activity("Hello", "x")
+        go = yield context.wait_for_external_event("Go")
+        return (yield context.call_activity("Hello", go))
+
+    d = Driver(early_then_more)
+    d.episode()
+    d.raise_event("Go", "early")
+    d.episode()
+    d.complete(0, "hx")
+
+    assert d.episode().activities == [ScheduledActivity(1, "Hello", '"early"')]
+
+
+@pytest.mark.parametrize(("options", "first_delay"), [
+    ({"maxNumberOfAttempts": 2}, timedelta(0)),
+    ({"firstRetryIntervalInMilliseconds": 500, "maxNumberOfAttempts": 2}, timedelta(milliseconds=500)),
+    ({"firstRetryIntervalInMilliseconds": -5, "maxNumberOfAttempts": 2}, timedelta(0))], ids=["none", "half", "neg"])
+def test_a_retry_timer_waits_the_first_interval_given(options, first_delay):
+    action = {"actionType": 1, "functionName": "Flaky", "input": '"x"', "retryOptions": options}
+    replay = ActionReplay("exec-1", [action], T0)
+    history = [ev.orchestrator_started(T0), ev.execution_started(T0, "i", "exec-1", "O", None),
+               ev.task_scheduled(T0, 0, "Flaky", '"x"'), ev.orchestrator_completed(T0),
+               ev.orchestrator_started(T0), ev.task_failed(T0, 0, failure_reason("Flaky"), "")]
+
+    replay.replay(history)
+
+    (timer,) = replay.scheduled.values()
+    assert (timer.fire_at, timer.retry_last) == (T0 + first_delay, False)
+
+
+def test_a_retried_call_that_succeeds_lets_its_task_all_wait_for_the_other():
+    def both(context):
+        yield context.task_all([context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "a"),
+                                context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "b")])
+        return (yield context.call_activity("Hello", "after"))
+
+    d = Driver(both, activities=frozenset({"Flaky", "Hello"}))
+    d.episode()
+    d.complete(0, "a")
+    d.fail(1, failure_reason("Flaky"))
+    d.episode()
+    d.fire(2)
+    d.episode()
+    d.complete(3, "b")
+
+    d.episode()
+
+    assert d.scheduled() == [(4, "TaskScheduled", "Hello")]
+
+
+def test_a_long_retry_interval_is_cut_to_six_days():
+    action = {"actionType": 1, "functionName": "Flaky", "input": '"x"',
+              "retryOptions": {"firstRetryIntervalInMilliseconds": 7 * 86400 * 1000, "maxNumberOfAttempts": 2}}
+    replay = ActionReplay("exec-1", [action], T0)
+
+    replay.replay([ev.orchestrator_started(T0), ev.execution_started(T0, "i", "exec-1", "O", None),
+                   ev.task_scheduled(T0, 0, "Flaky", '"x"'), ev.orchestrator_completed(T0),
+                   ev.orchestrator_started(T0), ev.task_failed(T0, 0, failure_reason("Flaky"), "")])
+
+    (timer,) = replay.scheduled.values()
+    assert timer.fire_at == T0 + timedelta(days=6)
+
+
+def test_a_retry_timer_where_history_has_an_activity_is_non_determinism_naming_the_timer():
+    def falls_back(context):
+        try:
+            yield context.call_activity("Flaky", "x")
+        except Exception:
+            yield context.call_activity("Hello", "fallback")
+
+    def retries(context):
+        yield context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "x")
+
+    d = Driver(falls_back, activities=None)
+    d.episode()
+    d.fail(0, failure_reason("Flaky"))
+    d.episode()
+    d.complete(1, "h")
+    d.main = df.Orchestrator.create(retries)
+
+    assert json.loads(d.episode().output) == (
+        "Orchestrator function 'O' failed: Non-Deterministic workflow detected: A previous execution of this "
+        "orchestration scheduled an activity task with sequence number 1 named 'Hello', but the current "
+        "orchestration replay instead produced a CreateTimerOrchestratorAction action with this sequence "
+        "number. Was a change made to the orchestrator code after this instance had already started running?")
+
+
+def test_a_retried_call_that_gives_up_fails_its_task_all_at_once():
+    def gives_up(context):
+        try:
+            yield context.task_all([context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 1), "x"),
+                                    context.call_activity("Hello", "slow")])
+        except Exception:
+            pass
+        return (yield context.call_activity("Hello", "after"))
+
+    d = Driver(gives_up, activities=frozenset({"Flaky", "Hello"}))
+    d.episode()
+    d.fail(0, failure_reason("Flaky"))
+    d.episode()
+    d.fire(2)
+
+    d.episode()
+
+    assert d.scheduled() == [(3, "TaskScheduled", "Hello")]
+
+
+def test_entity_requests_carry_exactly_what_the_entity_and_the_answer_need():
+    def uses_counter(context):
+        entity = df.EntityId("Counter", "k1")
+        context.signal_entity(entity, "add", 5)
+        return (yield context.call_entity(entity, "get"))
+
+    decision = Driver(uses_counter).episode()
+
+    signal, call = (json.loads(m.event["Input"]) for m in decision.messages)
+    assert signal == {"id": signal["id"], "op": "add", "signal": True, "input": "5", "parent": None, "fireAt": None}
+    assert call == {"id": call["id"], "op": "get", "signal": False, "input": "null", "parent": "inst-1",
+                    "fireAt": None, "parentExecution": "exec-1"}
+    assert [m.visible_at for m in decision.messages] == [0.0, 0.0]
+
+
+def test_a_scheduled_signal_goes_out_at_its_time():
+    """ScheduledSignalEntity (an SDK that signals at a time: the Python SDK 1.7 has none)."""
+    at = "2024-05-01T12:00:05.000000Z"
+    action = {"actionType": 10, "instanceId": "@counter@k1", "operation": "add", "input": "1", "fireAt": at}
+    replay = ActionReplay("exec-1", [action], T0)
+
+    replay.replay([ev.orchestrator_started(T0), ev.execution_started(T0, "i", "exec-1", "O", None)])
+
+    (item,) = replay.scheduled.values()
+    assert (item.kind, item.instance_id, item.fire_at) == (EventType.EventSent, "@counter@k1",
+                                                           T0 + timedelta(seconds=5))
+    assert json.loads(item.input)["fireAt"] == at and replay.open_ids == set()
+
+
+def test_a_retry_timer_is_due_after_the_episode_that_saw_the_failure():
+    action = {"actionType": 1, "functionName": "Flaky", "input": '"x"',
+              "retryOptions": {"firstRetryIntervalInMilliseconds": 1000, "maxNumberOfAttempts": 2}}
+    replay = ActionReplay("exec-1", [action], T0)
+    later = T0 + timedelta(seconds=10)
+
+    replay.replay([ev.orchestrator_started(T0), ev.execution_started(T0, "i", "exec-1", "O", None),
+                   ev.task_scheduled(T0, 0, "Flaky", '"x"'), ev.orchestrator_completed(T0),
+                   ev.orchestrator_started(later), ev.task_failed(later, 0, failure_reason("Flaky"), "")])
+
+    (timer,) = replay.scheduled.values()
+    assert timer.fire_at == later + timedelta(seconds=1)
+
+
+def test_an_unknown_action_type_fails_the_orchestration():
+    d = Driver(hello_chain)
+    episode = engine.prepare("inst-1", "exec-1", "O", RuntimeStatus.Pending, [], d.inbox, T0)
+
+    decision = engine.decide(episode, {"isDone": False, "actions": [[{"actionType": 99}]]}, None, None)
+
+    assert decision.status == RuntimeStatus.Failed
+    assert json.loads(decision.output) == \
+        "Orchestrator function 'O' failed: Non-Deterministic workflow detected: unknown actionType 99"
+
+
+@pytest.mark.parametrize("first", ["timer", "event", "any"])
+def test_a_task_all_with_a_timer_or_an_event_that_came_still_waits_for_its_retried_call(first):
+    def all_of(context):
+        waited = context.create_timer(context.current_utc_datetime + timedelta(seconds=1)) if first != "event" \
+            else context.wait_for_external_event("Go")
+        if first == "any":
+            waited = context.task_any([waited])
+        yield context.task_all([waited, context.call_activity_with_retry("Flaky", df.RetryOptions(1000, 2), "x")])
+        return (yield context.call_activity("Hello", "after"))
+
+    d = Driver(all_of, activities=frozenset({"Flaky", "Hello"}))
+    d.episode()
+    flaky = 0 if first == "event" else 1
+    if first != "event":
+        d.fire(0)
+    else:
+        d.raise_event("Go", 1)
+    d.episode()
+    d.fail(flaky, failure_reason("Flaky"))
+    d.episode()
+    d.fire(flaky + 1)
+    d.episode()
+    d.complete(flaky + 2, "ok")
+
+    d.episode()
+
+    assert d.scheduled() == [(flaky + 3, "TaskScheduled", "Hello")]
+
+
+def test_an_activity_named_op_is_matched_by_its_name():
+    def calls_op(context):
+        yield context.call_activity("op", "a")
+
+    def calls_hello(context):
+        yield context.call_activity("Hello", "a")
+
+    output = json.loads(replay_with(calls_op, calls_hello).output)
+
+    assert "scheduled an activity task with sequence number 0 named 'op', but the current orchestration " \
+           "replay instead scheduled an activity task named 'Hello'" in output
+
+
+@pytest.mark.parametrize("kind", [11, 12], ids=["WhenAny", "WhenAll"])
+def test_a_task_any_or_all_of_no_tasks_is_done_at_once(kind):
+    actions = [{"actionType": kind, "compoundActions": []}, {"actionType": 0, "functionName": "Hello", "input": "1"}]
+    replay = ActionReplay("exec-1", actions, T0)
+
+    replay.replay([ev.orchestrator_started(T0), ev.execution_started(T0, "i", "exec-1", "O", None)])
+
+    assert [(i, s.name) for i, s in replay.scheduled.items()] == [(0, "Hello")]
+

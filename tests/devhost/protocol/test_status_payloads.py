@@ -11,7 +11,13 @@ from orchestration_driver import T0, Driver
 from devhost.jsontext import MAX_DEPTH, shown
 from devhost.model import Instance, RuntimeStatus
 from devhost.protocol import history_events as ev
-from devhost.protocol.status_payloads import history_events, status_payload
+from devhost.protocol.status_payloads import (
+    code_parameter,
+    entity_status,
+    history_events,
+    management_urls,
+    status_payload,
+)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -236,3 +242,46 @@ def test_a_deleted_entity_keeps_its_instance_with_an_empty_scheduler_state():
     payload = status_payload(instance(instance_id="@counter@k", status=RuntimeStatus.Running, output=None))
 
     assert (payload["input"], payload["customStatus"], payload["runtimeStatus"]) == ({"sorter": {}}, {}, "Running")
+
+
+# -- managementUrls (docs/protocol.md §1): the durableClient binding's templates and an instance's URLs -----------
+BASE = "http://h/runtime/webhooks/durabletask"
+
+
+def test_management_urls_default_to_the_bindings_templates():
+    inst, common = f"{BASE}/instances/INSTANCEID", "taskHub=TestHubName&connection=Storage"
+
+    assert management_urls(BASE, "TestHubName") == {
+        "id": "INSTANCEID", "statusQueryGetUri": f"{inst}?{common}",
+        "sendEventPostUri": f"{inst}/raiseEvent/{{eventName}}?{common}",
+        "terminatePostUri": f"{inst}/terminate?reason={{text}}&{common}",
+        "rewindPostUri": f"{inst}/rewind?reason={{text}}&{common}", "purgeHistoryDeleteUri": f"{inst}?{common}",
+        "restartPostUri": f"{inst}/restart?{common}", "suspendPostUri": f"{inst}/suspend?reason={{text}}&{common}",
+        "resumePostUri": f"{inst}/resume?reason={{text}}&{common}"}
+
+
+def test_management_urls_of_an_instance_carry_the_key_escaped():
+    urls = management_urls(BASE, "Hub", "abc", key="k/+")
+
+    assert urls["id"] == "abc"
+    assert urls["statusQueryGetUri"] == f"{BASE}/instances/abc?taskHub=Hub&connection=Storage&code=k%2F%2B"
+    assert all(u.endswith("&code=k%2F%2B") for u in urls.values() if u != "abc")
+    assert code_parameter("k/+") == "code=k%2F%2B" and code_parameter(None) == "" and code_parameter("") == ""
+
+
+def test_an_entitys_status_splits_its_id_and_shows_its_state_only_when_asked():
+    counter = instance(instance_id="@counter@k@1", output='{"n": 3}')
+
+    assert entity_status(counter, fetch_state=True) == {"entityId": {"name": "counter", "key": "k@1"},
+                                                        "lastOperationTime": "2024-05-01T12:00:03.999999Z",
+                                                        "state": {"n": 3}}
+    assert entity_status(counter, fetch_state=False)["state"] is None
+
+
+def test_a_pending_sub_orchestration_shows_without_version_and_an_odd_timestamp_as_it_is():
+    created = dict(ev.sub_orchestration_created(T0, 0, "Child", "c", None), Timestamp="not a time")
+
+    (shown,) = history_events([created], show_output=True, show_input=True)
+
+    assert shown == {"EventType": "SubOrchestrationInstanceCreated", "Timestamp": "not a time", "Name": "Child",
+                     "InstanceId": "c", "Input": None}

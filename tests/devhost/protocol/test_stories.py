@@ -2,7 +2,12 @@
 mistake; the reason is the extension's text, cut to its first line."""
 from __future__ import annotations
 
-from devhost.protocol.stories import ASYNC_DEF, MISSING_YIELD, Storyteller, mistake_hint, reason_line
+from devhost.protocol.stories import Storyteller, mistake_hint, reason_line
+
+# The hints as the console shows them (pinned as text, not by the module's constants).
+MISSING_YIELD = ("did you forget `yield` before context.call_activity(...)? An orchestrator yields each task it "
+                 "awaits")
+ASYNC_DEF = "orchestrators must be generators (`def` with `yield`), not `async def`"
 from devhost.tracebacks import Frame
 
 APP = "/home/me/app"
@@ -54,3 +59,15 @@ def test_a_call_to_a_function_that_failed_to_load_is_linked_to_its_load_error():
     assert teller.load_error("The function 'Old' doesn't exist") == "'Old' is not loaded: disabled"
     unknown = reason.replace("enrich", "Nope")
     assert teller.tell(unknown) == unknown  # not one that failed to load: told as the extension words it
+
+
+def test_a_file_whose_name_holds_a_colon_is_named_whole():
+    assert Storyteller(None).shown("/tmp/odd:name.py") == "/tmp/odd:name.py"
+
+
+def test_a_reasons_final_dot_gives_way_to_the_place_and_the_hint():
+    teller = Storyteller(None)
+
+    assert teller.tell("Boom in TAX.", Frame("/a/f.py", 3, "main")) == "Boom in TAX (at /a/f.py:3)"
+    assert teller.tell("Object of type AtomicTask is not JSON serializable in TAX.") == \
+        f"Object of type AtomicTask is not JSON serializable in TAX. Hint: {MISSING_YIELD}"
