@@ -90,6 +90,7 @@ _PLAYED, _RETRY_KEY = '"IsPlayed":true', f'"{ev.RETRY_OF}"'
 
 
 _KIND = operator.itemgetter("EventType")
+_STEERING = (EventType.ExecutionSuspended, EventType.ExecutionResumed)
 _CODE_EVENTS = {EventType.ExecutionStarted, EventType.TaskCompleted, EventType.TaskFailed,
                 EventType.SubOrchestrationInstanceCompleted, EventType.SubOrchestrationInstanceFailed,
                 EventType.TimerFired, EventType.EventRaised, EventType.GenericEvent}
@@ -99,12 +100,8 @@ def _suspended_in(history: list[dict[str, Any]]) -> bool:
     """Whether the last suspend or resume in `history` is a suspend."""
     if EventType.ExecutionSuspended not in map(_KIND, history):  # the usual answer, without a loop in Python per event
         return False
-    for event in reversed(history):
-        if event["EventType"] == EventType.ExecutionSuspended:
-            return True
-        if event["EventType"] == EventType.ExecutionResumed:
-            return False
-    return False
+    return next(e["EventType"] for e in reversed(history) if e["EventType"] in _STEERING) == \
+        EventType.ExecutionSuspended
 
 
 def prepare(instance_id: str, execution_id: str, name: str, status: RuntimeStatus,
@@ -225,8 +222,6 @@ MAX_CUSTOM_STATUS_KB = 16
 def custom_status_too_big(value: Any) -> str | None:
     """The extension's refusal of a custom status over 16 KB, measured as its compact JSON in UTF-16 (the
     MessagePayloadDataConverter.Serialize that DurableOrchestrationContext.SetCustomStatus calls); None when it fits."""
-    if value is None:
-        return None
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     size_kb = len(text.encode("utf-16-le")) // 1024
     if size_kb <= MAX_CUSTOM_STATUS_KB:

@@ -853,3 +853,16 @@ def test_decide_leaves_the_statuses_it_was_given_as_they_were():
     engine.decide(d.episodes[-1], d.state, None, None, None, lambda ids: statuses)
 
     assert statuses == {"my-child": RuntimeStatus.Completed}
+
+
+def test_the_custom_status_limit_is_16_kb_of_compact_json_in_utf16():
+    """MessagePayloadDataConverter.Serialize(value, 16): the compact JSON's UTF-16 bytes, in whole KB, at most 16."""
+    fits, over = "x" * (17 * 1024 // 2 - 3), "x" * (17 * 1024 // 2 - 2)  # with its quotes: 17407 and 17408 bytes
+    # about 900 items: with ", " or ": " between them the JSON would pass 17 KB in UTF-16
+    compact = {f"k{i}": 1 for i in range(930)}
+    assert len(json.dumps(compact, separators=(",", ":"))) * 2 < 17 * 1024 < len(json.dumps(compact)) * 2
+
+    assert engine.custom_status_too_big(fits) is None and engine.custom_status_too_big(compact) is None
+    assert engine.custom_status_too_big(None) is None
+    assert engine.custom_status_too_big(over) == ("The UTF-16 size of the JSON-serialized payload must not exceed 16 KB. "
+                                                  "The current payload size is 17 KB.")

@@ -262,3 +262,31 @@ def test_a_kept_replay_whose_new_events_are_not_the_ones_committed_replays_from_
     assert kept.resumed == 1
     assert state(got) == full([call(0), call(1)], FIRST + SCHEDULED + other + [ev.orchestrator_completed(T),
                                                                                 ev.orchestrator_started(T)])
+
+
+def waits_for_two(context):
+    return (yield context.task_all([context.call_activity("Hello", "a"), context.call_activity("Hello", "b")]))
+
+
+@pytest.mark.parametrize("ending", ["terminated", "continued as new"])
+def test_an_instance_that_ends_without_replaying_leaves_no_kept_replay_behind(ending):
+    """A terminate ends the instance without a replay of its actions; continue-as-new starts a new execution: the
+    replay kept for the old one must go (else it holds memory until evicted)."""
+    def continues(context):
+        yield context.task_all([context.call_activity("Hello", "a"), context.call_activity("Hello", "b")])
+        context.continue_as_new(None)
+
+    replays = KeptReplays()
+    d = Driver(waits_for_two if ending == "terminated" else continues, replays=replays)
+    d.episode()
+    assert len(replays) == 1  # blocked on the task_all: kept
+
+    if ending == "terminated":
+        d.send(ev.execution_terminated(d.now, "stop"))
+    else:
+        d.complete(0, "a")
+        d.complete(1, "b")
+    outcome = d.episode()
+
+    assert outcome.status in (RuntimeStatus.Terminated, RuntimeStatus.ContinuedAsNew)
+    assert len(replays) == 0
