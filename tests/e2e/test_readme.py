@@ -69,8 +69,11 @@ def test_every_readme_command_is_run_here_or_named_as_needing_azure():
     assert RUN_HERE <= commands, "a command this test runs is gone from the README: update RUN_HERE"
 
 
-def make(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["make", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+def make(*args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """make as a user runs it from a shell: not as a sub-make of the `make test` this suite may run under (which
+    would print "Entering directory" lines and pass its own flags on)."""
+    clean = {k: v for k, v in (env or os.environ).items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    return subprocess.run(["make", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=clean)
 
 
 def pytest_command(*make_args: str) -> list[str]:
@@ -168,7 +171,7 @@ def test_make_run_passes_the_readmes_args_to_devhost_as_they_are(args):
 def test_make_mutate_runs_the_mutation_tool_on_a_sample():
     """The whole run takes about half an hour (docs/mutation.md): here two mutants of one module, through make."""
     env = dict(os.environ, MUTATE_MODULES="stories.py", MUTATE_LIMIT="2", MUTATE_TESTS="tests/devhost/protocol")
-    result = subprocess.run(["make", "mutate"], cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    result = make("mutate", timeout=600, env=env)
 
     assert result.returncode in (0, 1), result.stdout[-2000:] + result.stderr[-2000:]
     assert "stories" in result.stdout and re.search(r"\d+ mutants?", result.stdout), result.stdout[-2000:]
@@ -186,8 +189,9 @@ class MakeRun:
     """`make run ARGS="..."` (or another command) in its own process group, stopped with Ctrl-C as a user stops it."""
 
     def __init__(self, args: str, command: list[str] | None = None) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
         self.process = subprocess.Popen(command or ["make", "run", f"ARGS={args}"], cwd=ROOT, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                                        stderr=subprocess.STDOUT, text=True, start_new_session=True, env=env)
 
     def serving(self, port: int) -> bool:
         try:
