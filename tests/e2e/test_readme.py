@@ -69,10 +69,14 @@ def test_every_readme_command_is_run_here_or_named_as_needing_azure():
     assert RUN_HERE <= commands, "a command this test runs is gone from the README: update RUN_HERE"
 
 
+# What a make this suite runs under hands its sub-processes: a user's shell has none of it.
+MAKE_STATE = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "PYTEST_ARGS", "ARGS", "PYTHON")
+
+
 def make(*args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """make as a user runs it from a shell: not as a sub-make of the `make test` this suite may run under (which
     would print "Entering directory" lines and pass its own flags on)."""
-    clean = {k: v for k, v in (env or os.environ).items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+    clean = {k: v for k, v in (env or os.environ).items() if k not in MAKE_STATE}
     return subprocess.run(["make", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=clean)
 
 
@@ -189,7 +193,7 @@ class MakeRun:
     """`make run ARGS="..."` (or another command) in its own process group, stopped with Ctrl-C as a user stops it."""
 
     def __init__(self, args: str, command: list[str] | None = None) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+        env = {k: v for k, v in os.environ.items() if k not in MAKE_STATE}
         self.process = subprocess.Popen(command or ["make", "run", f"ARGS={args}"], cwd=ROOT, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True, start_new_session=True, env=env)
 
