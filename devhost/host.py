@@ -219,7 +219,8 @@ class Host:
         self.dispatcher = Dispatcher(self.store, self.invocations, self.clock,
                                      activity_workers=self.config.max_concurrent_activities,
                                      orchestration_workers=self.config.max_concurrent_orchestrators,
-                                     stories=stories, client_payload=self.client_payload)
+                                     stories=stories, client_payload=self.client_payload,
+                                     max_actions=self.config.max_orchestration_actions)
         self.travel = TimeTravel(self.clock, [self.dispatcher, self.timers], self._keep_clock)
         orchestrators = sorted(i.fn.spec.durable_name for i in self.invocations.values()
                                if i.fn.spec.kind == "orchestration")
