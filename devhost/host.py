@@ -294,6 +294,9 @@ class Host:
         if not self.invocations:
             lines += [f"No functions loaded: {nothing_loaded(self.config.script_root, self.skipped)}", ""]
         lines += self._exposure_lines()
+        if self.config.extended_sessions:
+            lines.append("WARNING: host.json sets extensions.durableTask.extendedSessionsEnabled, which the Durable "
+                         "extension ignores for out-of-process languages such as Python; devhost ignores it too.")
         if self.options.time_travel:
             lines.append("WARNING: time travel is ON: POST /admin/devhost/advance?seconds=N moves durable time "
                          f"forward (now {self.clock.offset:.0f} s ahead). Do not use this for real work.")
