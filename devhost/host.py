@@ -219,7 +219,8 @@ class Host:
         self.dispatcher = Dispatcher(self.store, self.invocations, self.clock,
                                      activity_workers=self.config.max_concurrent_activities,
                                      orchestration_workers=self.config.max_concurrent_orchestrators,
-                                     stories=stories, client_payload=self.client_payload)
+                                     stories=stories, client_payload=self.client_payload,
+                                     max_actions=self.config.max_orchestration_actions)
         self.travel = TimeTravel(self.clock, [self.dispatcher, self.timers], self._keep_clock)
         orchestrators = sorted(i.fn.spec.durable_name for i in self.invocations.values()
                                if i.fn.spec.kind == "orchestration")
@@ -293,6 +294,9 @@ class Host:
         if not self.invocations:
             lines += [f"No functions loaded: {nothing_loaded(self.config.script_root, self.skipped)}", ""]
         lines += self._exposure_lines()
+        if self.config.extended_sessions:
+            lines.append("WARNING: host.json sets extensions.durableTask.extendedSessionsEnabled, which the Durable "
+                         "extension ignores for out-of-process languages such as Python; devhost ignores it too.")
         if self.options.time_travel:
             lines.append("WARNING: time travel is ON: POST /admin/devhost/advance?seconds=N moves durable time "
                          f"forward (now {self.clock.offset:.0f} s ahead). Do not use this for real work.")

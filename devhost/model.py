@@ -79,6 +79,8 @@ class ActionType(enum.IntEnum):
 
 
 HTTP_ACTIVITY_NAME = "BuiltIn::HttpActivity"
+# host.json's durableTask.maxOrchestrationActions when it leaves it out (DurableTaskOptions.MaxOrchestrationActions)
+DEFAULT_MAX_ACTIONS = 100_000
 ENTITY_REQUEST = "op"  # the event name of a request to an entity (the extension's RequestMessage)
 
 # Triggers devhost can fire; a function with any other trigger is listed as not loaded.

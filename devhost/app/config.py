@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from devhost.errors import ConfigError
+from devhost.model import DEFAULT_MAX_ACTIONS
 
 DEFAULT_PORT = 7071  # Core Tools' port when Host.LocalHttpPort does not name one
 
@@ -50,6 +51,8 @@ class HostConfig:
     max_concurrent_orchestrators: int = DEFAULT_CONCURRENCY
     max_concurrent_activities: int = DEFAULT_CONCURRENCY
     use_app_lease: bool = True  # durableTask's useAppLease (DurableTaskOptions.UseAppLease, true by default)
+    max_orchestration_actions: int = DEFAULT_MAX_ACTIONS  # durableTask's maxOrchestrationActions
+    extended_sessions: bool = False  # durableTask's extendedSessionsEnabled: no effect on out-of-process languages
 
 
 def read_json(path: Path, required: bool) -> dict[str, Any]:
@@ -114,14 +117,21 @@ def load_config(script_root: str | os.PathLike[str]) -> HostConfig:
         max_concurrent_orchestrators=_concurrency(durable, "maxConcurrentOrchestratorFunctions"),
         max_concurrent_activities=_concurrency(durable, "maxConcurrentActivityFunctions"),
         use_app_lease=str(_ci_get(durable, "useAppLease", True)).lower() != "false",
+        max_orchestration_actions=_positive(durable, "maxOrchestrationActions", DEFAULT_MAX_ACTIONS),
+        extended_sessions=str(_ci_get(durable, "extendedSessionsEnabled", False)).lower() == "true",
     )
 
 
 def _concurrency(durable: dict[str, Any], key: str) -> int:
     """A durableTask concurrency limit: a positive integer, by default ten per processor."""
+    return _positive(durable, key, DEFAULT_CONCURRENCY)
+
+
+def _positive(durable: dict[str, Any], key: str, default: int) -> int:
+    """A durableTask setting that must be a positive integer, `default` when host.json leaves it out."""
     value = _ci_get(durable, key)
     if value is None:
-        return DEFAULT_CONCURRENCY
+        return default
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"host.json: extensions.durableTask.{key} must be a positive integer, not {value!r}")
     return value

@@ -12,8 +12,10 @@ from typing import Any, Callable
 
 from devhost import jsontext
 from devhost.model import (
+    DEFAULT_MAX_ACTIONS,
     ENTITY_REQUEST,
     TERMINAL_STATUSES,
+    ActionType,
     EpisodeOutcome,
     EventType,
     NewInstance,
@@ -188,13 +190,16 @@ def _stored_input(action_input: str | None) -> str | None:
 def decide(episode: Episode, result: dict[str, Any] | None, error: str | None, parent: dict[str, Any] | None,
            activities: frozenset[str] | None = None,
            child_statuses: Callable[[list[str]], dict[str, RuntimeStatus]] = lambda ids: {},
-           next_execution_id: Callable[[], str] | None = None, replays: KeptReplays | None = None) -> EpisodeOutcome:
+           next_execution_id: Callable[[], str] | None = None, replays: KeptReplays | None = None,
+           max_actions: int = DEFAULT_MAX_ACTIONS) -> EpisodeOutcome:
     """Apply an OrchestratorState (or an orchestrator failure) to the episode: docs/protocol.md §4.3. The outcome is
     what the store commits as one transaction. `activities` names the app's activity functions (None: don't check);
     `child_statuses` reads the stored statuses of the sub-orchestration ids the episode would create (an id in use
     by an unfinished instance is refused); `next_execution_id` names a continued-as-new execution; `replays` keeps
-    the shim's replay of the actions from one episode to the next (None: replay from the start every time)."""
-    outcome = _decide(episode, result, error, parent, activities, next_execution_id or _random_id, replays)
+    the shim's replay of the actions from one episode to the next (None: replay from the start every time);
+    `max_actions` is host.json's durableTask.maxOrchestrationActions."""
+    outcome = _decide(episode, result, error, parent, activities, next_execution_id or _random_id, replays,
+                      max_actions)
     if replays is not None and (outcome.status in TERMINAL_STATUSES or outcome.continue_as_new is not None):
         replays.forget(episode.instance_id)
     if outcome.new_instances:
@@ -217,6 +222,25 @@ def _next_execution(episode: Episode, new_input: str | None, parent: dict[str, A
 
 
 MAX_CUSTOM_STATUS_KB = 16
+# The actions the extension's DurableOrchestrationContext counts (IncrementActionsOrThrowException): each scheduled
+# call, timer and entity message; waiting for an event, continue-as-new and the task_all/task_any groups do not.
+_COUNTED = frozenset({ActionType.CallActivity, ActionType.CallActivityWithRetry, ActionType.CallSubOrchestrator,
+                      ActionType.CallSubOrchestratorWithRetry, ActionType.CreateTimer, ActionType.CallEntity,
+                      ActionType.CallHttp, ActionType.SignalEntity, ActionType.ScheduledSignalEntity})
+
+
+def too_many_actions(actions: list[dict[str, Any]], max_actions: int) -> str | None:
+    """The extension's refusal once an episode's replay asks for more than maxOrchestrationActions counted actions
+    (the count starts again with every episode, as the shim replays the whole OrchestratorState); None within it."""
+    if _counted(actions) <= max_actions:
+        return None
+    return (f"Maximum amount of orchestration actions ({max_actions}) has been reached. "
+            "This value can be configured in host.json file as MaxOrchestrationActions.")
+
+
+def _counted(actions: list[dict[str, Any]]) -> int:
+    """The counted actions, those inside a task_all or task_any included (the shim replays each of them)."""
+    return sum(_counted(a.get("compoundActions") or []) + int(a.get("actionType") in _COUNTED) for a in actions)
 
 
 def custom_status_too_big(value: Any) -> str | None:
@@ -240,7 +264,7 @@ def _custom(outcome: EpisodeOutcome, state: dict[str, Any]) -> EpisodeOutcome:
 
 def _decide(episode: Episode, result: dict[str, Any] | None, error: str | None, parent: dict[str, Any] | None,
             activities: frozenset[str] | None, next_execution_id: Callable[[], str],
-            replays: KeptReplays | None) -> EpisodeOutcome:
+            replays: KeptReplays | None, max_actions: int) -> EpisodeOutcome:
     now = episode.now
     history = list(episode.new_events)
     if episode.terminated_reason is not None:  # prepare sets it ("" without a reason) for any terminate
@@ -263,6 +287,9 @@ def _decide(episode: Episode, result: dict[str, Any] | None, error: str | None, 
         return _fail(episode, history, too_big, parent, now)
 
     actions = [a for group in state.get("actions") or [] for a in group]
+    too_many = too_many_actions(actions, max_actions)
+    if too_many is not None:  # thrown while the shim replays the actions, after the custom status is set
+        return _custom(_fail(episode, history, too_many, parent, now), state)
     try:
         if replays is None:
             replay = ActionReplay(episode.execution_id, actions, now, activities)

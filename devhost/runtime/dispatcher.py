@@ -14,6 +14,7 @@ from devhost.app.bindings import Invoker, client_inputs, returned, string_datum
 from devhost.clock import Clock, new_id
 from devhost.errors import StoreUnavailable, WorkerCrashed
 from devhost.model import (
+    DEFAULT_MAX_ACTIONS,
     HTTP_ACTIVITY_NAME,
     TERMINAL_STATUSES,
     ActivityWork,
@@ -43,8 +44,10 @@ class Dispatcher:
     def __init__(self, store: Store, invocations: dict[str, Invoker], clock: Clock,
                  activity_workers: int = 32, orchestration_workers: int = 4,
                  ids: Callable[[], str] = new_id, stories: Storyteller | None = None,
-                 client_payload: Callable[[], str] | None = None) -> None:
+                 client_payload: Callable[[], str] | None = None,
+                 max_actions: int = DEFAULT_MAX_ACTIONS) -> None:
         self.store = store
+        self.max_actions = max_actions  # host.json's maxOrchestrationActions, counted by engine.decide
         self.client_payload = client_payload  # the durableClient binding's data: an input of any trigger
         self.stories = stories or Storyteller()  # how failures are told on the console
         self.clock = clock
@@ -336,7 +339,7 @@ class Dispatcher:
             result, error, where = await self._call_orchestrator(episode, instance)
         parent = engine.parent_of(history, episode.new_events)
         outcome = engine.decide(episode, result, error, parent, self.activity_names, self.store.statuses, self.ids,
-                                self.replays)
+                                self.replays, self.max_actions)
         outcome.consumed += stale
         outcome.finished_work = finished
         works, sent = self.store.commit_episode(instance, outcome, now.timestamp())

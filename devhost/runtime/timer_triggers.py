@@ -178,8 +178,10 @@ class TimerTriggers:
         # A changed schedule starts afresh, as the monitor does when Next no longer fits the schedule.
         return status if status and status.get("Schedule") == timer.schedule.expression else None
 
-    def _save_status(self, timer: ScheduledTimer, last: datetime, following: datetime) -> None:
-        timer.status = {"Last": _iso(last), "Next": _iso(following), "LastUpdated": _iso(self.clock.now()),
+    def _save_status(self, timer: ScheduledTimer, last: datetime, following: datetime,
+                     updated: datetime | None = None) -> None:
+        updated = self.clock.now() if updated is None else updated
+        timer.status = {"Last": _iso(last), "Next": _iso(following), "LastUpdated": _iso(updated),
                         "Schedule": timer.schedule.expression}
         self.store.put_setting(self._status_key(timer), json.dumps(timer.status))
 
@@ -188,8 +190,8 @@ class TimerTriggers:
         missed = None
         if timer.use_monitor:
             timer.status = self._load_status(timer)
-            if timer.status is None:
-                self._save_status(timer, NEVER, timer.next)
+            if timer.status is None:  # the listener's fresh status, never run and never updated, as it passes it
+                self._save_status(timer, NEVER, timer.next, updated=NEVER)
             elif _parse_iso(timer.status["Next"]) <= now:  # an occurrence went by while no host ran
                 missed = _parse_iso(timer.status["Next"])
         if missed is not None:

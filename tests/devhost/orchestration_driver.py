@@ -43,7 +43,9 @@ class Driver:
     def __init__(self, orchestrator: Callable[..., Any], name: str = "O", input_: Any = None,
                  instance_id: str = "inst-1", execution_id: str = "exec-1",
                  activities: frozenset[str] | None = frozenset({"Hello"}), parent: dict[str, Any] | None = None,
-                 start: datetime = T0, replays: KeptReplays | None = None, reread: bool = False) -> None:
+                 start: datetime = T0, replays: KeptReplays | None = None, reread: bool = False,
+                 max_actions: int = engine.DEFAULT_MAX_ACTIONS) -> None:
+        self.max_actions = max_actions  # host.json's maxOrchestrationActions
         self.replays = replays  # the engine keeps the shim's replay between episodes (None: from the start)
         self.reread = reread  # committed events come back as new dicts decoded from their stored texts, as the
         # store's kept histories give them
@@ -114,7 +116,7 @@ class Driver:
         parent = engine.parent_of(self.history, episode.new_events)
         decision = engine.decide(episode, state, error, parent, self.activities,
                                  lambda ids: {i: self.child_statuses[i] for i in ids if i in self.child_statuses},
-                                 lambda: f"{self.execution_id}+", self.replays)
+                                 lambda: f"{self.execution_id}+", self.replays, self.max_actions)
         self.episodes.append(episode)
         self.states.append(state)
         self.decisions.append(decision)

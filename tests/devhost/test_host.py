@@ -286,6 +286,22 @@ def test_the_banner_lists_functions_reported_ones_and_a_ready_line(running, caps
     assert f"devhost ready on http://127.0.0.1:{port} in " in out
 
 
+def test_the_banner_warns_that_extended_sessions_do_nothing_for_python(tmp_path, capsys):
+    durable = {"extendedSessionsEnabled": True}
+    for name, host in (("plain", {"version": "2.0"}),
+                       ("sessions", {"version": "2.0", "extensions": {"durableTask": durable}})):
+        server = InProcessHost(HostOptions(script_root=str(write_app(tmp_path / name, host)), port=free_port(),
+                                           store=str(tmp_path / f"{name}.db"), in_process=True))
+        try:
+            server.run(server.host.start())
+        finally:
+            server.close()
+        warned = [line for line in capsys.readouterr().out.splitlines() if "extendedSessionsEnabled" in line]
+        assert warned == ([] if name == "plain" else [
+            "WARNING: host.json sets extensions.durableTask.extendedSessionsEnabled, which the Durable extension "
+            "ignores for out-of-process languages such as Python; devhost ignores it too."])
+
+
 def test_the_admin_api_lists_the_functions_as_the_banner_does_and_what_was_not_loaded(running):
     base = f"http://127.0.0.1:{running.host.port}"
     port = running.host.port

@@ -315,3 +315,24 @@ def test_the_app_lease_is_on_unless_host_json_turns_it_off(tmp_path):
     assert load_config(write_app(tmp_path / "a", {"version": "2.0"})).use_app_lease is True
     off = write_app(tmp_path / "b", host={"version": "2.0", "extensions": {"durableTask": {"useAppLease": False}}})
     assert load_config(off).use_app_lease is False
+
+
+def test_max_orchestration_actions_is_read_from_host_json_else_the_extensions_100000(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert load_config(write_app(tmp_path / "a", {"version": "2.0"})).max_orchestration_actions == 100_000
+    durable = {"MaxOrchestrationActions": 25}
+    assert load_config(write_app(tmp_path / "b", {"version": "2.0", "extensions": {"durableTask": durable}})
+                       ).max_orchestration_actions == 25
+    with pytest.raises(ConfigError, match="maxOrchestrationActions must be a positive integer"):
+        load_config(write_app(tmp_path, {"version": "2.0", "extensions": {"durableTask": {
+            "maxOrchestrationActions": 0}}}))
+
+
+def test_extended_sessions_are_noted_when_host_json_enables_them(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    assert load_config(write_app(tmp_path / "a", {"version": "2.0"})).extended_sessions is False
+    durable = {"extendedSessionsEnabled": True}
+    assert load_config(write_app(tmp_path / "b", {"version": "2.0", "extensions": {"durableTask": durable}})
+                       ).extended_sessions is True

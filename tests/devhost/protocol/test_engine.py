@@ -642,6 +642,39 @@ def test_a_custom_status_over_16_kb_in_utf16_fails_the_orchestration_with_the_ex
                                            "payload must not exceed 16 KB. The current payload size is 17 KB.")
 
 
+def busy(context):
+    """Two activities at once, a timer, an event and an entity signal: four counted actions, the wait not counted."""
+    yield context.task_all([context.call_activity("Hello", "a"), context.call_activity("Hello", "b")])
+    yield context.create_timer(context.current_utc_datetime + timedelta(seconds=5))
+    yield context.wait_for_external_event("go")
+    context.signal_entity(df.EntityId("Counter", "k"), "add", 1)
+    return "done"
+
+
+def _run_busy(max_actions: int) -> Driver:
+    d = Driver(busy, max_actions=max_actions)
+    d.episode()
+    d.complete(0, "a")
+    d.complete(1, "b")
+    d.episode()
+    d.fire(2)
+    assert d.episode().status == RuntimeStatus.Running  # three counted so far: the wait for "go" is not one
+    d.raise_event("go", None)
+    d.episode()
+    return d
+
+
+def test_more_actions_than_max_orchestration_actions_fail_the_orchestration_with_the_extensions_words():
+    # DurableOrchestrationContext.IncrementActionsOrThrowException: each episode's replay counts again from zero
+    assert _run_busy(4).status == RuntimeStatus.Completed
+    d = _run_busy(3)
+    assert d.status == RuntimeStatus.Failed and d.decisions[-1].messages == []
+    assert json.loads(d.decisions[-1].output) == (
+        "Orchestrator function 'O' failed: Maximum amount of orchestration actions (3) has been reached. "
+        "This value can be configured in host.json file as MaxOrchestrationActions.")
+    assert engine.DEFAULT_MAX_ACTIONS == 100_000
+
+
 @pytest.mark.parametrize(("stored", "context_input"), [
     (None, None),
     (json.dumps('{"a": 1}'), '{"a": 1}'),  # the SDK client's double encoding, decoded once

@@ -134,6 +134,25 @@ def test_run_on_startup_fires_once_at_start(store):
     assert calls[0].past_due is False
 
 
+def test_a_first_run_gets_the_listeners_fresh_status_never_run_and_never_updated(store):
+    # TimerListener.StartAsync: no stored status yet, so ScheduleStatus = {Last = default(DateTime), Next}, its
+    # LastUpdated left at default(DateTime) too, until the first invocation replaces it
+    calls, clock = [], FixedClock()
+
+    async def scenario(timers):
+        await until(lambda: len(calls) == 1)
+        clock.advance(30)
+        timers.rescan()
+        await until(lambda: len(calls) == 2)
+
+    run(store, clock, timer_function(calls, runOnStartup=True), scenario)
+
+    first, second = (c.schedule_status for c in calls)
+    assert first["Last"] == first["LastUpdated"] == "0001-01-01T00:00:00"
+    assert first["Next"].startswith("2026-01-05T09:00:00")
+    assert second["Last"] == second["LastUpdated"] and second["Last"].startswith("2026-01-05T08:59:30")
+
+
 def test_a_run_missed_while_no_host_ran_fires_past_due_at_the_next_start(store):
     calls, clock = [], FixedClock()
 
