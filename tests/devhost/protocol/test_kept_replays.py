@@ -290,3 +290,34 @@ def test_an_instance_that_ends_without_replaying_leaves_no_kept_replay_behind(en
 
     assert outcome.status in (RuntimeStatus.Terminated, RuntimeStatus.ContinuedAsNew)
     assert len(replays) == 0
+
+
+def test_a_kept_replay_is_not_carried_on_for_another_set_of_activities():
+    """The app's activities changed between two episodes (a reload took 'Hello' away): the replay starts over and
+    refuses the call, as a replay from the start does, instead of carrying on past it."""
+    replays = KeptReplays()
+    d = Driver(waits_for_two, replays=replays)
+    d.episode()
+    d.complete(0, "a")
+    d.activities = frozenset({"Other"})
+
+    outcome = d.episode()
+
+    assert outcome.status == RuntimeStatus.Failed and "Hello" in json.loads(outcome.output)
+    assert replays.resumed == 0
+
+
+def test_a_forgotten_replay_gives_its_room_back():
+    def kept_size() -> int:
+        probe = KeptReplays()
+        Driver(waits_for_two, replays=probe).episode()
+        return probe._size  # noqa: SLF001 (the size one kept replay takes, to set a limit that fits one and a half)
+
+    size = kept_size()
+    replays = KeptReplays(max_size=size * 3 // 2, max_one=size)
+    Driver(waits_for_two, replays=replays).episode()
+    replays.forget("inst-1")
+
+    Driver(waits_for_two, instance_id="inst-2", replays=replays).episode()
+
+    assert len(replays) == 1  # the first one's room was given back: the second fits
