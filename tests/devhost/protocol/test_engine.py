@@ -10,7 +10,7 @@ import azure.durable_functions as df
 import pytest
 from orchestration_driver import CITIES, T0, Driver, failure_reason, hello_chain, wait_for_go
 
-from devhost.model import EventType, RuntimeStatus, ScheduledActivity, history_timestamp
+from devhost.model import EventType, OutgoingMessage, RuntimeStatus, ScheduledActivity, history_timestamp
 from devhost.protocol import engine
 from devhost.protocol import history_events as ev
 from devhost.protocol.engine import orchestrator_input
@@ -353,6 +353,16 @@ def child_orchestrator(context):
     return (yield context.call_activity("Hello", context.get_input()))
 
 
+def terminated_child(new_instance) -> OutgoingMessage:
+    """Start a child created by the parent's decision, terminate it ("stop"): the reply it sends its parent."""
+    child = Driver(child_orchestrator, name="Child", instance_id=new_instance.instance_id,
+                   execution_id=new_instance.execution_id, parent=new_instance.started["ParentInstance"])
+    child.episode()
+    child.send(ev.execution_terminated(child.now, "stop"))
+    (reply,) = child.episode().messages
+    return reply
+
+
 def run_child(new_instance, result=None, error=None) -> Driver:
     """Run a child created by the parent's decision to its end; its last decision holds the reply."""
     child = Driver(child_orchestrator, name=new_instance.name, instance_id=new_instance.instance_id,
@@ -466,12 +476,7 @@ def test_a_failed_child_fails_its_parent_with_the_childs_message():
 def test_a_terminated_child_tells_its_parent():
     d = Driver(parent_orchestrator)
     (first,) = d.episode().new_instances
-    child = Driver(child_orchestrator, name="Child", instance_id=first.instance_id, execution_id=first.execution_id,
-                   parent=first.started["ParentInstance"])
-    child.episode()
-    child.send(ev.execution_terminated(child.now, "stop"))
-
-    (reply,) = child.episode().messages
+    reply = terminated_child(first)
 
     assert reply.event["EventType"] == EventType.SubOrchestrationInstanceFailed
     assert reply.event["TaskScheduledId"] == 0 and "stop" in reply.event["Reason"]
@@ -722,12 +727,7 @@ def test_a_parent_catching_a_failed_child_gets_its_reason_and_empty_details():
 def test_a_parent_catching_a_terminated_child_gets_the_termination_reason():
     d = Driver(catching_parent)
     (first,) = d.episode().new_instances
-    child = Driver(child_orchestrator, name="Child", instance_id=first.instance_id, execution_id=first.execution_id,
-                   parent=first.started["ParentInstance"])
-    child.episode()
-    child.send(ev.execution_terminated(child.now, "stop"))
-
-    (reply,) = child.episode().messages
+    reply = terminated_child(first)
 
     assert (reply.event["Reason"], reply.event["Details"], reply.event["ExecutionId"]) == \
         ("Orchestration terminated: stop", "", "exec-1")
