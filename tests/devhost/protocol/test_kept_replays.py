@@ -321,3 +321,50 @@ def test_a_forgotten_replay_gives_its_room_back():
     Driver(waits_for_two, instance_id="inst-2", replays=replays).episode()
 
     assert len(replays) == 1  # the first one's room was given back: the second fits
+
+
+def test_a_replay_carries_on_when_nothing_was_written_after_the_events_it_replayed():
+    """The history read back is exactly what the kept replay replayed (old history and its new events, nothing
+    decided after them): nothing is left to replay but the new episode's news, and the kept replay carries on."""
+    kept = KeptReplays()
+    news = [ev.orchestrator_started(T), ev.task_completed(T, 0, "1")]
+    kept.replay("i", "e", [call(0)], T, None, FIRST + SCHEDULED, [])
+    assert kept.resumed == 0
+
+    got = kept.replay("i", "e", [call(0), call(1)], T, None, FIRST + SCHEDULED, news)
+
+    assert kept.resumed == 1
+    assert state(got) == full([call(0), call(1)], FIRST + SCHEDULED + news)
+
+
+def one_kept_size() -> int:
+    """The size one kept replay of waits_for_two's first episode takes, to set limits it fills exactly."""
+    probe = KeptReplays()
+    Driver(waits_for_two, replays=probe).episode()
+    (kept,) = probe._kept.values()  # noqa: SLF001
+    return kept.size
+
+
+def test_replays_that_fill_the_limits_exactly_are_all_kept():
+    size = one_kept_size()
+    replays = KeptReplays(max_size=2 * size, max_one=size)
+    first, second = (Driver(waits_for_two, instance_id=f"inst-{n}", replays=replays) for n in (1, 2))
+    first.episode()
+    second.episode()
+    assert len(replays) == 2
+
+
+def test_the_least_recently_used_replay_goes_first():
+    replays = KeptReplays(max_size=2 * one_kept_size())
+    drivers = [Driver(waits_for_two, instance_id=f"inst-{n}", replays=replays) for n in (1, 2, 3)]
+    for d in drivers:
+        d.episode()
+    assert len(replays) == 2
+
+    for d in drivers:
+        d.complete(0, "a")
+    drivers[2].episode()
+    drivers[1].episode()
+    assert replays.resumed == 2  # the last two were kept
+    drivers[0].episode()
+    assert replays.resumed == 2  # the first was evicted: replayed from the start
