@@ -12,11 +12,11 @@ import threading
 import uuid
 from concurrent.futures import Executor
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from azure.functions import meta
 
-from devhost.app.context_json import JsonWithContexts
+from devhost.app.context_json import ContextDecoder, JsonWithContexts
 from devhost.app.loader import LoadedFunction
 from devhost.model import CLIENT_BINDINGS
 
@@ -44,6 +44,76 @@ def decode_sdk_contexts_incrementally() -> None:
     module = importlib.import_module("azure.durable_functions.models.DurableOrchestrationContext")
     if getattr(module, "json", None) is json:
         module.json = JsonWithContexts()
+        reuse_sdk_history_events(module, module.json.decoder)
+
+
+def reuse_sdk_history_events(module: Any, decoder: ContextDecoder) -> None:
+    """DurableOrchestrationContext.__init__ builds a HistoryEvent for every event of the history, every episode: about
+    a quarter of a long replay. The events the ContextDecoder reused from the last context are the same dicts, so
+    their HistoryEvents are too: the context gets the ones built before (the SDK only reads them) and builds the
+    rest. Its __init__ then runs on the history's first OrchestratorStarted alone, and what it derives from the whole
+    history (the list, the decision's event and time, the version) is set from the full list, as __init__ would; a
+    check on sample episodes at start must find every attribute equal to the SDK's own, else nothing is changed."""
+    cls = getattr(module, "DurableOrchestrationContext", None)
+    make = getattr(module, "HistoryEvent", None)
+    started = getattr(getattr(module, "HistoryEventType", None), "ORCHESTRATOR_STARTED", None)
+    if cls is None or make is None or started is None or hasattr(cls.__init__, "reusing"):
+        return
+    original = cls.__init__
+
+    def __init__(self: Any, history: Any, *args: Any, **kwargs: Any) -> None:
+        built = decoder.history_events(history, make)
+        first = None if built is None else next((e for e in built if e.event_type == started), None)
+        if first is None:  # not the history decoded last (or one the SDK refuses): the SDK's own way
+            original(self, history, *args, **kwargs)
+            return
+        original(self, [history[built.index(first)]], *args, **kwargs)
+        self._histories = built
+        self.decision_started_event = first
+        self._current_utc_datetime = first.timestamp
+        self._version = cls._extract_version_from_history(built)
+
+    __init__.reusing = True  # type: ignore[attr-defined]
+    cls.__init__ = __init__
+    if not _contexts_alike(cls, original, decoder):
+        cls.__init__ = original
+
+
+def _contexts_alike(cls: Any, original: Callable[..., None], decoder: ContextDecoder) -> bool:
+    """Whether contexts built with reused HistoryEvents have every attribute the SDK's own __init__ gives, on two
+    sample episodes (the second reusing the first's)."""
+    at = "2024-01-15T08:30:0{}.0000000Z"
+    started = {"EventType": 12, "EventId": -1, "IsPlayed": True, "Timestamp": at.format(0)}
+    execution = {"EventType": 0, "EventId": -1, "IsPlayed": True, "Timestamp": at.format(0), "Name": "O",
+                 "Version": "v1", "Input": "1", "OrchestrationInstance": {"InstanceId": "i", "ExecutionId": "e"}}
+    scheduled = {"EventType": 4, "EventId": 0, "IsPlayed": False, "Timestamp": at.format(1), "Name": "A",
+                 "Version": "", "Input": "2"}
+    completed = {"EventType": 5, "EventId": -1, "IsPlayed": False, "Timestamp": at.format(2), "TaskScheduledId": 0,
+                 "Result": "3"}
+    episodes = ([started, dict(execution, IsPlayed=False)],
+                [started, execution, dict(scheduled, IsPlayed=True), dict(started, Timestamp=at.format(2),
+                                                                        IsPlayed=False), completed])
+
+    def attributes(context: Any) -> dict[str, Any]:
+        found = dict(vars(context))
+        found["_histories"] = [vars(e) for e in found["_histories"]]
+        found["decision_started_event"] = vars(found["decision_started_event"])
+        found.pop("open_tasks"), found.pop("_function_context")  # per context: compared by type below
+        return found
+
+    before = decoder.reused_built
+    try:
+        for history in episodes:
+            text = json.dumps({"history": history, "instanceId": "i", "isReplaying": False,
+                               "parentInstanceId": None, "input": None, "upperSchemaVersion": 1},
+                              separators=(",", ":"))  # as the host joins them
+            ours, theirs = cls(**decoder.loads(text)), cls.__new__(cls)
+            original(theirs, **json.loads(text))
+            if attributes(ours) != attributes(theirs) or type(ours.open_tasks) is not type(theirs.open_tasks):
+                return False
+        return decoder.reused_built > before
+    except Exception:  # noqa: BLE001 (an SDK laid out otherwise keeps its own __init__)
+        return False
 
 
 class _ReusedCoders:

@@ -1,12 +1,13 @@
 """The orchestration trigger's context JSON decoded in the worker with its played events' decoding kept for the next
 episode: an episode's context begins with the same played event texts as the last one's, so only its new events
 (and the fields after the history) are decoded again, not the whole history. The result equals json.loads' (else
-json.loads decides)."""
+json.loads decides). The SDK's HistoryEvents built from those played events are kept beside them, and the next
+episode's DurableOrchestrationContext gets them instead of building each anew (history_events)."""
 from __future__ import annotations
 
 import json
 import threading
-from typing import Any
+from typing import Any, Callable
 
 HEAD = '{"history":['
 DEFAULT_CHARS = 2 << 20  # context text kept in all (its decoded events, about five times its size, beside it);
@@ -15,12 +16,23 @@ _PLAYED_KEY = "IsPlayed"
 
 
 class _Decoded:
-    """A context's leading played events: their text (from the start of the context) and their decoded dicts."""
+    """A context's leading played events: their text (from the start of the context), their decoded dicts and, once
+    a context was built from them, the SDK's HistoryEvents for them (`built`)."""
 
-    __slots__ = ("prefix", "events")
+    __slots__ = ("prefix", "events", "built")
 
     def __init__(self, prefix: str, events: list[dict[str, Any]]) -> None:
         self.prefix, self.events = prefix, events
+        self.built: list[Any] = []
+
+
+class _Last:
+    """The history a thread decoded last, with the kept context it began with and the one kept from it."""
+
+    __slots__ = ("events", "kept", "keeps")
+
+    def __init__(self, events: list[dict[str, Any]], kept: _Decoded | None, keeps: _Decoded | None) -> None:
+        self.events, self.kept, self.keeps = events, kept, keeps
 
 
 class ContextDecoder:
@@ -32,9 +44,32 @@ class ContextDecoder:
         self._kept: list[_Decoded] = []  # most recent last
         self._lock = threading.Lock()
         self._decoder = json.JSONDecoder()
+        self._last = threading.local()
         self.reused = 0  # events whose decoding came from a previous context (for tests)
+        self.reused_built = 0  # HistoryEvents handed to a later context (for tests)
+
+    def history_events(self, history: Any, make: Callable[..., Any]) -> list[Any] | None:
+        """The SDK's HistoryEvents for `history` when it is the history this thread decoded last (the very list):
+        the ones built for the same event dicts before, and `make(**event)` for the rest; None for any other list.
+        Reused only for equal dicts (the same objects: the comparison stops at identity), which neither make nor the
+        SDK changes."""
+        last = getattr(self._last, "last", None)
+        self._last.last = None
+        if last is None or last.events is not history:
+            return None
+        ready = last.kept.built if last.kept is not None else []
+        n = min(len(ready), len(history))
+        if n and history[:n] != last.kept.events[:n]:  # type: ignore[union-attr]
+            n = 0
+        built = ready[:n] + [make(**event) for event in history[n:]]
+        self.reused_built += n
+        keeps = last.keeps
+        if keeps is not None and history[:len(keeps.events)] == keeps.events:
+            keeps.built = built[:len(keeps.events)]
+        return built
 
     def loads(self, text: Any) -> Any:
+        self._last.last = None
         if not isinstance(text, str) or not text.startswith(HEAD):
             return json.loads(text)
         try:
@@ -74,8 +109,11 @@ class ContextDecoder:
             rest = json.loads("{" + text[at + 1:])
         else:
             raise ValueError("not an object after the history")
+        keeps = None
         if played_count and (kept is None or played_count > len(kept.events)):
-            self._keep(_Decoded(text[:played_to], events[:played_count]))
+            keeps = _Decoded(text[:played_to], events[:played_count])
+            self._keep(keeps)
+        self._last.last = _Last(events, kept, keeps)
         decoded: dict[str, Any] = {"history": events}
         decoded.update(rest)  # a repeated "history" key wins, as in json.loads
         return decoded

@@ -3,10 +3,13 @@ a real orchestration, decoding only the new events; anything laid out otherwise 
 from __future__ import annotations
 
 import json
+import sys
+from typing import Any
 
 import azure.durable_functions as df
 import pytest
 
+from devhost.app.bindings import memoize_sdk
 from devhost.app.context_json import ContextDecoder
 from tests.devhost.orchestration_driver import Driver
 
@@ -76,3 +79,62 @@ def test_a_changed_played_event_is_decoded_again():
     assert decoder.reused == 0
     longer = changed.replace('"i":1', '"i":2').replace('{"IsPlayed":false}', '{"IsPlayed":true},{"n":3}')
     assert decoder.loads(longer) == json.loads(longer) and decoder.reused == 2
+
+
+# -- the SDK's HistoryEvents, reused from one episode to the next ---------------------------------------------------
+def attributes(context: Any) -> dict[str, Any]:
+    """What a DurableOrchestrationContext holds, its HistoryEvents by their attributes."""
+    found = dict(vars(context))
+    found["_histories"] = [vars(e) for e in found["_histories"]]
+    found["decision_started_event"] = vars(found["decision_started_event"])
+    found["open_tasks"], found["_function_context"] = dict(found["open_tasks"]), vars(found["_function_context"])
+    return found
+
+
+def test_each_episodes_context_holds_what_the_sdk_builds_with_the_last_episodes_history_events():
+    memoize_sdk()
+    module = sys.modules["azure.durable_functions.models.DurableOrchestrationContext"]
+    context_class, decoder = module.DurableOrchestrationContext, module.json.decoder
+    before = decoder.reused_built
+    previous: list[Any] = []
+    for text in contexts():
+        ours = context_class.from_json(text)
+        theirs = context_class(**json.loads(text))  # not the list the decoder gave: the SDK's own __init__
+        assert attributes(ours) == attributes(theirs)
+        # every played event of the last episode is the very object it was then
+        played = [e for e in ours.histories if e.is_played][:len(previous)]
+        assert all(a is b for a, b in zip(played, previous))
+        previous = [e for e in ours.histories if e.is_played]
+    assert decoder.reused_built - before >= sum(range(2, 24, 2))
+
+
+def test_history_events_are_reused_only_for_the_list_just_decoded_and_the_same_dicts():
+    decoder = ContextDecoder()
+    texts = contexts()
+    made: list[dict[str, Any]] = []
+
+    def make(**fields: Any) -> dict[str, Any]:
+        made.append(fields)
+        return dict(fields)
+
+    assert decoder.history_events(decoder.loads(texts[1])["history"], make) is not None
+    history = decoder.loads(texts[2])["history"]
+    assert decoder.history_events(list(history), make) is None  # another list
+    assert decoder.history_events(history, make) is None  # asked once already: offered once only
+
+    assert decoder.history_events(decoder.loads(texts[3])["history"], make) is not None
+    history = decoder.loads(texts[4])["history"]
+    history[0] = dict(history[0], Timestamp="2024-05-01T12:00:00.5000000Z")  # not the event kept: none reused
+    made.clear()
+    built = decoder.history_events(history, make)
+    assert built == history and len(made) == len(history)
+
+    history = decoder.loads(texts[5])["history"]
+    made.clear()
+    built = decoder.history_events(history, make)
+    assert built == history and len(made) == len(history)  # none kept from the changed list
+
+    history = decoder.loads(texts[6])["history"]
+    made.clear()
+    built = decoder.history_events(history, make)
+    assert built == history and 0 < len(made) < len(history) // 2
