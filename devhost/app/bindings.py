@@ -125,6 +125,11 @@ class _ReusedCoders:
 
     def __init__(self) -> None:
         self._mine = threading.local()  # per thread: a decoder's scanner keeps a memo while it runs
+        # Short texts of a scalar and their values, both ways: a hook is never called for a scalar, so its text and
+        # value are a pure function of each other (a replay reads the same activity results and schedules the same
+        # inputs every episode). Floats are not looked up by value: 0.0 == -0.0, whose texts differ.
+        self._values: dict[str, Any] = {}
+        self._texts: dict[tuple[type, Any], str] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(json, name)
@@ -138,20 +143,47 @@ class _ReusedCoders:
     def loads(self, s: Any, **kw: Any) -> Any:
         if len(kw) != 1 or "object_hook" not in kw or not isinstance(s, str):
             return json.loads(s, **kw)
+        value = self._values.get(s, _MISSING)
+        if value is not _MISSING:
+            return value
         coders, key = self._coders(), ("loads", kw["object_hook"])
         decoder = coders.get(key)
         if decoder is None:
             decoder = coders[key] = json.JSONDecoder(object_hook=kw["object_hook"])
-        return decoder.decode(s)
+        value = decoder.decode(s)
+        if type(value) in _SCALARS and len(s) <= _SHORT:
+            _remember(self._values, s, value)
+        return value
 
     def dumps(self, obj: Any, **kw: Any) -> str:
         if len(kw) != 1 or "default" not in kw:
             return json.dumps(obj, **kw)
+        scalar = type(obj) in _SCALARS_BY_VALUE and (type(obj) is not str or len(obj) <= _SHORT)
+        if scalar:
+            text = self._texts.get((type(obj), obj))
+            if text is not None:
+                return text
         coders, key = self._coders(), ("dumps", kw["default"])
         encoder = coders.get(key)
         if encoder is None:
             encoder = coders[key] = json.JSONEncoder(default=kw["default"])
-        return encoder.encode(obj)
+        text = encoder.encode(obj)
+        if scalar:
+            _remember(self._texts, (type(obj), obj), text)
+        return text
+
+
+_MISSING = object()
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_SCALARS_BY_VALUE = _SCALARS - {float}
+_SHORT = 256  # characters of a text or string remembered
+_REMEMBERED = 4096  # entries each way; then they start over
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= _REMEMBERED:
+        memo.clear()
+    memo[key] = value
 
 
 def reuse_sdk_json_coders() -> None:

@@ -473,6 +473,25 @@ class Money:
 
 
 @pytest.mark.filterwarnings("ignore:azure.functions Durable JSON codec")
+def test_the_codec_remembers_short_scalars_with_the_texts_and_values_json_gives(monkeypatch):
+    """A replay reads the same results and schedules the same inputs every episode: short scalars are remembered both
+    ways, and give exactly what json gives (0.0 and -0.0, True and 1, a long string, a text with spaces)."""
+    module = sys.modules["azure.functions._durable_functions"]
+    monkeypatch.setattr(module, "json", json)
+    reuse_sdk_json_coders()
+    values = [0.0, -0.0, 1, True, False, None, "1", "Tokyo", "é\u2028", "x" * 300, 2.5, 10**30, float("inf")]
+    for _ in range(3):  # the second and third time from memory
+        assert [module.df_dumps(v) for v in values] == [json.dumps(v) for v in values]
+        for text in ["0.0", "-0.0", " 1", "1", "true", "null", '"1"', '"Tokyo"', json.dumps("x" * 300), "2.5e0",
+                     "Infinity", "[1]", '{"a": 1}']:
+            loaded = module.df_loads(text)
+            assert type(loaded) is type(json.loads(text)) and repr(loaded) == repr(json.loads(text))
+    listed = module.df_loads("[1]")
+    listed.append(2)  # a value that can change is never shared
+    assert module.df_loads("[1]") == [1]
+    assert len(module.json._values) <= 13 and len(module.json._texts) <= 13  # noqa: SLF001 (the long string is not)
+
+
 def test_the_codec_reuses_its_json_coders_with_the_same_texts_and_values(monkeypatch):
     import concurrent.futures
 
