@@ -10,6 +10,9 @@ import threading
 from typing import Any, Callable
 
 HEAD = '{"history":['
+# A context shorter than this is json.loads' at once: its few events cost less to decode than finding and keeping a
+# prefix among those of many instances (a Hello chain's contexts are 1-3 KB).
+MIN_CHARS = 4096
 DEFAULT_CHARS = 2 << 20  # context text kept in all (its decoded events, about five times its size, beside it);
 # least recently used go first, and one context over a quarter of it is not kept
 _PLAYED_KEY = "IsPlayed"
@@ -39,8 +42,8 @@ class ContextDecoder:
     """json.loads for the contexts devhost's host sends (`{"history":[event,...],...}`, events joined by commas);
     any other text, or one laid out otherwise, is json.loads' own. Thread-safe: pool threads run episodes at once."""
 
-    def __init__(self, max_chars: int = DEFAULT_CHARS, entries: int = 64) -> None:
-        self.max_chars, self.entries = max_chars, entries
+    def __init__(self, max_chars: int = DEFAULT_CHARS, entries: int = 64, min_chars: int = MIN_CHARS) -> None:
+        self.max_chars, self.entries, self.min_chars = max_chars, entries, min_chars
         self._kept: list[_Decoded] = []  # most recent last
         self._lock = threading.Lock()
         self._decoder = json.JSONDecoder()
@@ -70,7 +73,7 @@ class ContextDecoder:
 
     def loads(self, text: Any) -> Any:
         self._last.last = None
-        if not isinstance(text, str) or not text.startswith(HEAD):
+        if not isinstance(text, str) or len(text) < self.min_chars or not text.startswith(HEAD):
             return json.loads(text)
         try:
             return self._decode(text)

@@ -21,9 +21,9 @@ def chain(context: df.DurableOrchestrationContext):
     return total
 
 
-def contexts() -> list[str]:
+def contexts(input_: Any = None) -> list[str]:
     """Each episode's context JSON as the host builds it, for a chain of 12 activities."""
-    driver = Driver(chain, input_={"n": 12})
+    driver = Driver(chain, input_=input_ or {"n": 12})
     texts = []
     driver.episode()
     texts.append(driver.episodes[-1].context_json(driver.input, None))
@@ -35,7 +35,7 @@ def contexts() -> list[str]:
 
 
 def test_every_episodes_context_decodes_as_json_loads_decodes_it_reusing_the_played_events():
-    decoder = ContextDecoder()
+    decoder = ContextDecoder(min_chars=0)
     texts = contexts()
     other = Driver(chain, instance_id="other", input_={"n": 1})  # another instance's contexts in between
     other.episode()
@@ -47,13 +47,21 @@ def test_every_episodes_context_decodes_as_json_loads_decodes_it_reusing_the_pla
     assert decoder.reused >= played // 2  # most of each history came from the episode before
 
 
+def test_a_short_context_is_decoded_by_json_loads_and_nothing_is_kept():
+    decoder = ContextDecoder()
+    text = contexts()[1]
+    assert len(text) < decoder.min_chars
+    assert decoder.loads(text) == json.loads(text) and decoder.loads(text) == json.loads(text)
+    assert decoder.reused == 0 and decoder.history_events(decoder.loads(text)["history"], dict) is None
+
+
 @pytest.mark.parametrize("text", [
     '{"history":[]}', '{"history":[] }', '{"history":[],"input":null,"history":[1]}',
     '{"history":[{"IsPlayed":true,"a":1}, {"IsPlayed":true}],"x":1}',  # a space after a comma
     '{"history":[{"IsPlayed":true,"a":1}],"x":1}  \n', '{"history":[1,2,3],"y":[{"z":NaN}]}',
 ])
 def test_texts_laid_out_otherwise_decode_as_json_loads_decodes_them(text):
-    decoder = ContextDecoder()
+    decoder = ContextDecoder(min_chars=0)
     assert decoder.loads(text) == json.loads(text) or text.find("NaN") > 0
     assert repr(decoder.loads(text)) == repr(json.loads(text))  # NaN too, and the order of keys
     assert list(decoder.loads(b'{"history":[]}')) == ["history"]
@@ -62,7 +70,7 @@ def test_texts_laid_out_otherwise_decode_as_json_loads_decodes_them(text):
 @pytest.mark.parametrize("text", ['{"history":[{"IsPlayed":true}],"x":}', '{"history":[{"IsPlayed":true}]}x',
                                   '{"history":[{"IsPlayed":true}', '{"history":[{"IsPlayed":true}]'])
 def test_a_broken_text_fails_as_json_loads_fails(text):
-    decoder = ContextDecoder()
+    decoder = ContextDecoder(min_chars=0)
     with pytest.raises(json.JSONDecodeError) as mine:
         decoder.loads(text)
     with pytest.raises(json.JSONDecodeError) as theirs:
@@ -71,7 +79,7 @@ def test_a_broken_text_fails_as_json_loads_fails(text):
 
 
 def test_a_changed_played_event_is_decoded_again():
-    decoder = ContextDecoder()
+    decoder = ContextDecoder(min_chars=0)
     first = '{"history":[{"IsPlayed":true,"v":1},{"IsPlayed":false}],"i":1}'
     decoder.loads(first)
     changed = '{"history":[{"IsPlayed":true,"v":2},{"IsPlayed":true},{"IsPlayed":false}],"i":1}'
@@ -97,7 +105,7 @@ def test_each_episodes_context_holds_what_the_sdk_builds_with_the_last_episodes_
     context_class, decoder = module.DurableOrchestrationContext, module.json.decoder
     before = decoder.reused_built
     previous: list[Any] = []
-    for text in contexts():
+    for text in contexts({"n": 12, "padding": "x" * decoder.min_chars}):  # long enough to be kept
         ours = context_class.from_json(text)
         theirs = context_class(**json.loads(text))  # not the list the decoder gave: the SDK's own __init__
         assert attributes(ours) == attributes(theirs)
@@ -109,7 +117,7 @@ def test_each_episodes_context_holds_what_the_sdk_builds_with_the_last_episodes_
 
 
 def test_history_events_are_reused_only_for_the_list_just_decoded_and_the_same_dicts():
-    decoder = ContextDecoder()
+    decoder = ContextDecoder(min_chars=0)
     texts = contexts()
     made: list[dict[str, Any]] = []
 
