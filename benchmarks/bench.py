@@ -179,28 +179,36 @@ def versus_sdk(store: Path, tmp: str, hello_instances: int) -> dict:
     history = read_history(Path(tmp) / "steps.sqlite", instance_id)
     contexts = episode_contexts(history, json.dumps(stored["input"]), instance_id)
     sdk = sdk_seconds(BENCH_APP / "Sequential", contexts)
+    patched = sdk_seconds(BENCH_APP / "Sequential", contexts, patched=True)
     hello_id = _any_completed(store)
     chains = int(os.environ.get("DEVHOST_BENCH_THROUGHPUT_N", "2000")) // 2
     hello_cpu = _hello_cpu(tmp, chains)
     hello = episode_contexts(read_history(store, hello_id), None, hello_id)
     assert len(hello) == 4, len(hello)
     hello_sdk = sdk_seconds(ROOT / "HelloOrchestrator", hello * hello_instances, rounds=3)
+    hello_patched = sdk_seconds(ROOT / "HelloOrchestrator", hello * hello_instances, rounds=3, patched=True)
     return {"sequential": {"steps": steps, "episodes": len(contexts), "end_to_end_s": round(end_to_end, 3),
                            "host_and_worker_cpu_s": round(cpu, 3), "sdk_alone_s": round(sdk["wall_s"], 3),
                            "sdk_alone_cpu_s": round(sdk["cpu_s"], 3),
                            "end_to_end_vs_sdk": round(end_to_end / sdk["wall_s"], 3),
-                           "host_and_worker_cpu_vs_sdk_cpu": round(cpu / sdk["cpu_s"], 3)},
+                           "host_and_worker_cpu_vs_sdk_cpu": round(cpu / sdk["cpu_s"], 3),
+                           "sdk_as_the_worker_runs_it_s": round(patched["wall_s"], 3),
+                           "sdk_as_the_worker_runs_it_vs_sdk": round(patched["wall_s"] / sdk["wall_s"], 3)},
             "hello_chain": {"sdk_alone_ms_per_chain": round(hello_sdk["wall_s"] / hello_instances * 1000, 3),
                             "sdk_alone_cpu_ms_per_chain": round(hello_sdk["cpu_s"] / hello_instances * 1000, 3),
                             "devhost_cpu_ms_per_chain": round(hello_cpu * 1000, 3),
                             "devhost_cpu_vs_sdk": round(hello_cpu / (hello_sdk["cpu_s"] / hello_instances), 3),
                             "devhost_cpu_vs_sdk_wall": round(hello_cpu / (hello_sdk["wall_s"] / hello_instances), 3),
+                            "sdk_as_the_worker_runs_it_cpu_ms_per_chain":
+                                round(hello_patched["cpu_s"] / hello_instances * 1000, 3),
+                            "sdk_as_the_worker_runs_it_vs_sdk": round(hello_patched["cpu_s"] / hello_sdk["cpu_s"], 3),
                             "devhost_how": f"host and worker CPU over {chains} Hello chains started through the "
                                            f"management API, 64 at a time, until none is Pending or Running"},
             "how": "the unpatched SDK in a process of its own: HelloOrchestrator's or Sequential's main(context_json) "
                    "on each episode's context JSON as devhost builds it from the stored history (the Hello chain's "
                    f"four episodes, best of 3 passes over {hello_instances} chains; every episode of the sequential "
-                   "one), no devhost code and no I/O"}
+                   "one), no devhost code and no I/O; sdk_as_the_worker_runs_it: the same, with the worker's "
+                   "patches of the SDK (devhost.app.bindings.memoize_sdk)"}
 
 
 def _hello_cpu(tmp: str, n: int, concurrency: int = 64) -> float:

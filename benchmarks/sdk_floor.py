@@ -41,11 +41,11 @@ def episode_contexts(history: list[dict[str, Any]], stored_input: str | None, in
     return contexts
 
 
-def sdk_seconds(function_dir: Path, contexts: list[str], rounds: int = 1) -> dict[str, float]:
+def sdk_seconds(function_dir: Path, contexts: list[str], rounds: int = 1, patched: bool = False) -> dict[str, float]:
     """Wall and CPU seconds the unpatched SDK takes for one pass over `contexts` (the best of `rounds` passes),
-    in a fresh process of this interpreter."""
+    in a fresh process of this interpreter; `patched`: the SDK as devhost's worker runs it (memoize_sdk)."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump({"function_dir": str(function_dir), "contexts": contexts, "rounds": rounds}, f)
+        json.dump({"function_dir": str(function_dir), "contexts": contexts, "rounds": rounds, "patched": patched}, f)
     try:
         out = subprocess.run([sys.executable, "-m", "benchmarks.sdk_floor", f.name], capture_output=True, text=True,
                              timeout=1800, check=False, cwd=Path(__file__).resolve().parent.parent)
@@ -74,4 +74,7 @@ def _time(function_dir: str, contexts: list[str], rounds: int) -> dict[str, floa
 
 if __name__ == "__main__":
     job = json.loads(Path(sys.argv[1]).read_text())
+    if job.get("patched"):
+        from devhost.app.bindings import memoize_sdk
+        memoize_sdk()
     print(json.dumps(_time(job["function_dir"], job["contexts"], job["rounds"])))
