@@ -71,8 +71,6 @@ class _Node:
 
 _CALLS = frozenset({ActionType.CallActivity, ActionType.CallSubOrchestrator, ActionType.CallHttp,
                     ActionType.CallActivityWithRetry, ActionType.CallSubOrchestratorWithRetry})
-_KIND_WORDS = {EventType.TaskScheduled: "an activity task", EventType.SubOrchestrationInstanceCreated:
-               "a sub-orchestration", EventType.TimerCreated: "a durable timer", EventType.EventSent: "an event"}
 # The .NET action each kind of scheduled task is, as DurableTask.Core's messages name it (GetType().Name).
 _ACTION_NAMES = {EventType.TaskScheduled: "ScheduleTaskOrchestratorAction",
                  EventType.SubOrchestrationInstanceCreated: "CreateSubOrchestrationAction",
@@ -300,7 +298,7 @@ class ActionReplay:
                 self.now = parse_timestamp(event["Timestamp"])
             elif kind == EventType.ExecutionStarted:
                 self.advance()
-            elif kind in _KIND_WORDS:
+            elif kind in _ACTION_NAMES:  # a task the code scheduled
                 self._match(event)
             elif kind in (EventType.TaskCompleted, EventType.SubOrchestrationInstanceCompleted):
                 self._complete(event["TaskScheduledId"], False)

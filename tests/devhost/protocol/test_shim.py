@@ -14,7 +14,7 @@ from orchestration_driver import CITIES, T0, Driver, failure_reason, hello_chain
 from devhost.model import EpisodeOutcome, EventType, RuntimeStatus, ScheduledActivity, history_timestamp
 from devhost.protocol import engine
 from devhost.protocol import history_events as ev
-from devhost.protocol.shim import ActionReplay, Scheduled, non_determinism_text
+from devhost.protocol.shim import ActionReplay, NonDeterminism, Scheduled, non_determinism_text
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore:Potential duplicate Task completion")
 
@@ -441,6 +441,24 @@ def test_a_different_activity_name_is_non_determinism_naming_the_event_id():
         "the orchestrator code after this instance had already started running?")  # DurableTask.Core's, word for word
 
 
+@pytest.mark.parametrize("actions, scheduled", [
+    ([{"actionType": 0, "functionName": "Other", "input": "1"}], Scheduled(EventType.TaskScheduled, "Other")),
+    ([], None),
+])
+def test_non_determinism_carries_the_recorded_event_and_what_the_code_scheduled_instead(actions, scheduled):
+    """For the replay check (python -m devhost replay), which names both."""
+    recorded = ev.task_scheduled(T0, 0, "Hello", '"1"')
+    history = [ev.orchestrator_started(T0), ev.execution_started(T0, "i", "e", "O", None, None), recorded]
+    with pytest.raises(NonDeterminism) as caught:
+        ActionReplay("e", actions, T0, None).replay(history)
+    assert caught.value.event is recorded
+    got = caught.value.scheduled
+    if scheduled is None:
+        assert got is None
+    else:
+        assert (got.kind, got.name) == (scheduled.kind, scheduled.name)
+
+
 def test_an_activity_name_in_another_case_is_the_same_task():
     """DurableTask.Core compares the recorded and replayed names with StringComparison.OrdinalIgnoreCase."""
     def recased(context):
@@ -529,6 +547,23 @@ def test_non_determinism_of_timers_and_sub_orchestrations_in_durable_task_cores_
         "'Child' (version '', instance ID 'kid'), but the current orchestration replay instead scheduled a "
         "sub-orchestration task with name Other at this sequence number. Was a change made to the orchestrator code "
         "after this instance had already started running?")
+
+
+@pytest.mark.parametrize("kind, action", [
+    (EventType.TaskScheduled, "ScheduleTaskOrchestratorAction"),
+    (EventType.SubOrchestrationInstanceCreated, "CreateSubOrchestrationAction"),
+    (EventType.TimerCreated, "CreateTimerOrchestratorAction"),
+    (EventType.EventSent, "SendEventOrchestratorAction"),
+])
+def test_a_task_of_another_kind_is_named_by_its_durable_task_core_action(kind, action):
+    """DurableTask.Core names what the replay produced instead by its action's .NET type (GetType().Name)."""
+    recorded = [ev.task_scheduled(T0, 3, "Hello", None), ev.timer_created(T0, 3, "2024-05-01T12:00:05Z"),
+                ev.sub_orchestration_created(T0, 3, "Child", "kid", None), ev.event_sent(T0, 3, "kid", "Go", None)]
+    for event in recorded:
+        if event["EventType"] != kind:
+            text = non_determinism_text(event, Scheduled(kind, "X"))
+            where = "scheduled a" if event["EventType"] == EventType.EventSent else "produced a"
+            assert f"replay instead {where} {action} " in text
 
 
 # -- what the next episode schedules (issue 24: pinned by behaviour, not by the final output alone) ---------------
