@@ -566,6 +566,50 @@ def test_a_task_of_another_kind_is_named_by_its_durable_task_core_action(kind, a
             assert f"replay instead {where} {action} " in text
 
 
+_WAS_CHANGED = "Was a change made to the orchestrator code after this instance had already started running?"
+_ACTIVITY = "A previous execution of this orchestration scheduled an activity task with sequence"
+_CHILD = ("A previous execution of this orchestration scheduled a sub-orchestration task with sequence ID 3 and name "
+          "'Child' (version '', instance ID 'kid'), but the current")
+_SENT = "A previous execution of this orchestration scheduled a send event task with sequence ID 3, type 'EventSent'"
+
+
+@pytest.mark.parametrize("recorded, instead, text", [
+    ("activity", None, f"{_ACTIVITY} ID 3 and name 'Hello' (version ''), but the current replay execution hasn't "
+                       f"(yet?) scheduled this task. {_WAS_CHANGED}"),
+    ("activity", "timer", f"{_ACTIVITY} number 3 named 'Hello', but the current orchestration replay instead produced "
+                          f"a CreateTimerOrchestratorAction action with this sequence number. {_WAS_CHANGED}"),
+    ("activity", "activity", f"{_ACTIVITY} number 3 named 'Hello', but the current orchestration replay instead "
+                             f"scheduled an activity task named 'Other' with this sequence number.  {_WAS_CHANGED}"),
+    ("timer", None, "A previous execution of this orchestration scheduled a timer task with sequence number 3 but the "
+                    f"current replay execution hasn't (yet?) scheduled this task. {_WAS_CHANGED}"),
+    ("timer", "activity", "A previous execution of this orchestration scheduled a timer task with sequence number 3 "
+                          "named but the current orchestration replay instead produced a "
+                          f"ScheduleTaskOrchestratorAction action with this sequence number. {_WAS_CHANGED}"),
+    ("child", None, f"{_CHILD} replay execution hasn't (yet?) scheduled this task. {_WAS_CHANGED}"),
+    ("child", "sent", f"{_CHILD} orchestration replay instead produced a SendEventOrchestratorAction action at this "
+                      f"sequence number. {_WAS_CHANGED}"),
+    ("child", "child", f"{_CHILD} orchestration replay instead scheduled a sub-orchestration task with name Other at "
+                       f"this sequence number. {_WAS_CHANGED}"),
+    ("sent", None, f"{_SENT} name 'Go', instance ID 'kid', but the current replay execution hasn't (yet?) scheduled "
+                   f"this task. {_WAS_CHANGED}"),
+    ("sent", "child", f"{_SENT}, name 'Go', instance ID 'kid', but the current orchestration replay instead scheduled "
+                      f"a CreateSubOrchestrationAction task at this sequence number. {_WAS_CHANGED}"),
+    ("sent", "sent", f"{_SENT}, name 'Go', instance ID 'kid'), but the current orchestration replay instead scheduled "
+                     f"a send event task with name Otherat this sequence number. {_WAS_CHANGED}"),
+])
+def test_every_non_determinism_text_is_durable_task_cores_word_for_word(recorded, instead, text):
+    """TaskOrchestrationContext.Handle<Kind>Event's messages (DurableTask.Core), for a recorded task the replay did
+    not schedule, scheduled as another kind, or under another name: their odd spaces and missing words included."""
+    events = {"activity": ev.task_scheduled(T0, 3, "Hello", None),
+              "timer": ev.timer_created(T0, 3, "2024-05-01T12:00:05Z"),
+              "child": ev.sub_orchestration_created(T0, 3, "Child", "kid", None),
+              "sent": ev.event_sent(T0, 3, "kid", "Go", None)}
+    kinds = {"activity": EventType.TaskScheduled, "timer": EventType.TimerCreated,
+             "child": EventType.SubOrchestrationInstanceCreated, "sent": EventType.EventSent}
+    item = None if instead is None else Scheduled(kinds[instead], "Other")
+    assert non_determinism_text(events[recorded], item) == text
+
+
 # -- what the next episode schedules (issue 24: pinned by behaviour, not by the final output alone) ---------------
 def wait_then_greet(context):
     city = yield context.wait_for_external_event("Go")
