@@ -610,6 +610,16 @@ def test_every_non_determinism_text_is_durable_task_cores_word_for_word(recorded
     assert non_determinism_text(events[recorded], item) == text
 
 
+def test_a_recorded_version_is_named_and_a_null_field_is_empty_as_in_net_interpolation():
+    """A history written elsewhere may carry a version, or nulls: C# interpolates a null as nothing."""
+    versioned = dict(ev.task_scheduled(T0, 3, "Hello", None), Version="2")
+    assert "sequence ID 3 and name 'Hello' (version '2'), but" in non_determinism_text(versioned, None)
+    nulls = dict(ev.sub_orchestration_created(T0, 3, "Child", "kid", None), Version=None, InstanceId=None)
+    assert "name 'Child' (version '', instance ID ''), but" in non_determinism_text(nulls, None)
+    nameless = dict(ev.event_sent(T0, 3, "kid", "Go", None), Name=None)
+    assert "type 'EventSent' name '', instance ID 'kid', but" in non_determinism_text(nameless, None)
+
+
 # -- what the next episode schedules (issue 24: pinned by behaviour, not by the final output alone) ---------------
 def wait_then_greet(context):
     city = yield context.wait_for_external_event("Go")
