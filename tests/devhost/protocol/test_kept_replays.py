@@ -368,3 +368,25 @@ def test_the_least_recently_used_replay_goes_first():
     assert replays.resumed == 2  # the last two were kept
     drivers[0].episode()
     assert replays.resumed == 2  # the first was evicted: replayed from the start
+
+
+@pytest.mark.parametrize("event, field, other", [
+    (ev.task_scheduled(T, 0, "Hello", "0"), "EventId", 1),
+    (ev.task_scheduled(T, 0, "Hello", "0"), "Name", "Other"),
+    (ev.task_completed(T, 0, "1"), "TaskScheduledId", 1),
+    (ev.timer_fired(T, 0, "2024-05-01T00:00:00Z"), "TimerId", 1),
+    (ev.orchestrator_started(T), "Timestamp", "2024-05-01T00:00:01.0000000Z"),
+    (ev.event_sent(T, 0, "@c@k", "op", '{"id":"a"}'), "Input", '{"id":"b"}'),
+])
+def test_events_that_differ_in_what_the_replay_reads_have_different_keys(event, field, other):
+    """A kept replay carries on only over new events whose keys equal the ones it replayed (ActionReplay.key)."""
+    assert ActionReplay.key(event) != ActionReplay.key(dict(event, **{field: other}))
+
+
+@pytest.mark.parametrize("event, field, other", [
+    (ev.task_completed(T, 0, "1"), "Result", "2"),
+    (ev.task_completed(T, 0, "1"), "Timestamp", "2024-05-01T00:00:01.0000000Z"),
+    (ev.task_scheduled(T, 0, "Hello", "0"), "Input", "1"),
+])
+def test_events_that_differ_only_in_what_the_replay_does_not_read_have_equal_keys(event, field, other):
+    assert ActionReplay.key(event) == ActionReplay.key(dict(event, **{field: other}))
