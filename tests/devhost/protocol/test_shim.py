@@ -11,7 +11,15 @@ import azure.durable_functions as df
 import pytest
 from orchestration_driver import CITIES, T0, Driver, failure_reason, hello_chain, wait_for_go
 
-from devhost.model import EpisodeOutcome, EventType, RuntimeStatus, ScheduledActivity, history_timestamp
+from devhost.model import (
+    ENTITY_REQUEST,
+    ActionType,
+    EpisodeOutcome,
+    EventType,
+    RuntimeStatus,
+    ScheduledActivity,
+    history_timestamp,
+)
 from devhost.protocol import engine
 from devhost.protocol import history_events as ev
 from devhost.protocol.shim import ActionReplay, NonDeterminism, Scheduled, non_determinism_text
@@ -618,6 +626,23 @@ def test_a_recorded_version_is_named_and_a_null_field_is_empty_as_in_net_interpo
     assert "name 'Child' (version '', instance ID ''), but" in non_determinism_text(nulls, None)
     nameless = dict(ev.event_sent(T0, 3, "kid", "Go", None), Name=None)
     assert "type 'EventSent' name '', instance ID 'kid', but" in non_determinism_text(nameless, None)
+
+
+@pytest.mark.parametrize("recorded_id, answered", [("from-an-azure-task-hub", True), (None, False)])
+def test_an_entity_call_waits_for_the_answer_named_by_the_request_id_its_recorded_event_sent_carries(recorded_id,
+                                                                                                   answered):
+    """A history from elsewhere names the request by an id devhost did not compute: the call takes the answer raised
+    under that id, as the SDK keys it (a recorded request without an id keeps devhost's own)."""
+    call = {"actionType": ActionType.CallEntity, "instanceId": "@counter@c", "operation": "get", "input": None}
+    request = json.dumps({"id": recorded_id, "op": "get", "signal": False, "input": None, "parent": None})
+    history = [ev.orchestrator_started(T0), ev.execution_started(T0, "i", "e", "O", None, None),
+               ev.event_sent(T0, 0, "@counter@c", ENTITY_REQUEST, request), ev.orchestrator_completed(T0),
+               ev.orchestrator_started(T0), ev.event_raised(T0, "from-an-azure-task-hub", '{"result": "1"}')]
+    replay = ActionReplay("e", [call], T0, None)
+
+    replay.replay(history)
+
+    assert replay.blocked() is not answered  # answered: the call is done, the code runs on past it
 
 
 # -- what the next episode schedules (issue 24: pinned by behaviour, not by the final output alone) ---------------
