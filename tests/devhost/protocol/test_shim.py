@@ -628,17 +628,32 @@ def test_a_recorded_version_is_named_and_a_null_field_is_empty_as_in_net_interpo
     assert "type 'EventSent' name '', instance ID 'kid', but" in non_determinism_text(nameless, None)
 
 
-@pytest.mark.parametrize("recorded_id, answered", [("from-an-azure-task-hub", True), (None, False)])
-def test_an_entity_call_waits_for_the_answer_named_by_the_request_id_its_recorded_event_sent_carries(recorded_id,
-                                                                                                   answered):
+ENTITY_CALL = {"actionType": ActionType.CallEntity, "instanceId": "@counter@c", "operation": "get", "input": None}
+
+
+def devhosts_request_id() -> str:
+    """The request id devhost's replay gives the entity call (its scheduled EventSent's input)."""
+    replay = ActionReplay("e", [ENTITY_CALL], T0, None)
+    replay.replay([ev.orchestrator_started(T0), ev.execution_started(T0, "i", "e", "O", None, None)])
+    return json.loads(replay.scheduled[0].input)["id"]
+
+
+@pytest.mark.parametrize("recorded_input, answered_as, answered", [
+    ('{"id": "from-an-azure-task-hub", "op": "get"}', "from-an-azure-task-hub", True),
+    ('{"id": "from-an-azure-task-hub", "op": "get"}', "devhost", False),  # not under devhost's own id then
+    ('{"op": "get"}', "devhost", True),  # no id recorded: devhost's own
+    ("not JSON", "devhost", True),
+    (None, "devhost", True),
+])
+def test_an_entity_call_waits_for_the_answer_named_by_the_request_id_its_recorded_event_sent_carries(
+        recorded_input, answered_as, answered):
     """A history from elsewhere names the request by an id devhost did not compute: the call takes the answer raised
-    under that id, as the SDK keys it (a recorded request without an id keeps devhost's own)."""
-    call = {"actionType": ActionType.CallEntity, "instanceId": "@counter@c", "operation": "get", "input": None}
-    request = json.dumps({"id": recorded_id, "op": "get", "signal": False, "input": None, "parent": None})
+    under that id, as the SDK keys it; a recorded request without a readable id keeps devhost's own."""
+    name = devhosts_request_id() if answered_as == "devhost" else answered_as
     history = [ev.orchestrator_started(T0), ev.execution_started(T0, "i", "e", "O", None, None),
-               ev.event_sent(T0, 0, "@counter@c", ENTITY_REQUEST, request), ev.orchestrator_completed(T0),
-               ev.orchestrator_started(T0), ev.event_raised(T0, "from-an-azure-task-hub", '{"result": "1"}')]
-    replay = ActionReplay("e", [call], T0, None)
+               ev.event_sent(T0, 0, "@counter@c", ENTITY_REQUEST, recorded_input), ev.orchestrator_completed(T0),
+               ev.orchestrator_started(T0), ev.event_raised(T0, name, '{"result": "1"}')]
+    replay = ActionReplay("e", [ENTITY_CALL], T0, None)
 
     replay.replay(history)
 
