@@ -149,6 +149,14 @@ def test_history_timestamps_keep_their_fraction_without_trailing_zeros():
     assert [e["Timestamp"] for e in stamped] == ["2024-05-01T12:00:01.9876Z", "2024-05-01T12:00:02Z"]
 
 
+def test_only_the_date_fields_are_shown_as_dates():
+    """An event named like a timestamp keeps its name: only Timestamp and FireAt are DateTimes in the extension."""
+    (shown_event,) = history_events([ev.event_raised(T0, "2024-05-01T12:00:01.5000000Z", "1")], True, True)
+
+    assert shown_event["Name"] == "2024-05-01T12:00:01.5000000Z"
+    assert shown_event["Timestamp"] == "2024-05-01T12:00:00Z"
+
+
 def test_history_written_by_an_older_devhost_is_shown_as_the_extension_shows_it():
     old = dict(ev.event_raised(T0, "go", "1"), Timestamp="2024-05-01T12:00:01.250000Z")
 
