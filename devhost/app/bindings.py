@@ -28,6 +28,8 @@ _HISTORY_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}0Z")  # m
 
 def memoize_sdk() -> None:
     """Where the worker runs the SDK: memoize the pure functions it recomputes on every episode."""
+    memoize_sdk_activity_actions()
+    quicken_sdk_new_events_search()
     memoize_sdk_timestamp_parsing()
     memoize_sdk_payload_type()
     memoize_sdk_timespan_parsing()
@@ -240,6 +242,58 @@ def memoize_sdk_payload_type() -> None:
 
     namedtuple.memoized = classes  # type: ignore[attr-defined]
     module.namedtuple = namedtuple
+
+
+def memoize_sdk_activity_actions() -> None:
+    """Every episode the SDK turns each CallActivityAction of the orchestrator's whole action list into a dict again
+    (OrchestratorState.to_json): a cost that grows with the history. The dict is a pure function of the action's
+    name and input text (its actionType is the class's), and the SDK only encodes it: the worker hands out one
+    dict per name and input (the last 4,096), checked at start to equal the SDK's own."""
+    module = importlib.import_module("azure.durable_functions.models.actions.CallActivityAction")
+    cls = getattr(module, "CallActivityAction", None)
+    original = getattr(cls, "to_json", None)
+    if original is None or hasattr(original, "memoized"):
+        return
+    made: dict[tuple[Any, Any], dict[str, Any]] = {}
+
+    def to_json(self: Any) -> dict[str, Any]:
+        if type(self) is not cls or len(vars(self)) != 2:  # a subclass, or an action with more to say
+            return original(self)
+        key = (self.function_name, self.input_)
+        found = made.get(key)
+        if found is None:
+            found = original(self)
+            _remember(made, key, found)
+        return found
+
+    to_json.memoized, to_json.sdk = made, original  # type: ignore[attr-defined]
+    samples = [cls("Hello", "Tokyo"), cls("Hello", {"n": 1}), cls("Other", None)]
+    if all(to_json(a) == original(a) and to_json(cls(a.function_name, None)) == original(cls(a.function_name, None))
+           for a in samples):
+        cls.to_json = to_json
+    made.clear()
+
+
+def quicken_sdk_new_events_search() -> None:
+    """The SDK's executor looks for the episode's last OrchestratorStarted by walking the whole history forward every
+    episode; the worker walks it backward from the end, where that event is: the same index (-1 when there is
+    none), found after the few new events instead of after all of them."""
+    module = importlib.import_module("azure.durable_functions.models.TaskOrchestrationExecutor")
+    cls = getattr(module, "TaskOrchestrationExecutor", None)
+    started = getattr(getattr(module, "HistoryEventType", None), "ORCHESTRATOR_STARTED", None)
+    if cls is None or started is None or not hasattr(cls, "_find_new_events_start_index") or \
+            hasattr(cls._find_new_events_start_index, "backward"):
+        return
+
+    def _find_new_events_start_index(self: Any, history: list[Any]) -> int:
+        for index in range(len(history) - 1, -1, -1):
+            if history[index].event_type == started:
+                return index
+        return -1
+
+    _find_new_events_start_index.backward = True  # type: ignore[attr-defined]
+    _find_new_events_start_index.sdk = cls._find_new_events_start_index  # type: ignore[attr-defined]
+    cls._find_new_events_start_index = _find_new_events_start_index
 
 
 def memoize_sdk_timespan_parsing() -> None:

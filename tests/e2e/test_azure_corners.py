@@ -8,7 +8,6 @@ import textwrap
 
 import pytest
 
-from devhost.testing import poll
 
 
 def write(root, files):

@@ -652,7 +652,7 @@ def test_an_instance_just_started_is_on_the_first_page_and_columns_sort(fan_out,
         expect(page.locator("#instances th[aria-sort]")).to_have_count(1)
         expect(page.locator("#instances th[aria-sort] a")).to_have_attribute("data-sort", key)
         expect(page.locator("#page-label")).to_have_text("Page 1 of 2")
-    assert f"sort=lastUpdatedTime" in page.url and "order=desc" not in page.url  # newest first is the default
+    assert "sort=lastUpdatedTime" in page.url and "order=desc" not in page.url  # newest first is the default
     assert set(rows(page)) <= set(ids)
 
 

@@ -102,9 +102,9 @@ def test_a_missing_package_names_the_interpreter_and_how_to_install_the_requirem
 def test_a_call_to_an_activity_that_failed_to_load_says_so(host):
     instance_id, line = failed(host, "CallsEnrich")
 
-    assert f"Failed: The function 'Enrich' doesn't exist, is disabled, or is not an activity function (in " \
-           f"CallsEnrich/__init__.py). 'Enrich' failed to load: ModuleNotFoundError: No module named " \
-           f"'devhost_example_missing_package' (at Enrich/__init__.py:2)" in line
+    assert "Failed: The function 'Enrich' doesn't exist, is disabled, or is not an activity function (in " \
+           "CallsEnrich/__init__.py). 'Enrich' failed to load: ModuleNotFoundError: No module named " \
+           "'devhost_example_missing_package' (at Enrich/__init__.py:2)" in line
     assert host.status(instance_id)["output"] == (  # the answer is the extension's
         "Orchestrator function 'CallsEnrich' failed: The function 'Enrich' doesn't exist, is disabled, or is not an "
         "activity function. Additional info: The following are the known activity functions: 'Raise'.")

@@ -23,9 +23,11 @@ from devhost.app.bindings import (
     client_inputs,
     converter,
     http_datum,
+    memoize_sdk_activity_actions,
     memoize_sdk_payload_type,
     memoize_sdk_timespan_parsing,
     memoize_sdk_timestamp_parsing,
+    quicken_sdk_new_events_search,
     quicken_sdk_strict_mode_lookup,
     returned,
     reuse_sdk_json_coders,
@@ -521,3 +523,36 @@ def test_the_codec_reuses_its_json_coders_with_the_same_texts_and_values(monkeyp
     assert module.json.JSONDecodeError is json.JSONDecodeError
     with pytest.raises(json.JSONDecodeError):
         module.df_loads("{not json")
+
+
+def test_an_activity_actions_dict_is_the_sdks_own_and_made_once_per_name_and_input():
+    from azure.durable_functions.models.actions.CallActivityAction import CallActivityAction
+    memoize_sdk_activity_actions()
+    to_json = CallActivityAction.to_json
+    actions = [CallActivityAction("Hello", v) for v in ("Tokyo", {"n": 1}, None, [1, 2], "Tokyo")]
+    assert [to_json(a) for a in actions] == [to_json.sdk(a) for a in actions]
+    assert to_json(actions[0]) is to_json(actions[4])  # same name and input: one dict
+    assert to_json(CallActivityAction("Other", "Tokyo")) == {"actionType": 0, "functionName": "Other",
+                                                             "input": '"Tokyo"'}
+
+    class Versioned(CallActivityAction):
+        def to_json(self):
+            return {**super().to_json(), "version": "2"}
+
+    assert Versioned("Hello", "Tokyo").to_json()["version"] == "2"
+    extra = CallActivityAction("Hello", "Tokyo")
+    extra.tags = {"a": "b"}  # an action with more to say is the SDK's own
+    assert to_json(extra) is not to_json(actions[0]) and to_json(extra) == to_json.sdk(extra)
+
+
+@pytest.mark.parametrize("kinds", [[], [12], [0, 12], [12, 0, 4, 13, 12, 5], [12, 0, 4, 13, 12, 5, 13, 12, 5, 6],
+                                   [0, 4, 5]])
+def test_the_episodes_new_events_begin_where_the_sdk_finds_them(kinds):
+    from azure.durable_functions.models.history.HistoryEvent import HistoryEvent
+    from azure.durable_functions.models.TaskOrchestrationExecutor import TaskOrchestrationExecutor
+    quicken_sdk_new_events_search()
+    history = [HistoryEvent(EventType=k, EventId=i, IsPlayed=False, Timestamp="2024-05-01T12:00:00.0000000Z")
+               for i, k in enumerate(kinds)]
+    executor = TaskOrchestrationExecutor()
+    find = TaskOrchestrationExecutor._find_new_events_start_index
+    assert find(executor, history) == find.sdk(executor, history)
