@@ -16,7 +16,7 @@ from typing import Any, Callable, Protocol
 
 from azure.functions import meta
 
-from devhost.app.context_json import MIN_CHARS, ContextDecoder, JsonWithContexts
+from devhost.app.context_json import ContextDecoder, JsonWithContexts
 from devhost.app.loader import LoadedFunction
 from devhost.model import CLIENT_BINDINGS
 
@@ -87,7 +87,7 @@ def _contexts_alike(cls: Any, original: Callable[..., None], decoder: ContextDec
     at = "2024-01-15T08:30:0{}.0000000Z"
     started = {"EventType": 12, "EventId": -1, "IsPlayed": True, "Timestamp": at.format(0)}
     execution = {"EventType": 0, "EventId": -1, "IsPlayed": True, "Timestamp": at.format(0), "Name": "O",
-                 "Version": "v1", "Input": json.dumps("x" * MIN_CHARS),  # long enough to be kept
+                 "Version": "v1", "Input": json.dumps("x" * decoder.min_chars),  # long enough to be kept
                  "OrchestrationInstance": {"InstanceId": "i", "ExecutionId": "e"}}
     scheduled = {"EventType": 4, "EventId": 0, "IsPlayed": False, "Timestamp": at.format(1), "Name": "A",
                  "Version": "", "Input": "2"}
