@@ -137,11 +137,16 @@ class _ReusedCoders:
     def __getattr__(self, name: str) -> Any:
         return getattr(json, name)
 
-    def _coders(self) -> dict[Any, Any]:
+    def _coder(self, kind: type, **option: Any) -> Any:
+        """This thread's json.JSONDecoder or JSONEncoder made with `option` (its one hook), made once per hook."""
         coders = getattr(self._mine, "coders", None)
         if coders is None:
             coders = self._mine.coders = {}
-        return coders
+        key = (kind, *option.items())
+        coder = coders.get(key)
+        if coder is None:
+            coder = coders[key] = kind(**option)
+        return coder
 
     def loads(self, s: Any, **kw: Any) -> Any:
         if len(kw) != 1 or "object_hook" not in kw or not isinstance(s, str):
@@ -149,11 +154,7 @@ class _ReusedCoders:
         value = self._values.get(s, _MISSING)
         if value is not _MISSING:
             return value
-        coders, key = self._coders(), ("loads", kw["object_hook"])
-        decoder = coders.get(key)
-        if decoder is None:
-            decoder = coders[key] = json.JSONDecoder(object_hook=kw["object_hook"])
-        value = decoder.decode(s)
+        value = self._coder(json.JSONDecoder, object_hook=kw["object_hook"]).decode(s)
         if type(value) in _SCALARS and len(s) <= _SHORT:
             _remember(self._values, s, value)
         return value
@@ -166,11 +167,7 @@ class _ReusedCoders:
             text = self._texts.get((type(obj), obj))
             if text is not None:
                 return text
-        coders, key = self._coders(), ("dumps", kw["default"])
-        encoder = coders.get(key)
-        if encoder is None:
-            encoder = coders[key] = json.JSONEncoder(default=kw["default"])
-        text = encoder.encode(obj)
+        text = self._coder(json.JSONEncoder, default=kw["default"]).encode(obj)
         if scalar:
             _remember(self._texts, (type(obj), obj), text)
         return text
